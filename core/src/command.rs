@@ -1,0 +1,333 @@
+//! Commands of the link protocol as a typed enum ↔ one text line (protocol.md §3).
+
+use std::{fmt, str::FromStr};
+
+use crate::event::{Event, EventParseError};
+use crate::filter::{FilterParseError, FilterPart};
+use crate::guid::{Guid, GuidError};
+use crate::line::MAX_LINE;
+use crate::number::{self, NumberError};
+
+/// Argument of `INTERFACE`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum InterfaceArg {
+    /// `INTERFACE LIST` (always sent with `LIST`: a bare `INTERFACE` crashes some servers).
+    List,
+    /// `INTERFACE CLOSE <guid>` (deprecated).
+    Close(Guid),
+}
+
+/// One command line, client → server.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Command {
+    /// `NOOP`.
+    Noop,
+    /// `HELP [cmd]`.
+    Help(Option<String>),
+    /// `QUIT`: the server answers and closes.
+    Quit,
+    /// `USER name`.
+    User(String),
+    /// `PASS password`.
+    Pass(String),
+    /// `CHALLENGE`: the status text is a session id.
+    Challenge,
+    /// `SEND event`.
+    Send(Event),
+    /// `RETR [n]`: up to n events (1 when absent).
+    Retr(Option<u32>),
+    /// `RCVLOOP`: stream events until `QUITLOOP`.
+    RcvLoop,
+    /// `QUITLOOP`.
+    QuitLoop,
+    /// `CDTA` / `CHKDATA`: number of queued events.
+    ChkData,
+    /// `CLRA` / `CLRALL`: drop queued events.
+    ClrAll,
+    /// `STAT`: statistics line.
+    Stat,
+    /// `INFO`: status line.
+    Info,
+    /// `CHID` / `GETCHID`: channel id.
+    ChId,
+    /// `SGID` / `SETGUID`.
+    SetGuid(Guid),
+    /// `GGID` / `GETGUID`.
+    GetGuid,
+    /// `VERS` / `VERSION`.
+    Version,
+    /// `SFLT` / `SETFILTER`.
+    SetFilter(FilterPart),
+    /// `SMSK` / `SETMASK`.
+    SetMask(FilterPart),
+    /// `TEST [arg]`.
+    Test(Option<String>),
+    /// `SHUTDOWN`.
+    Shutdown,
+    /// `RESTART`.
+    Restart,
+    /// `INTERFACE LIST` / `INTERFACE CLOSE guid`.
+    Interface(InterfaceArg),
+    /// `WCYD` / `WHATCANYOUDO`: capability word.
+    Wcyd,
+    /// `BINARY`: switch to binary framing (never sent by this toolkit on its own).
+    Binary,
+    /// `+`: repeat the previous command.
+    Repeat,
+    /// Any other word, sent as typed (custom commands should start with `X`).
+    Custom {
+        /// The command word.
+        word: String,
+        /// Everything after the word.
+        arg: Option<String>,
+    },
+}
+
+/// Why a command line could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandParseError {
+    /// Nothing but blanks.
+    #[error("empty command")]
+    Empty,
+    /// Longer than [`MAX_LINE`] or holding CR/LF.
+    #[error("a command must be one line of at most {MAX_LINE} bytes")]
+    NotOneLine,
+    /// A word the protocol does not define.
+    #[error("unknown command {0:?}")]
+    Unknown(String),
+    /// The command needs an argument.
+    #[error("{0} needs an argument")]
+    MissingArgument(&'static str),
+    /// A numeric argument.
+    #[error("{cmd}: {got:?}: {why}")]
+    BadNumber {
+        /// Command word.
+        cmd: &'static str,
+        /// The text found.
+        got: String,
+        /// What was wrong.
+        why: NumberError,
+    },
+    /// The event of `SEND`.
+    #[error("SEND: {0}")]
+    Event(#[from] EventParseError),
+    /// The filter of `SFLT`/`SMSK`.
+    #[error("filter: {0}")]
+    Filter(#[from] FilterParseError),
+    /// The GUID of `SGID`/`INTERFACE CLOSE`.
+    #[error("GUID: {0}")]
+    Guid(#[from] GuidError),
+}
+
+fn need<'a>(arg: Option<&'a str>, cmd: &'static str) -> Result<&'a str, CommandParseError> {
+    arg.ok_or(CommandParseError::MissingArgument(cmd))
+}
+
+impl Command {
+    /// The canonical command word (short forms, as protocol.md says to send).
+    #[must_use]
+    pub fn word(&self) -> &str {
+        match self {
+            Command::Noop => "NOOP",
+            Command::Help(_) => "HELP",
+            Command::Quit => "QUIT",
+            Command::User(_) => "USER",
+            Command::Pass(_) => "PASS",
+            Command::Challenge => "CHALLENGE",
+            Command::Send(_) => "SEND",
+            Command::Retr(_) => "RETR",
+            Command::RcvLoop => "RCVLOOP",
+            Command::QuitLoop => "QUITLOOP",
+            Command::ChkData => "CDTA",
+            Command::ClrAll => "CLRA",
+            Command::Stat => "STAT",
+            Command::Info => "INFO",
+            Command::ChId => "CHID",
+            Command::SetGuid(_) => "SGID",
+            Command::GetGuid => "GGID",
+            Command::Version => "VERS",
+            Command::SetFilter(_) => "SFLT",
+            Command::SetMask(_) => "SMSK",
+            Command::Test(_) => "TEST",
+            Command::Shutdown => "SHUTDOWN",
+            Command::Restart => "RESTART",
+            Command::Interface(_) => "INTERFACE",
+            Command::Wcyd => "WCYD",
+            Command::Binary => "BINARY",
+            Command::Repeat => "+",
+            Command::Custom { word, .. } => word,
+        }
+    }
+
+    /// Parses a line as a user typed it: known words become typed commands, any
+    /// other single word is passed through as [`Command::Custom`].
+    pub fn parse_lenient(line: &str) -> Result<Command, CommandParseError> {
+        match line.parse() {
+            Err(CommandParseError::Unknown(word)) => {
+                let arg = line
+                    .trim()
+                    .split_once(char::is_whitespace)
+                    .map(|(_, a)| a.trim().to_string());
+                Ok(Command::Custom {
+                    word,
+                    arg: arg.filter(|a| !a.is_empty()),
+                })
+            }
+            other => other,
+        }
+    }
+}
+
+impl FromStr for Command {
+    type Err = CommandParseError;
+
+    fn from_str(line: &str) -> Result<Self, Self::Err> {
+        if line.len() > MAX_LINE || line.contains(['\r', '\n']) {
+            return Err(CommandParseError::NotOneLine);
+        }
+        let line = line.trim();
+        if line.is_empty() {
+            return Err(CommandParseError::Empty);
+        }
+        let (word, arg) = match line.split_once(char::is_whitespace) {
+            Some((w, a)) => (w, Some(a.trim()).filter(|a| !a.is_empty())),
+            None => (line, None),
+        };
+        let opt = |a: Option<&str>| a.map(str::to_string);
+        Ok(match word.to_ascii_uppercase().as_str() {
+            "NOOP" => Command::Noop,
+            "HELP" => Command::Help(opt(arg)),
+            "QUIT" => Command::Quit,
+            "USER" => Command::User(need(arg, "USER")?.to_string()),
+            "PASS" => Command::Pass(need(arg, "PASS")?.to_string()),
+            "CHALLENGE" => Command::Challenge,
+            "SEND" => Command::Send(need(arg, "SEND")?.parse()?),
+            "RETR" => Command::Retr(match arg {
+                None => None,
+                Some(a) => Some(
+                    number::parse(a).map_err(|why| CommandParseError::BadNumber {
+                        cmd: "RETR",
+                        got: a.to_string(),
+                        why,
+                    })?,
+                ),
+            }),
+            "RCVLOOP" => Command::RcvLoop,
+            "QUITLOOP" => Command::QuitLoop,
+            "CDTA" | "CHKDATA" => Command::ChkData,
+            "CLRA" | "CLRALL" => Command::ClrAll,
+            "STAT" => Command::Stat,
+            "INFO" => Command::Info,
+            "CHID" | "GETCHID" => Command::ChId,
+            "SGID" | "SETGUID" => Command::SetGuid(need(arg, "SGID")?.parse()?),
+            "GGID" | "GETGUID" => Command::GetGuid,
+            "VERS" | "VERSION" => Command::Version,
+            "SFLT" | "SETFILTER" => Command::SetFilter(need(arg, "SFLT")?.parse()?),
+            "SMSK" | "SETMASK" => Command::SetMask(need(arg, "SMSK")?.parse()?),
+            "TEST" => Command::Test(opt(arg)),
+            "SHUTDOWN" => Command::Shutdown,
+            "RESTART" => Command::Restart,
+            "INTERFACE" => {
+                match arg.map(|a| a.split_once(char::is_whitespace).unwrap_or((a, ""))) {
+                    None => Command::Interface(InterfaceArg::List),
+                    Some((sub, _)) if sub.eq_ignore_ascii_case("LIST") => {
+                        Command::Interface(InterfaceArg::List)
+                    }
+                    Some((sub, g)) if sub.eq_ignore_ascii_case("CLOSE") => {
+                        Command::Interface(InterfaceArg::Close(
+                            need(Some(g).filter(|g| !g.is_empty()), "INTERFACE CLOSE")?.parse()?,
+                        ))
+                    }
+                    Some((sub, _)) => {
+                        return Err(CommandParseError::Unknown(format!("INTERFACE {sub}")));
+                    }
+                }
+            }
+            "WCYD" | "WHATCANYOUDO" => Command::Wcyd,
+            "BINARY" => Command::Binary,
+            "+" => Command::Repeat,
+            _ => return Err(CommandParseError::Unknown(word.to_string())),
+        })
+    }
+}
+
+impl fmt::Display for Command {
+    /// The line to send, without CRLF.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())?;
+        match self {
+            Command::Help(Some(a))
+            | Command::Test(Some(a))
+            | Command::User(a)
+            | Command::Pass(a) => {
+                write!(f, " {a}")
+            }
+            Command::Custom { arg: Some(a), .. } => write!(f, " {a}"),
+            Command::Send(ev) => write!(f, " {ev}"),
+            Command::Retr(Some(n)) => write!(f, " {n}"),
+            Command::SetGuid(g) => write!(f, " {g}"),
+            Command::SetFilter(p) | Command::SetMask(p) => write!(f, " {p}"),
+            Command::Interface(InterfaceArg::List) => f.write_str(" LIST"),
+            Command::Interface(InterfaceArg::Close(g)) => write!(f, " CLOSE {g}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn long_and_short_names() {
+        for (line, want) in [
+            ("chkdata", "CDTA"),
+            ("CLRALL", "CLRA"),
+            ("getguid", "GGID"),
+            ("version", "VERS"),
+            ("whatcanyoudo", "WCYD"),
+            ("interface", "INTERFACE LIST"),
+            ("retr 0x10", "RETR 16"),
+            (
+                "setfilter 1,20,3,-",
+                "SFLT 1,20,3,00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00",
+            ),
+            ("send 0,20,3,,,,-,0,1,35", "SEND 0,20,3,0,,,-,0,1,35"),
+            ("user  admin ", "USER admin"),
+        ] {
+            assert_eq!(line.parse::<Command>().unwrap().to_string(), want);
+        }
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!("".parse::<Command>(), Err(CommandParseError::Empty));
+        assert_eq!(
+            "FOO x".parse::<Command>(),
+            Err(CommandParseError::Unknown("FOO".into()))
+        );
+        assert_eq!(
+            "SEND".parse::<Command>(),
+            Err(CommandParseError::MissingArgument("SEND"))
+        );
+        assert_eq!(
+            "NOOP\r\nQUIT".parse::<Command>(),
+            Err(CommandParseError::NotOneLine)
+        );
+        assert!(matches!(
+            "SEND 0,20".parse::<Command>(),
+            Err(CommandParseError::Event(_))
+        ));
+        assert_eq!(
+            Command::parse_lenient("XPING 1 2").unwrap(),
+            Command::Custom {
+                word: "XPING".into(),
+                arg: Some("1 2".into())
+            }
+        );
+    }
+}

@@ -1,0 +1,364 @@
+//! Events and their text form `head,class,type,obid,datetime,timestamp,GUID,data…` (protocol.md §4).
+
+use std::{fmt, str::FromStr};
+
+use crate::datetime;
+use crate::guid::{Guid, GuidError, GuidFieldError};
+use crate::number::{self, NumberError};
+
+/// Most data bytes a Level II event carries.
+pub const MAX_DATA: usize = 512;
+/// Most data bytes a Level I (CAN) event carries.
+pub const MAX_DATA_LEVEL1: usize = 8;
+/// First class of "Level I events over Level II" (`512 + Level I class`).
+pub const LEVEL1_OVER_LEVEL2: u16 = 512;
+
+/// When an event happened, as its line said it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Stamp {
+    /// Both datetime and timestamp empty: the server fills in the time.
+    #[default]
+    Unknown,
+    /// Current form: empty datetime, absolute Unix time in nanoseconds.
+    Unix(u64),
+    /// Legacy form: a UTC datetime plus an optional free-running µs counter.
+    DateTime {
+        /// The datetime in nanoseconds since the epoch.
+        ns: u64,
+        /// The raw relative microsecond counter of the timestamp field, if given.
+        counter_us: Option<u32>,
+    },
+}
+
+impl Stamp {
+    /// Nanoseconds since the Unix epoch, when known.
+    #[must_use]
+    pub fn unix_ns(&self) -> Option<u64> {
+        match *self {
+            Stamp::Unknown => None,
+            Stamp::Unix(ns) | Stamp::DateTime { ns, .. } => Some(ns),
+        }
+    }
+}
+
+/// A Level II event (Level I events are the same with class < 512 and ≤ 8 data bytes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Event {
+    /// The 16-bit head: priority in bits 7–5, frame version in bits 9–8 (§7).
+    pub head: u16,
+    /// VSCP class.
+    pub class: u16,
+    /// VSCP type within the class.
+    pub kind: u16,
+    /// Object id; servers put the channel id here.
+    pub obid: u32,
+    /// Time of the event.
+    pub stamp: Stamp,
+    /// Origin GUID; all zeros means "the interface's GUID".
+    pub guid: Guid,
+    /// Data bytes, at most [`MAX_DATA`].
+    pub data: Vec<u8>,
+}
+
+/// Which field of an event line was wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// Head (field 1).
+    Head,
+    /// Class (field 2).
+    Class,
+    /// Type (field 3).
+    Type,
+    /// Object id (field 4).
+    Obid,
+    /// Datetime (field 5).
+    DateTime,
+    /// Timestamp (field 6).
+    Timestamp,
+    /// Data byte with this index.
+    Data(usize),
+}
+
+/// Why an event line could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventParseError {
+    /// Fewer than the 7 fields up to the GUID.
+    #[error(
+        "event has {got} fields, needs at least 7 (head,class,type,obid,datetime,timestamp,GUID)"
+    )]
+    TooFewFields {
+        /// Fields found.
+        got: usize,
+    },
+    /// A field that is not a number.
+    #[error("{field:?}: {got:?} is not a number (decimal, 0x hex or 0b binary)")]
+    BadNumber {
+        /// Which field.
+        field: Field,
+        /// The text found.
+        got: String,
+    },
+    /// A number too large for its field.
+    #[error("{field:?}: {got:?} is out of range")]
+    ValueOutOfRange {
+        /// Which field.
+        field: Field,
+        /// The text found.
+        got: String,
+    },
+    /// An empty data byte (`1,,2` or a trailing comma).
+    #[error("data byte {index} is empty")]
+    EmptyDataByte {
+        /// Index of the empty byte.
+        index: usize,
+    },
+    /// More than [`MAX_DATA`] data bytes.
+    #[error("more than {MAX_DATA} data bytes")]
+    TooMuchData,
+    /// Short GUID form without braces inside an event line.
+    #[error("short GUID forms must be braced inside an event line, e.g. {{::1}}")]
+    AmbiguousGuid,
+    /// The GUID field could not be read.
+    #[error(transparent)]
+    BadGuid(#[from] GuidError),
+    /// A datetime or timestamp that cannot be a time.
+    #[error("bad datetime/timestamp {0:?}")]
+    BadTimestamp(String),
+}
+
+fn num<T: TryFrom<u64> + number::Bounded>(text: &str, field: Field) -> Result<T, EventParseError> {
+    number::parse(text).map_err(|e| match (e, field) {
+        (NumberError::OutOfRange, _) => EventParseError::ValueOutOfRange {
+            field,
+            got: text.to_string(),
+        },
+        (NumberError::Empty, Field::Data(index)) => EventParseError::EmptyDataByte { index },
+        _ => EventParseError::BadNumber {
+            field,
+            got: text.to_string(),
+        },
+    })
+}
+
+impl Event {
+    /// A new event with no data, unknown time and the interface GUID placeholder.
+    #[must_use]
+    pub fn new(class: u16, kind: u16) -> Event {
+        Event {
+            class,
+            kind,
+            ..Event::default()
+        }
+    }
+
+    /// Priority 0 (highest) … 7 (lowest), from head bits 7–5.
+    #[must_use]
+    pub fn priority(&self) -> u8 {
+        ((self.head >> 5) & 7) as u8
+    }
+
+    /// Sets the priority bits of the head.
+    pub fn set_priority(&mut self, priority: u8) {
+        self.head = (self.head & !0xE0) | (u16::from(priority & 7) << 5);
+    }
+
+    /// Is this a Level I event (class < 512)?
+    #[must_use]
+    pub fn is_level1(&self) -> bool {
+        self.class < LEVEL1_OVER_LEVEL2
+    }
+
+    /// True when a Level I event fits a CAN frame: type ≤ 255 and ≤ 8 data bytes.
+    #[must_use]
+    pub fn fits_level1(&self) -> bool {
+        self.is_level1() && self.kind <= 255 && self.data.len() <= MAX_DATA_LEVEL1
+    }
+
+    /// Wraps a Level I event for a node behind an interface: class + 512, data = the
+    /// destination GUID (interface GUID with the nickname in byte 15) + the Level I data.
+    #[must_use]
+    pub fn level1_over_level2(&self, interface: Guid, nickname: u8) -> Event {
+        let mut data = Vec::with_capacity(16 + self.data.len());
+        data.extend_from_slice(&interface.with_nickname(nickname).0);
+        data.extend_from_slice(&self.data);
+        data.truncate(MAX_DATA);
+        Event {
+            class: self.class.saturating_add(LEVEL1_OVER_LEVEL2),
+            data,
+            ..self.clone()
+        }
+    }
+
+    /// Unwraps a class 512–1023 event: (destination GUID, the Level I event).
+    #[must_use]
+    pub fn level1_from_level2(&self) -> Option<(Guid, Event)> {
+        if !(LEVEL1_OVER_LEVEL2..2 * LEVEL1_OVER_LEVEL2).contains(&self.class) {
+            return None;
+        }
+        let (dest, payload) = self.data.split_first_chunk::<16>()?;
+        let inner = Event {
+            class: self.class - LEVEL1_OVER_LEVEL2,
+            data: payload.to_vec(),
+            ..self.clone()
+        };
+        Some((Guid(*dest), inner))
+    }
+
+    /// The Level I view of this event: itself for class < 512, unwrapped for 512–1023.
+    #[must_use]
+    pub fn as_level1(&self) -> Option<std::borrow::Cow<'_, Event>> {
+        if self.is_level1() {
+            Some(std::borrow::Cow::Borrowed(self))
+        } else {
+            self.level1_from_level2()
+                .map(|(_, e)| std::borrow::Cow::Owned(e))
+        }
+    }
+
+    /// Appends the canonical line (decimal numbers, `-` for a zero GUID, no CRLF) to `out`.
+    pub fn write_to(&self, out: &mut String) {
+        number::push_u64(out, u64::from(self.head));
+        out.push(',');
+        number::push_u64(out, u64::from(self.class));
+        out.push(',');
+        number::push_u64(out, u64::from(self.kind));
+        out.push(',');
+        number::push_u64(out, u64::from(self.obid));
+        out.push(',');
+        match self.stamp {
+            Stamp::Unknown => out.push(','),
+            Stamp::Unix(ns) => {
+                out.push(',');
+                number::push_u64(out, ns);
+            }
+            Stamp::DateTime { ns, counter_us } => {
+                datetime::write_ns(out, ns);
+                out.push(',');
+                if let Some(us) = counter_us {
+                    number::push_u64(out, u64::from(us));
+                }
+            }
+        }
+        out.push(',');
+        if self.guid.is_zero() {
+            out.push('-');
+        } else {
+            self.guid.write_to(out);
+        }
+        for b in &self.data {
+            out.push(',');
+            number::push_byte(out, *b);
+        }
+    }
+}
+
+impl FromStr for Event {
+    type Err = EventParseError;
+
+    fn from_str(line: &str) -> Result<Self, Self::Err> {
+        let mut f = line.split(',');
+        let mut next = |got: usize| f.next().ok_or(EventParseError::TooFewFields { got });
+        let (head, class, kind, obid, dt, ts, guid) = (
+            next(0)?,
+            next(1)?,
+            next(2)?,
+            next(3)?,
+            next(4)?,
+            next(5)?,
+            next(6)?,
+        );
+        let head = num(head, Field::Head)?;
+        let class = num(class, Field::Class)?;
+        let kind = num(kind, Field::Type)?;
+        let obid = if obid.trim().is_empty() {
+            0
+        } else {
+            num(obid, Field::Obid)?
+        };
+        let ts = ts.trim();
+        let stamp = if dt.trim().is_empty() {
+            if ts.is_empty() {
+                Stamp::Unknown
+            } else {
+                Stamp::Unix(num(ts, Field::Timestamp)?)
+            }
+        } else {
+            let ns = datetime::parse_ns(dt)
+                .ok_or_else(|| EventParseError::BadTimestamp(dt.to_string()))?;
+            let counter_us = if ts.is_empty() {
+                None
+            } else {
+                Some(
+                    num::<u32>(ts, Field::Timestamp)
+                        .map_err(|_| EventParseError::BadTimestamp(ts.to_string()))?,
+                )
+            };
+            Stamp::DateTime { ns, counter_us }
+        };
+        let guid = Guid::parse_event_field(guid).map_err(|e| match e {
+            GuidFieldError::Ambiguous => EventParseError::AmbiguousGuid,
+            GuidFieldError::Bad(g) => EventParseError::BadGuid(g),
+        })?;
+        let mut data = Vec::with_capacity(MAX_DATA_LEVEL1);
+        for (index, byte) in f.enumerate() {
+            if index >= MAX_DATA {
+                return Err(EventParseError::TooMuchData);
+            }
+            data.push(num(byte, Field::Data(index))?);
+        }
+        Ok(Event {
+            head,
+            class,
+            kind,
+            obid,
+            stamp,
+            guid,
+            data,
+        })
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::with_capacity(64 + 4 * self.data.len());
+        self.write_to(&mut s);
+        f.write_str(&s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn level1_wrapping_round_trips() {
+        let ev: Event = "0,20,3,,,,-,0,1,35".parse().unwrap();
+        let iface: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:04:00:00:00:00:00:00"
+            .parse()
+            .unwrap();
+        let wrapped = ev.level1_over_level2(iface, 1);
+        assert_eq!(wrapped.class, 532);
+        assert_eq!(wrapped.data.len(), 19);
+        let (dest, inner) = wrapped.level1_from_level2().unwrap();
+        assert_eq!(dest.nickname(), 1);
+        assert_eq!(inner, ev);
+        assert_eq!(wrapped.as_level1().unwrap().into_owned(), ev);
+    }
+
+    #[test]
+    fn priority_bits() {
+        let mut ev = Event::new(20, 3);
+        ev.head = 0x100;
+        ev.set_priority(3);
+        assert_eq!((ev.head, ev.priority()), (0x160, 3));
+    }
+
+    #[test]
+    fn legacy_stamp_is_written_back() {
+        let line = "0,20,3,0,2026-11-25T14:54:29,16821259,-,15";
+        assert_eq!(line.parse::<Event>().unwrap().to_string(), line);
+    }
+}
