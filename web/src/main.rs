@@ -1,1 +1,187 @@
-fn main() {}
+//! vscp-web: the vscp-link console. A Yew app that runs vscp-core's client session in the
+//! browser and talks to vscp-proxy over a websocket.
+
+mod link;
+mod state;
+mod views;
+
+use gloo::{render::AnimationFrame, timers::callback::Interval};
+use state::{Action, Console, ViewFilter};
+use vscp_core::Millis;
+use yew::prelude::*;
+
+use crate::link::{Link, LinkEvent};
+
+/// Messages of the app component.
+pub enum Msg {
+    /// A reducer action, stamped with the time on arrival.
+    Act(Action),
+    /// From the websocket.
+    Link(LinkEvent),
+    /// Render now (at most once per animation frame).
+    Frame,
+    /// Targets list from the proxy.
+    Targets(Result<Vec<views::Target>, String>),
+    /// Log scrolled to this offset (px).
+    Scroll(i32),
+    /// Row selected for the detail pane.
+    Select(Option<u64>),
+    /// Client filter changed.
+    Filter(ViewFilter),
+    /// Follow the newest row?
+    Follow(bool),
+    /// Light/dark.
+    Theme,
+    /// Form field edits.
+    Form(views::FormEdit),
+    /// Export the shown rows.
+    Export(&'static str),
+    /// An imported file's text.
+    Imported(String),
+}
+
+/// The console page.
+pub struct App {
+    console: Console,
+    link: Option<Link>,
+    frame: Option<AnimationFrame>,
+    _tick: Interval,
+    pub(crate) ui: views::Ui,
+}
+
+fn now() -> Millis {
+    Millis(js_sys::Date::now() as u64)
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let tick = {
+            let cb = ctx.link().callback(|_| Msg::Act(Action::Tick));
+            Interval::new(250, move || cb.emit(()))
+        };
+        let ui = views::Ui::load();
+        views::fetch_targets(&ui.form.settings.proxy, ctx.link().callback(Msg::Targets));
+        App { console: Console::default(), link: None, frame: None, _tick: tick, ui }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Act(a) => {
+                let immediate = !matches!(a, Action::Tick | Action::Message(_));
+                if let Action::Connect(s) = &a {
+                    self.ui.remember(s);
+                }
+                self.console.apply(now(), a);
+                self.effects(ctx);
+                return immediate || self.schedule(ctx);
+            }
+            Msg::Link(ev) => {
+                let action = match ev {
+                    LinkEvent::Opened => Action::Opened,
+                    LinkEvent::Text(t) => Action::Message(t),
+                    LinkEvent::Closed(code, reason) => {
+                        self.link = None;
+                        Action::Closed(code, reason)
+                    }
+                };
+                self.console.apply(now(), action);
+                self.effects(ctx);
+                return self.schedule(ctx);
+            }
+            Msg::Frame => {
+                self.frame = None;
+                if self.ui.follow {
+                    self.ui.scroll_to_end = true;
+                }
+                return true;
+            }
+            Msg::Targets(t) => self.ui.set_targets(t),
+            Msg::Scroll(top) => {
+                self.ui.scroll_top = top;
+                self.ui.follow = self.ui.at_end(top);
+            }
+            Msg::Select(seq) => self.ui.selected = seq,
+            Msg::Filter(f) => self.ui.filter = f,
+            Msg::Follow(f) => {
+                self.ui.follow = f;
+                self.ui.scroll_to_end = f;
+            }
+            Msg::Theme => self.ui.toggle_theme(),
+            Msg::Form(edit) => {
+                if let Some(url) = self.ui.form.edit(edit) {
+                    views::fetch_targets(&url, ctx.link().callback(Msg::Targets));
+                }
+            }
+            Msg::Export(kind) => views::export(kind, &self.console, &self.ui.filter),
+            Msg::Imported(text) => match state::from_json(&text) {
+                Ok((rows, bad)) => {
+                    self.console.apply(now(), Action::Import(rows));
+                    if bad > 0 {
+                        self.console.notices.push_back(format!("import: {bad} entries were not events and were skipped"));
+                    }
+                }
+                Err(e) => self.console.notices.push_back(e),
+            },
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        views::page(self, ctx)
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first: bool) {
+        self.ui.after_render();
+    }
+}
+
+impl App {
+    /// Opens, closes and feeds the websocket as the reducer asked.
+    fn effects(&mut self, ctx: &Context<Self>) {
+        if std::mem::take(&mut self.console.close) {
+            if let Some(text) = self.console.take_outbox()
+                && let Some(l) = &self.link
+            {
+                let _ = l.send(&text);
+            }
+            if let Some(l) = self.link.take() {
+                l.close();
+            }
+        }
+        if let Some(url) = self.console.open.take() {
+            if let Some(l) = self.link.take() {
+                l.close();
+            }
+            match Link::open(&url, ctx.link().callback(Msg::Link)) {
+                Ok(l) => self.link = Some(l),
+                Err(e) => self.console.apply(now(), Action::Closed(1006, e)),
+            }
+        }
+        if let Some(l) = &self.link
+            && let Some(text) = self.console.take_outbox()
+            && let Err(e) = l.send(&text)
+        {
+            self.console.notices.push_back(e);
+        }
+    }
+
+    /// Asks for one render on the next animation frame; returns false (no render now).
+    fn schedule(&mut self, ctx: &Context<Self>) -> bool {
+        if self.frame.is_none() {
+            let cb = ctx.link().callback(|_| Msg::Frame);
+            self.frame = Some(gloo::render::request_animation_frame(move |_| cb.emit(())));
+        }
+        false
+    }
+
+    pub(crate) fn console(&self) -> &Console {
+        &self.console
+    }
+}
+
+fn main() {
+    yew::Renderer::<App>::new().render();
+}

@@ -1,0 +1,187 @@
+//! One websocket ↔ one TCP connection to a node, line by line.
+//!
+//! Browser → node: each text message holds one or more lines separated by `\n`; each is
+//! checked against the line limit and written with CRLF, flushed once no further message
+//! is ready. Node → browser: bytes are cut into lines (CR stripped) and all complete lines
+//! of one read go out as one message. Sending awaits the websocket, so a slow browser
+//! stops the reads from the node (backpressure) and memory stays bounded.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt, BufWriter},
+    net::TcpStream,
+    time::Instant,
+};
+
+use crate::close::CloseCode;
+use crate::config::Limits;
+use crate::server::Shutdown;
+
+/// Bytes read from the node per read call.
+const READ_CHUNK: usize = 64 * 1024;
+/// Size of the buffered writer towards the node.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// How a bridge ended: the close code and reason sent to the browser (if any).
+type End = Option<(CloseCode, String)>;
+
+/// Connects to `addr` and bridges until either side ends; always closes the websocket
+/// with a code that says why.
+pub(crate) async fn run(mut ws: WebSocket, addr: String, limits: Limits, shutdown: Shutdown) {
+    let tcp = match tokio::time::timeout(limits.connect, TcpStream::connect(&addr)).await {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => return close(ws, Some((CloseCode::NodeUnreachable, format!("node unreachable: {e}")))).await,
+        Err(_) => return close(ws, Some((CloseCode::NodeUnreachable, "node unreachable: connect timed out".into()))).await,
+    };
+    let _ = tcp.set_nodelay(true);
+    let end = bridge(&mut ws, tcp, limits, shutdown).await;
+    close(ws, end).await;
+}
+
+pub(crate) async fn close(mut ws: WebSocket, end: End) {
+    if let Some((code, reason)) = end {
+        tracing::debug!(?code, %reason, "closing websocket");
+        let mut reason = reason;
+        reason.truncate(120); // close reasons are limited to 123 bytes
+        let frame = CloseFrame { code: code as u16, reason: reason.into() };
+        let _ = tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(Some(frame)))).await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close()).await;
+}
+
+async fn bridge(ws: &mut WebSocket, tcp: TcpStream, limits: Limits, shutdown: Shutdown) -> End {
+    let (mut tcp_r, tcp_w) = tcp.into_split();
+    let mut tcp_w = BufWriter::with_capacity(WRITE_BUFFER, tcp_w);
+    let (mut ws_tx, ws_rx) = ws.split();
+    let mut ws_rx = ws_rx.peekable();
+    // last traffic either way, in ms since `base` (the futures below run on one task)
+    let base = Instant::now();
+    let last = AtomicU64::new(0);
+    let touch = || last.store(base.elapsed().as_millis() as u64, Ordering::Relaxed);
+    let deadline = || base + Duration::from_millis(last.load(Ordering::Relaxed)) + limits.idle;
+
+    let up = async {
+        loop {
+            let msg = match ws_rx.next().await {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => return Some((CloseCode::BadFrame, format!("websocket error: {e}"))),
+                None => return None,
+            };
+            touch();
+            match msg {
+                Message::Text(text) => {
+                    for line in text.as_str().split('\n') {
+                        let line = line.strip_suffix('\r').unwrap_or(line);
+                        if line.len() > limits.max_line {
+                            return Some((CloseCode::LineTooLong, format!("line too long (> {} bytes) from browser", limits.max_line)));
+                        }
+                        if line.is_empty() {
+                            continue; // never send empty lines: servers differ in how they answer
+                        }
+                        if let Err(e) = write_line(&mut tcp_w, line).await {
+                            return Some((CloseCode::NodeError, format!("write to node failed: {e}")));
+                        }
+                    }
+                }
+                Message::Binary(_) => return Some((CloseCode::BinaryMessage, "binary messages are not allowed".into())),
+                Message::Close(_) => return None,
+                Message::Ping(_) | Message::Pong(_) => continue,
+            }
+            // flush once nothing more is waiting: many lines, one syscall
+            let more_waiting = std::pin::Pin::new(&mut ws_rx).peek().now_or_never().is_some();
+            if !more_waiting && let Err(e) = tcp_w.flush().await {
+                return Some((CloseCode::NodeError, format!("write to node failed: {e}")));
+            }
+        }
+    };
+
+    let down = async {
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut partial: Vec<u8> = Vec::new();
+        loop {
+            let n = match tcp_r.read(&mut buf).await {
+                Ok(0) => return Some((CloseCode::NodeClosed, "node closed the connection".into())),
+                Ok(n) => n,
+                Err(e) => return Some((CloseCode::NodeError, format!("read from node failed: {e}"))),
+            };
+            touch();
+            let chunk = buf.get(..n).unwrap_or_default();
+            let Some(end) = chunk.iter().rposition(|b| *b == b'\n') else {
+                partial.extend_from_slice(chunk);
+                if partial.len() > limits.max_line + 1 {
+                    return Some((CloseCode::LineTooLong, format!("line too long (> {} bytes) from node", limits.max_line)));
+                }
+                continue;
+            };
+            let (complete, rest) = chunk.split_at(end + 1);
+            partial.extend_from_slice(complete);
+            let text = match lines_to_message(&partial, limits.max_line) {
+                Ok(t) => t,
+                Err(e) => return Some(e),
+            };
+            partial.clear();
+            partial.extend_from_slice(rest);
+            if !text.is_empty() && ws_tx.send(Message::Text(text.into())).await.is_err() {
+                return None; // browser gone
+            }
+        }
+    };
+
+    let idle = async {
+        loop {
+            tokio::time::sleep_until(deadline()).await;
+            if deadline() <= Instant::now() {
+                return Some((CloseCode::IdleTimeout, format!("idle for {} s", limits.idle.as_secs())));
+            }
+        }
+    };
+
+    tokio::select! {
+        e = up => e,
+        e = down => e,
+        e = idle => e,
+        _ = shutdown.wait() => Some((CloseCode::ShuttingDown, "proxy shutting down".into())),
+    }
+}
+
+async fn write_line<W: AsyncWriteExt + Unpin>(w: &mut W, line: &str) -> std::io::Result<()> {
+    w.write_all(line.as_bytes()).await?;
+    w.write_all(b"\r\n").await
+}
+
+/// Turns complete lines (ending in LF) into one message: CR stripped, `\n` between lines,
+/// no trailing newline, empty lines dropped; bytes must be UTF-8 (lossy otherwise).
+fn lines_to_message(bytes: &[u8], max_line: usize) -> Result<String, (CloseCode, String)> {
+    let mut out = String::with_capacity(bytes.len());
+    for line in bytes.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if line.len() > max_line {
+            return Err((CloseCode::LineTooLong, format!("line too long (> {max_line} bytes) from node")));
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&String::from_utf8_lossy(line));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_framing() {
+        assert_eq!(lines_to_message(b"+OK\r\n1,2\r\n\r\n", 10).unwrap(), "+OK\n1,2");
+        assert!(lines_to_message(b"0123456789A\n", 10).is_err());
+    }
+}

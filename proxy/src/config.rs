@@ -1,0 +1,108 @@
+//! Command line: every limit has a flag and a documented default.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+
+/// Websocket-to-TCP proxy for the VSCP link protocol; serves the vscp-link console.
+#[derive(Parser, Debug, Clone)]
+#[command(version, about)]
+pub(crate) struct Args {
+    /// Address to serve HTTP/websocket on (loopback by default; expose it on purpose).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Allowed target `NAME=HOST:PORT` (repeatable). The browser picks by NAME, never by address.
+    /// Default: `local=127.0.0.1:9598` unless --demo is given.
+    #[arg(long = "node", value_parser = parse_node)]
+    pub nodes: Vec<(String, String)>,
+    /// Folder with the built console (trunk's `dist/`).
+    #[arg(long = "static", default_value = "dist")]
+    pub static_dir: PathBuf,
+    /// Start simulated nodes in-process and allow them as target `demo`.
+    #[arg(long)]
+    pub demo: bool,
+    /// With --demo: additionally flood this many measurement events per second (load tests).
+    #[arg(long, default_value_t = 0)]
+    pub demo_rate: u32,
+    /// Allowed page Origin (repeatable). Default: the origin of the page this proxy serves
+    /// (same host). Requests without an Origin header (non-browser clients) are allowed.
+    #[arg(long = "allow-origin")]
+    pub allow_origins: Vec<String>,
+    /// Shared secret the browser must present as `token=` on the websocket URL.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// PEM certificate chain: serve HTTPS/WSS.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Most websocket sessions at once.
+    #[arg(long, default_value_t = 1024)]
+    pub max_conns: usize,
+    /// Most websocket sessions from one IP address.
+    #[arg(long, default_value_t = 64)]
+    pub max_conns_per_ip: usize,
+    /// Longest protocol line in bytes, each direction (a full Level II event is ~2.2 kB).
+    #[arg(long, default_value_t = vscp_core::MAX_LINE)]
+    pub max_line: usize,
+    /// Close a session after this many seconds without traffic either way.
+    #[arg(long, default_value_t = 300)]
+    pub idle_timeout: u64,
+    /// Seconds to wait for a TCP connect to a node.
+    #[arg(long, default_value_t = 5)]
+    pub connect_timeout: u64,
+    /// Seconds a client has to send its HTTP request headers (slowloris guard).
+    #[arg(long, default_value_t = 10)]
+    pub handshake_timeout: u64,
+    /// Subcommand.
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug, Clone)]
+pub(crate) enum Sub {
+    /// Run only the simulated installation as a link-protocol server (for other clients).
+    Demo(DemoArgs),
+}
+
+/// Options of the standalone demo node.
+#[derive(ClapArgs, Debug, Clone)]
+pub(crate) struct DemoArgs {
+    /// Address of the link-protocol server.
+    #[arg(long, default_value = "127.0.0.1:9598")]
+    pub listen: SocketAddr,
+    /// Flood this many extra measurement events per second.
+    #[arg(long, default_value_t = 0)]
+    pub demo_rate: u32,
+}
+
+fn parse_node(s: &str) -> Result<(String, String), String> {
+    let (name, addr) = s.split_once('=').ok_or("expected NAME=HOST:PORT")?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err("NAME: letters, digits, - and _".into());
+    }
+    if addr.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+        return Err("expected HOST:PORT".into());
+    }
+    Ok((name.to_string(), addr.to_string()))
+}
+
+/// Limits of one bridge, derived from the arguments.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub max_line: usize,
+    pub idle: Duration,
+    pub connect: Duration,
+}
+
+impl Args {
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_line: self.max_line,
+            idle: Duration::from_secs(self.idle_timeout),
+            connect: Duration::from_secs(self.connect_timeout),
+        }
+    }
+}

@@ -1,0 +1,163 @@
+// Browser end-to-end tests: the real console in Debian's headless chromium against
+// `vscp-proxy --demo` on 127.0.0.1. Screenshots land in tests/e2e/artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const proxyBin = join(root, 'target', 'release', 'vscp-proxy');
+const artifacts = join(root, 'tests', 'e2e', 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+let proxy, browser, port, url;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+function startProxy() {
+  return new Promise((resolve, reject) => {
+    const p = spawn(proxyBin, ['--demo', '--static', join(root, 'dist'), '--listen', `127.0.0.1:${port}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('proxy did not start: ' + out)), 10000);
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('console at')) { clearTimeout(timer); resolve(p); }
+    });
+    p.stderr.on('data', (d) => { out += d; });
+    p.on('exit', (code) => reject(new Error(`proxy exited ${code}: ${out}`)));
+  });
+}
+
+function stopProxy(p) {
+  return new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM'); });
+}
+
+before(async () => {
+  port = await freePort();
+  url = `http://127.0.0.1:${port}/`;
+  proxy = await startProxy();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // playwright gives every launch a fresh, empty user-data-dir of its own
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (proxy) await stopProxy(proxy);
+});
+
+async function openConsole(password = 'secret') {
+  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1400, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  await page.waitForSelector('#target option', { state: 'attached' });
+  await page.fill('#user', 'admin');
+  await page.fill('#password', password);
+  await page.click('#connect');
+  return { page, errors };
+}
+
+async function statusHas(page, text, timeout = 10000) {
+  await page.waitForFunction((t) => document.querySelector('#status')?.textContent.includes(t), text, { timeout });
+}
+
+test('connects, logs in, streams and decodes measurements', async () => {
+  const { page, errors } = await openConsole();
+  await statusHas(page, 'streaming');
+  await page.waitForFunction(() => [...document.querySelectorAll('#log .val')].some((e) => e.textContent.includes('°C')), null, { timeout: 5000 });
+  await page.waitForFunction(() => document.querySelector('#vers')?.textContent.match(/\d+\.\d+\.\d+/), null, { timeout: 5000 });
+  await page.click('#log .ev');
+  assert.match(await page.textContent('#detail'), /raw line/);
+  await page.screenshot({ path: join(artifacts, '01-streaming.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('TurnOn to the relay brings its On event; raw NOOP answers +OK', async () => {
+  const { page } = await openConsole();
+  await statusHas(page, 'streaming');
+  await page.getByRole('button', { name: 'relay on' }).click();
+  await page.click('#send');
+  await page.waitForFunction(() => [...document.querySelectorAll('#log .typ')].some((e) => e.textContent.startsWith('ON (3)')), null, { timeout: 5000 });
+  await page.fill('#cmd', 'NOOP');
+  await page.press('#cmd', 'Enter');
+  await page.waitForFunction(() => document.querySelector('#transcript').textContent.includes('+OK'), null, { timeout: 5000 });
+  await page.fill('#cmd', 'BOGUS');
+  await page.press('#cmd', 'Enter');
+  await page.waitForFunction(() => document.querySelector('#transcript').textContent.includes('Unknown command'), null, { timeout: 5000 });
+  await statusHas(page, 'streaming');
+  await page.screenshot({ path: join(artifacts, '02-send-and-console.png') });
+  await page.close();
+});
+
+test('client filter hides rows, clearing shows them; export has the shown rows', async () => {
+  const { page } = await openConsole();
+  await statusHas(page, 'streaming');
+  await page.waitForFunction(() => document.querySelectorAll('#log .ev').length >= 3, null, { timeout: 8000 });
+  await page.fill('#f-class', '20');
+  await page.waitForFunction(() => !document.querySelector('#hidden').textContent.startsWith('0 '));
+  const classes = await page.$$eval('#log .cls', (els) => els.map((e) => e.textContent));
+  assert.ok(classes.every((c) => c.includes('(20)')), classes.join());
+  await page.screenshot({ path: join(artifacts, '03-client-filter.png') });
+  await page.click('#f-clear');
+  await page.waitForFunction(() => document.querySelector('#hidden').textContent.startsWith('0 '));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  const lines = csv.trim().split('\n');
+  assert.ok(lines.length >= 4, csv);
+  assert.match(lines[0], /^seq,received_ms,priority,class/);
+  await page.close();
+});
+
+test('server-side filter reduces the stream', async () => {
+  const { page } = await openConsole();
+  await statusHas(page, 'streaming');
+  await page.fill('#sf-class', 'CLASS1.INFORMATION');
+  await page.click('#sf-apply');
+  await page.waitForFunction(() => document.querySelector('#notices')?.textContent.includes('server filter applied'), null, { timeout: 8000 });
+  await statusHas(page, 'streaming');
+  await page.click('#clear');
+  await new Promise((r) => setTimeout(r, 6000)); // sensors report every 2–3 s, heartbeats every 5 s
+  const classes = await page.$$eval('#log .cls', (els) => els.map((e) => e.textContent));
+  assert.ok(classes.length > 0, 'heartbeats still arrive');
+  assert.ok(classes.every((c) => c.includes('(20)')), classes.join());
+  await page.screenshot({ path: join(artifacts, '04-server-filter.png') });
+  await page.close();
+});
+
+test('wrong password shows the reason', async () => {
+  const { page } = await openConsole('wrong');
+  await statusHas(page, 'login failed');
+  assert.match(await page.textContent('#notices'), /Invalid username or password/);
+  await page.screenshot({ path: join(artifacts, '05-wrong-password.png') });
+  await page.close();
+});
+
+test('proxy stop shows disconnected, restart reconnects', async () => {
+  const { page } = await openConsole();
+  await statusHas(page, 'streaming');
+  await stopProxy(proxy);
+  proxy = null;
+  await statusHas(page, 'reconnecting');
+  await page.screenshot({ path: join(artifacts, '06-proxy-down.png') });
+  proxy = await startProxy();
+  await statusHas(page, 'streaming', 20000);
+  await page.screenshot({ path: join(artifacts, '07-reconnected.png') });
+  await page.close();
+});
