@@ -18,7 +18,13 @@ impl Pair {
         let now = Millis(0);
         let mut p = Pair {
             client: ClientSession::new(config, now),
-            node: NodeSession::new(NodeConfig { channel_id: 7, ..NodeConfig::default() }, now),
+            node: NodeSession::new(
+                NodeConfig {
+                    channel_id: 7,
+                    ..NodeConfig::default()
+                },
+                now,
+            ),
             backend: MemoryNode::default(),
             now,
             events: Vec::new(),
@@ -54,7 +60,8 @@ impl Pair {
                 moved = true;
                 match o {
                     Output::Transmit(l) if !self.node_closed => {
-                        self.node.handle_bytes(&mut self.backend, l.as_bytes(), self.now)
+                        self.node
+                            .handle_bytes(&mut self.backend, l.as_bytes(), self.now)
                     }
                     Output::Transmit(_) => {}
                     Output::Event(e) => self.events.push(e),
@@ -68,7 +75,10 @@ impl Pair {
 
     /// Advances time to the earliest deadline (at most `limit`) and fires it.
     fn advance(&mut self, limit: Millis) {
-        let next = [self.client.poll_timeout(), self.node.poll_timeout()].into_iter().flatten().min();
+        let next = [self.client.poll_timeout(), self.node.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         self.now = next.unwrap_or(limit).min(limit).max(self.now);
         self.client.handle_timeout(self.now);
         self.node.handle_timeout(self.now);
@@ -76,7 +86,10 @@ impl Pair {
     }
 
     fn run(&mut self, cmd: &str) -> Reply {
-        let id = self.client.send(Command::parse_lenient(cmd).unwrap(), self.now).unwrap();
+        let id = self
+            .client
+            .send(Command::parse_lenient(cmd).unwrap(), self.now)
+            .unwrap();
         self.settle();
         self.take_reply(id)
     }
@@ -107,7 +120,10 @@ impl Pair {
 }
 
 fn ev(class: u16, kind: u16, data: &[u8]) -> Event {
-    Event { data: data.to_vec(), ..Event::new(class, kind) }
+    Event {
+        data: data.to_vec(),
+        ..Event::new(class, kind)
+    }
 }
 
 #[test]
@@ -121,17 +137,26 @@ fn every_command_gets_its_reply() {
     assert_eq!(p.run("CHID").channel_id().unwrap(), 7);
     assert_eq!(p.run("GGID").guid().unwrap(), p.backend.guid);
     assert!(p.run("WCYD").capabilities().unwrap().has(15));
-    assert_eq!(p.run("INTERFACE LIST").interfaces().unwrap()[0].name, "memory node");
+    assert_eq!(
+        p.run("INTERFACE LIST").interfaces().unwrap()[0].name,
+        "memory node"
+    );
     assert!(p.run("STAT").stat().is_ok());
     assert!(p.run("INFO").info().is_ok());
-    assert!(p.run("SGID 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF").ok);
+    assert!(
+        p.run("SGID 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF")
+            .ok
+    );
     assert_eq!(p.run("GGID").guid().unwrap().0[1], 0x11);
     assert!(p.run("SFLT 0,20,0,-").ok);
     assert!(p.run("SMSK 0,0xFFFF,0,-").ok);
     assert!(p.run("SEND 0,20,3,,,,-,0,1,35").ok);
     assert_eq!(p.backend.sent.len(), 1);
     assert_eq!(p.backend.sent[0].obid, 7, "obid filled with the channel id");
-    assert_eq!(p.backend.sent[0].guid, p.backend.guid, "zero GUID replaced by the channel GUID");
+    assert_eq!(
+        p.backend.sent[0].guid, p.backend.guid,
+        "zero GUID replaced by the channel GUID"
+    );
     // the filter lets class 20 through only
     assert!(p.node.deliver(&ev(20, 3, &[1]), p.now));
     assert!(!p.node.deliver(&ev(10, 6, &[1]), p.now));
@@ -158,13 +183,24 @@ fn bad_lines_keep_the_connection() {
     let r = p.run("XBAD");
     assert_eq!((r.ok, r.text.as_str()), (false, "Unknown command"));
     // a malformed SEND is refused by the client before it is sent
-    assert!(matches!(Command::parse_lenient("SEND 0,20"), Err(CommandParseError::Event(_))));
+    assert!(matches!(
+        Command::parse_lenient("SEND 0,20"),
+        Err(CommandParseError::Event(_))
+    ));
     // but a server must answer one that arrives
     p.node.handle_line(&mut p.backend, "SEND 0,x,3,,,,-", p.now);
-    assert_eq!(p.node.poll_output(), Some(NodeOutput::Transmit("-OK - Invalid parameter or format\r\n".into())));
+    assert_eq!(
+        p.node.poll_output(),
+        Some(NodeOutput::Transmit(
+            "-OK - Invalid parameter or format\r\n".into()
+        ))
+    );
     p.node.handle_bytes(&mut p.backend, &[b'A'; 5000], p.now);
     p.node.handle_bytes(&mut p.backend, b"\r\n", p.now);
-    assert_eq!(p.node.poll_output(), Some(NodeOutput::Transmit("-OK - Line too long\r\n".into())));
+    assert_eq!(
+        p.node.poll_output(),
+        Some(NodeOutput::Transmit("-OK - Line too long\r\n".into()))
+    );
     assert!(p.run("NOOP").ok);
 }
 
@@ -175,14 +211,22 @@ fn login_rules() {
         receive: ReceiveMode::Off,
         ..ClientConfig::default()
     });
-    assert!(p.events.iter().any(|e| matches!(e, SessionEvent::Closed(CloseReason::LoginFailed(t)) if t.contains("Invalid"))));
+    assert!(p.events.iter().any(
+        |e| matches!(e, SessionEvent::Closed(CloseReason::LoginFailed(t)) if t.contains("Invalid"))
+    ));
     assert!(p.node_closed);
 
     // without login only level-0 commands work
-    let mut p = Pair::new(ClientConfig { receive: ReceiveMode::Off, ..ClientConfig::default() });
+    let mut p = Pair::new(ClientConfig {
+        receive: ReceiveMode::Off,
+        ..ClientConfig::default()
+    });
     assert!(p.run("VERS").ok);
     let r = p.run("RETR");
-    assert_eq!((r.ok, r.text.as_str()), (false, "Need to log in to perform this command."));
+    assert_eq!(
+        (r.ok, r.text.as_str()),
+        (false, "Need to log in to perform this command.")
+    );
     assert!(!p.run("CDTA").ok);
 }
 
@@ -231,7 +275,10 @@ fn polling_fetches_in_batches() {
     }
     let got = p.received();
     assert_eq!(got.len(), 25);
-    assert!(got.iter().enumerate().all(|(i, e)| e.data == [i as u8]), "in order");
+    assert!(
+        got.iter().enumerate().all(|(i, e)| e.data == [i as u8]),
+        "in order"
+    );
     p.client.set_receive_mode(ReceiveMode::Stream, p.now);
     p.settle();
     assert_eq!(p.client.state(), State::Streaming);
@@ -240,7 +287,10 @@ fn polling_fetches_in_batches() {
 #[test]
 fn silent_server_is_detected() {
     // keep-alive loss in the loop
-    let mut p = Pair::new(ClientConfig { credentials: Some(("admin".into(), "secret".into())), ..Default::default() });
+    let mut p = Pair::new(ClientConfig {
+        credentials: Some(("admin".into(), "secret".into())),
+        ..Default::default()
+    });
     let mut client = p.client.clone();
     let t = client.poll_timeout().unwrap();
     client.handle_timeout(t);
@@ -269,10 +319,16 @@ fn greeting_refused_and_timeout() {
     let mut c = ClientSession::new(ClientConfig::default(), Millis(0));
     c.handle_bytes(b"-OK - Max number of clients connected.\r\n", Millis(1));
     let evs: Vec<_> = std::iter::from_fn(|| c.poll_output()).collect();
-    assert!(evs.contains(&Output::Event(SessionEvent::Closed(CloseReason::Refused("Max number of clients connected.".into())))));
+    assert!(
+        evs.contains(&Output::Event(SessionEvent::Closed(CloseReason::Refused(
+            "Max number of clients connected.".into()
+        ))))
+    );
     let mut c = ClientSession::new(ClientConfig::default(), Millis(0));
     c.handle_timeout(Millis(5_000));
     let evs: Vec<_> = std::iter::from_fn(|| c.poll_output()).collect();
-    assert!(evs.contains(&Output::Event(SessionEvent::Closed(CloseReason::GreetingTimeout))));
+    assert!(evs.contains(&Output::Event(SessionEvent::Closed(
+        CloseReason::GreetingTimeout
+    ))));
     assert_eq!(c.send(Command::Noop, Millis(5_001)), Err(SendError::Closed));
 }

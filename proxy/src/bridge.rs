@@ -36,8 +36,23 @@ type End = Option<(CloseCode, String)>;
 pub(crate) async fn run(mut ws: WebSocket, addr: String, limits: Limits, shutdown: Shutdown) {
     let tcp = match tokio::time::timeout(limits.connect, TcpStream::connect(&addr)).await {
         Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => return close(ws, Some((CloseCode::NodeUnreachable, format!("node unreachable: {e}")))).await,
-        Err(_) => return close(ws, Some((CloseCode::NodeUnreachable, "node unreachable: connect timed out".into()))).await,
+        Ok(Err(e)) => {
+            return close(
+                ws,
+                Some((CloseCode::NodeUnreachable, format!("node unreachable: {e}"))),
+            )
+            .await;
+        }
+        Err(_) => {
+            return close(
+                ws,
+                Some((
+                    CloseCode::NodeUnreachable,
+                    "node unreachable: connect timed out".into(),
+                )),
+            )
+            .await;
+        }
     };
     let _ = tcp.set_nodelay(true);
     let end = bridge(&mut ws, tcp, limits, shutdown).await;
@@ -49,8 +64,12 @@ pub(crate) async fn close(mut ws: WebSocket, end: End) {
         tracing::debug!(?code, %reason, "closing websocket");
         let mut reason = reason;
         reason.truncate(120); // close reasons are limited to 123 bytes
-        let frame = CloseFrame { code: code as u16, reason: reason.into() };
-        let _ = tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(Some(frame)))).await;
+        let frame = CloseFrame {
+            code: code as u16,
+            reason: reason.into(),
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(Some(frame))))
+            .await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), ws.close()).await;
 }
@@ -70,7 +89,9 @@ async fn bridge(ws: &mut WebSocket, tcp: TcpStream, limits: Limits, shutdown: Sh
         loop {
             let msg = match ws_rx.next().await {
                 Some(Ok(m)) => m,
-                Some(Err(e)) => return Some((CloseCode::BadFrame, format!("websocket error: {e}"))),
+                Some(Err(e)) => {
+                    return Some((CloseCode::BadFrame, format!("websocket error: {e}")));
+                }
                 None => return None,
             };
             touch();
@@ -79,22 +100,36 @@ async fn bridge(ws: &mut WebSocket, tcp: TcpStream, limits: Limits, shutdown: Sh
                     for line in text.as_str().split('\n') {
                         let line = line.strip_suffix('\r').unwrap_or(line);
                         if line.len() > limits.max_line {
-                            return Some((CloseCode::LineTooLong, format!("line too long (> {} bytes) from browser", limits.max_line)));
+                            return Some((
+                                CloseCode::LineTooLong,
+                                format!("line too long (> {} bytes) from browser", limits.max_line),
+                            ));
                         }
                         if line.is_empty() {
                             continue; // never send empty lines: servers differ in how they answer
                         }
                         if let Err(e) = write_line(&mut tcp_w, line).await {
-                            return Some((CloseCode::NodeError, format!("write to node failed: {e}")));
+                            return Some((
+                                CloseCode::NodeError,
+                                format!("write to node failed: {e}"),
+                            ));
                         }
                     }
                 }
-                Message::Binary(_) => return Some((CloseCode::BinaryMessage, "binary messages are not allowed".into())),
+                Message::Binary(_) => {
+                    return Some((
+                        CloseCode::BinaryMessage,
+                        "binary messages are not allowed".into(),
+                    ));
+                }
                 Message::Close(_) => return None,
                 Message::Ping(_) | Message::Pong(_) => continue,
             }
             // flush once nothing more is waiting: many lines, one syscall
-            let more_waiting = std::pin::Pin::new(&mut ws_rx).peek().now_or_never().is_some();
+            let more_waiting = std::pin::Pin::new(&mut ws_rx)
+                .peek()
+                .now_or_never()
+                .is_some();
             if !more_waiting && let Err(e) = tcp_w.flush().await {
                 return Some((CloseCode::NodeError, format!("write to node failed: {e}")));
             }
@@ -108,14 +143,19 @@ async fn bridge(ws: &mut WebSocket, tcp: TcpStream, limits: Limits, shutdown: Sh
             let n = match tcp_r.read(&mut buf).await {
                 Ok(0) => return Some((CloseCode::NodeClosed, "node closed the connection".into())),
                 Ok(n) => n,
-                Err(e) => return Some((CloseCode::NodeError, format!("read from node failed: {e}"))),
+                Err(e) => {
+                    return Some((CloseCode::NodeError, format!("read from node failed: {e}")));
+                }
             };
             touch();
             let chunk = buf.get(..n).unwrap_or_default();
             let Some(end) = chunk.iter().rposition(|b| *b == b'\n') else {
                 partial.extend_from_slice(chunk);
                 if partial.len() > limits.max_line + 1 {
-                    return Some((CloseCode::LineTooLong, format!("line too long (> {} bytes) from node", limits.max_line)));
+                    return Some((
+                        CloseCode::LineTooLong,
+                        format!("line too long (> {} bytes) from node", limits.max_line),
+                    ));
                 }
                 continue;
             };
@@ -137,7 +177,10 @@ async fn bridge(ws: &mut WebSocket, tcp: TcpStream, limits: Limits, shutdown: Sh
         loop {
             tokio::time::sleep_until(deadline()).await;
             if deadline() <= Instant::now() {
-                return Some((CloseCode::IdleTimeout, format!("idle for {} s", limits.idle.as_secs())));
+                return Some((
+                    CloseCode::IdleTimeout,
+                    format!("idle for {} s", limits.idle.as_secs()),
+                ));
             }
         }
     };
@@ -165,7 +208,10 @@ fn lines_to_message(bytes: &[u8], max_line: usize) -> Result<String, (CloseCode,
             continue;
         }
         if line.len() > max_line {
-            return Err((CloseCode::LineTooLong, format!("line too long (> {max_line} bytes) from node")));
+            return Err((
+                CloseCode::LineTooLong,
+                format!("line too long (> {max_line} bytes) from node"),
+            ));
         }
         if !out.is_empty() {
             out.push('\n');
@@ -181,7 +227,10 @@ mod tests {
 
     #[test]
     fn message_framing() {
-        assert_eq!(lines_to_message(b"+OK\r\n1,2\r\n\r\n", 10).unwrap(), "+OK\n1,2");
+        assert_eq!(
+            lines_to_message(b"+OK\r\n1,2\r\n\r\n", 10).unwrap(),
+            "+OK\n1,2"
+        );
         assert!(lines_to_message(b"0123456789A\n", 10).is_err());
     }
 }

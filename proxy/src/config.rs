@@ -80,10 +80,17 @@ pub(crate) struct DemoArgs {
 
 fn parse_node(s: &str) -> Result<(String, String), String> {
     let (name, addr) = s.split_once('=').ok_or("expected NAME=HOST:PORT")?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err("NAME: letters, digits, - and _".into());
     }
-    if addr.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+    if addr
+        .rsplit_once(':')
+        .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+    {
         return Err("expected HOST:PORT".into());
     }
     Ok((name.to_string(), addr.to_string()))

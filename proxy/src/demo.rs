@@ -19,8 +19,8 @@ use tokio::{
     time::Instant,
 };
 use vscp_core::{
-    Capabilities, Event, Guid, Interface, Millis, Node, NodeConfig, NodeOutput, NodeSession, SendRefused, Stamp,
-    Version,
+    Capabilities, Event, Guid, Interface, Millis, Node, NodeConfig, NodeOutput, NodeSession,
+    SendRefused, Stamp, Version,
     registers::{CLASS1_INFORMATION, CLASS1_PROTOCOL, kind, who_is_there_frames},
 };
 
@@ -36,9 +36,13 @@ const GUEST: (&str, &str) = ("guest", "guest");
 /// Events kept for a slow client before it starts losing them.
 const BUS_CAPACITY: usize = 16_384;
 /// The demo server's own GUID (GGID).
-const SERVER_GUID: Guid = Guid([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 0, 0, 0, 0, 1]);
+const SERVER_GUID: Guid = Guid([
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 0, 0, 0, 0, 1,
+]);
 /// The interface the Level I nodes sit behind (bytes 14–15 zero).
-pub(crate) const INTERFACE_GUID: Guid = Guid([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF5, 0, 1, 0, 0, 0, 0, 0, 0]);
+pub(crate) const INTERFACE_GUID: Guid = Guid([
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF5, 0, 1, 0, 0, 0, 0, 0, 0,
+]);
 /// CLASS1.MEASUREMENT.
 const MEASUREMENT: u16 = 10;
 /// CLASS1.CONTROL.
@@ -46,23 +50,36 @@ const CONTROL: u16 = 30;
 
 fn millis() -> Millis {
     static START: OnceLock<std::time::Instant> = OnceLock::new();
-    Millis(START.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64)
+    Millis(
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_millis() as u64,
+    )
 }
 
 fn unix_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Runs only the demo server until shutdown (`vscp-proxy demo`).
 pub(crate) async fn run_standalone(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let addr = spawn(args.listen, args.demo_rate, shutdown.clone()).await?;
-    println!("vscp demo node on {addr}: log in with USER {USER} / PASS {PASSWORD} (read-only: guest/guest)");
+    println!(
+        "vscp demo node on {addr}: log in with USER {USER} / PASS {PASSWORD} (read-only: guest/guest)"
+    );
     shutdown.wait().await;
     Ok(())
 }
 
 /// Starts the demo server on `addr` (port 0 picks one); returns the bound address.
-pub(crate) async fn spawn(addr: SocketAddr, rate: u32, shutdown: Shutdown) -> std::io::Result<SocketAddr> {
+pub(crate) async fn spawn(
+    addr: SocketAddr,
+    rate: u32,
+    shutdown: Shutdown,
+) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let (bus, _) = broadcast::channel(BUS_CAPACITY);
@@ -76,8 +93,19 @@ pub(crate) async fn spawn(addr: SocketAddr, rate: u32, shutdown: Shutdown) -> st
                 _ = shutdown.wait() => break,
             };
             let channel = channels.fetch_add(1, Ordering::Relaxed);
-            let node = DemoNode { to_sim: to_sim.clone(), guid: SERVER_GUID, challenges: Arc::new(AtomicU64::new(1)) };
-            tokio::spawn(serve(tcp, node, bus.subscribe(), channel, shutdown.clone(), peer));
+            let node = DemoNode {
+                to_sim: to_sim.clone(),
+                guid: SERVER_GUID,
+                challenges: Arc::new(AtomicU64::new(1)),
+            };
+            tokio::spawn(serve(
+                tcp,
+                node,
+                bus.subscribe(),
+                channel,
+                shutdown.clone(),
+                peer,
+            ));
         }
     });
     Ok(local)
@@ -106,23 +134,42 @@ impl Node for DemoNode {
         true
     }
     fn version(&self) -> Version {
-        let mut v = env!("CARGO_PKG_VERSION").split('.').map(|p| p.parse().unwrap_or(0));
-        Version { major: v.next().unwrap_or(0), minor: v.next().unwrap_or(0), release: v.next().unwrap_or(0), build: Some(0) }
+        let mut v = env!("CARGO_PKG_VERSION")
+            .split('.')
+            .map(|p| p.parse().unwrap_or(0));
+        Version {
+            major: v.next().unwrap_or(0),
+            minor: v.next().unwrap_or(0),
+            release: v.next().unwrap_or(0),
+            build: Some(0),
+        }
     }
     fn capabilities(&self) -> Capabilities {
         Capabilities(1 << 61 | 1 << 15 | 1 << 5 | 1 << 3)
     }
     fn interfaces(&self) -> Vec<Interface> {
         vec![
-            Interface { id: 0, kind: 1, guid: SERVER_GUID, name: "demo server".into() },
-            Interface { id: 1, kind: 2, guid: INTERFACE_GUID, name: "demo CAN bus (3 Level I nodes)".into() },
+            Interface {
+                id: 0,
+                kind: 1,
+                guid: SERVER_GUID,
+                name: "demo server".into(),
+            },
+            Interface {
+                id: 1,
+                kind: 2,
+                guid: INTERFACE_GUID,
+                name: "demo CAN bus (3 Level I nodes)".into(),
+            },
         ]
     }
     fn send(&mut self, mut event: Event, _channel: u32) -> Result<(), SendRefused> {
         if event.stamp == Stamp::Unknown {
             event.stamp = Stamp::Unix(unix_ns());
         }
-        self.to_sim.try_send(event).map_err(|_| SendRefused::BufferFull)
+        self.to_sim
+            .try_send(event)
+            .map_err(|_| SendRefused::BufferFull)
     }
     fn challenge(&mut self) -> String {
         let n = self.challenges.fetch_add(1, Ordering::Relaxed) ^ unix_ns();
@@ -131,13 +178,23 @@ impl Node for DemoNode {
 }
 
 /// One client connection: a `NodeSession` between the TCP stream and the bus.
-async fn serve(tcp: TcpStream, mut node: DemoNode, mut bus: broadcast::Receiver<Arc<Event>>, channel: u32, shutdown: Shutdown, peer: SocketAddr) {
+async fn serve(
+    tcp: TcpStream,
+    mut node: DemoNode,
+    mut bus: broadcast::Receiver<Arc<Event>>,
+    channel: u32,
+    shutdown: Shutdown,
+    peer: SocketAddr,
+) {
     let _ = tcp.set_nodelay(true);
     let (mut rd, wr) = tcp.into_split();
     let mut wr = BufWriter::with_capacity(64 * 1024, wr);
     let config = NodeConfig {
         channel_id: channel,
-        banner: vec!["vscp-link demo node".into(), format!("Version: {}", env!("CARGO_PKG_VERSION"))],
+        banner: vec![
+            "vscp-link demo node".into(),
+            format!("Version: {}", env!("CARGO_PKG_VERSION")),
+        ],
         ..NodeConfig::default()
     };
     let mut session = NodeSession::new(config, millis());
@@ -159,9 +216,11 @@ async fn serve(tcp: TcpStream, mut node: DemoNode, mut bus: broadcast::Receiver<
         if wr.flush().await.is_err() {
             return;
         }
-        let wake = session.poll_timeout().map_or(Instant::now() + Duration::from_secs(3600), |t| {
-            Instant::now() + Duration::from_millis(t.0.saturating_sub(millis().0))
-        });
+        let wake = session
+            .poll_timeout()
+            .map_or(Instant::now() + Duration::from_secs(3600), |t| {
+                Instant::now() + Duration::from_millis(t.0.saturating_sub(millis().0))
+            });
         tokio::select! {
             r = rd.read(&mut buf) => match r {
                 Ok(0) | Err(_) => break,
@@ -237,7 +296,13 @@ impl SimNode {
             Role::Humidity => 45.0,
             Role::Relay => 0.0,
         };
-        SimNode { nickname, role, regs, value, next_report: Instant::now() }
+        SimNode {
+            nickname,
+            role,
+            regs,
+            value,
+            next_report: Instant::now(),
+        }
     }
 
     fn guid(&self) -> Guid {
@@ -253,7 +318,14 @@ impl SimNode {
     }
 
     fn event(&self, class: u16, kind: u16, data: Vec<u8>) -> Event {
-        Event { class, kind, data, guid: self.guid(), head: 3 << 5, ..Event::default() }
+        Event {
+            class,
+            kind,
+            data,
+            guid: self.guid(),
+            head: 3 << 5,
+            ..Event::default()
+        }
     }
 }
 
@@ -283,7 +355,12 @@ impl Rng {
     }
 }
 
-async fn simulate(tx: broadcast::Sender<Arc<Event>>, mut from_clients: mpsc::Receiver<Event>, rate: u32, shutdown: Shutdown) {
+async fn simulate(
+    tx: broadcast::Sender<Arc<Event>>,
+    mut from_clients: mpsc::Receiver<Event>,
+    rate: u32,
+    shutdown: Shutdown,
+) {
     let mut bus = Bus { tx, seq: 0 };
     let mut nodes = vec![
         SimNode::new(1, Role::Temperature, "vscp-link.local/demo/temp.xml", 2),
@@ -356,7 +433,9 @@ async fn simulate(tx: broadcast::Sender<Arc<Event>>, mut from_clients: mpsc::Rec
 
 /// What the nodes answer to an event a client sent.
 fn handle(nodes: &mut [SimNode], ev: &Event) -> Vec<Event> {
-    let Some(l1) = ev.as_level1() else { return Vec::new() };
+    let Some(l1) = ev.as_level1() else {
+        return Vec::new();
+    };
     // for class 512+ the destination nickname is in byte 15 of the destination GUID
     let dest = ev.level1_from_level2().map(|(g, _)| g.nickname());
     let d = &l1.data;
@@ -369,7 +448,9 @@ fn handle(nodes: &mut [SimNode], ev: &Event) -> Vec<Event> {
         };
         match (l1.class, l1.kind) {
             (CLASS1_PROTOCOL, kind::WHO_IS_THERE) if addressed(d.first()) => {
-                let url = String::from_utf8_lossy(&n.regs[0xE0..]).trim_end_matches('\0').to_string();
+                let url = String::from_utf8_lossy(&n.regs[0xE0..])
+                    .trim_end_matches('\0')
+                    .to_string();
                 for f in who_is_there_frames(n.guid(), &url) {
                     out.push(n.event(CLASS1_PROTOCOL, kind::WHO_IS_THERE_RESPONSE, f));
                 }
@@ -420,9 +501,13 @@ fn handle(nodes: &mut [SimNode], ev: &Event) -> Vec<Event> {
                     out.push(n.event(CLASS1_PROTOCOL, kind::EXTENDED_PAGE_RESPONSE, data));
                 }
             }
-            (CONTROL, t @ (5 | 6)) if n.role == Role::Relay && (dest.is_none() || dest == Some(n.nickname)) => {
+            (CONTROL, t @ (5 | 6))
+                if n.role == Role::Relay && (dest.is_none() || dest == Some(n.nickname)) =>
+            {
                 let zone_ok = d.get(1).is_none_or(|z| *z == 255 || *z == n.reg(REG_ZONE));
-                let sub_ok = d.get(2).is_none_or(|s| *s == 255 || *s == n.reg(REG_SUBZONE));
+                let sub_ok = d
+                    .get(2)
+                    .is_none_or(|s| *s == 255 || *s == n.reg(REG_SUBZONE));
                 if zone_ok && sub_ok {
                     out.extend(write_reg(n, REG_RELAY_STATE, u8::from(t == 5)));
                 }
@@ -441,6 +526,10 @@ fn write_reg(n: &mut SimNode, r: u8, v: u8) -> Option<Event> {
     n.regs[usize::from(r)] = v;
     (n.role == Role::Relay && r == REG_RELAY_STATE).then(|| {
         let kind = if v != 0 { 3 } else { 4 }; // CLASS1.INFORMATION On / Off
-        n.event(CLASS1_INFORMATION, kind, vec![0, n.reg(REG_ZONE), n.reg(REG_SUBZONE)])
+        n.event(
+            CLASS1_INFORMATION,
+            kind,
+            vec![0, n.reg(REG_ZONE), n.reg(REG_SUBZONE)],
+        )
     })
 }

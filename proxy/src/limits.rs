@@ -29,7 +29,11 @@ pub(crate) struct ConnGuard {
 
 impl ConnLimits {
     pub(crate) fn new(max_total: usize, max_per_ip: usize) -> ConnLimits {
-        ConnLimits { inner: Arc::default(), max_total, max_per_ip }
+        ConnLimits {
+            inner: Arc::default(),
+            max_total,
+            max_per_ip,
+        }
     }
 
     /// Live sessions.
@@ -46,7 +50,10 @@ impl ConnLimits {
         }
         c.total += 1;
         c.per_ip.insert(ip, n + 1);
-        Some(ConnGuard { limits: self.clone(), ip })
+        Some(ConnGuard {
+            limits: self.clone(),
+            ip,
+        })
     }
 }
 

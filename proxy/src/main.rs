@@ -18,8 +18,10 @@ use clap::Parser;
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "vscp_proxy=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "vscp_proxy=info".into()),
         )
+        .with_writer(std::io::stderr)
         .init();
     let args = config::Args::parse();
     let shutdown = server::Shutdown::on_signals();

@@ -1,12 +1,7 @@
 //! HTTP side: the accept loop (optional TLS, header time-out), static console files,
 //! `/api/targets`, `/healthz` and the `/ws?target=NAME` websocket gate.
 
-use std::{
-    net::SocketAddr,
-    path::Path,
-    sync::Arc,
-    time::Duration,
-};
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{
@@ -40,7 +35,10 @@ const EXTRA_HTTP_CONNS: usize = 256;
 
 /// A shutdown signal every task can wait for.
 #[derive(Clone, Debug)]
-pub(crate) struct Shutdown(tokio::sync::watch::Receiver<bool>, Arc<tokio::sync::watch::Sender<bool>>);
+pub(crate) struct Shutdown(
+    tokio::sync::watch::Receiver<bool>,
+    Arc<tokio::sync::watch::Sender<bool>>,
+);
 
 impl Shutdown {
     /// A signal that fires on SIGINT or SIGTERM.
@@ -115,14 +113,32 @@ struct WsQuery {
 
 /// Serves until shutdown.
 pub(crate) async fn run(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
-    let mut targets: Vec<Target> =
-        args.nodes.iter().map(|(n, a)| Target { name: n.clone(), address: a.clone(), demo: false }).collect();
+    let mut targets: Vec<Target> = args
+        .nodes
+        .iter()
+        .map(|(n, a)| Target {
+            name: n.clone(),
+            address: a.clone(),
+            demo: false,
+        })
+        .collect();
     if args.demo {
         let addr = demo::spawn("127.0.0.1:0".parse()?, args.demo_rate, shutdown.clone()).await?;
-        targets.insert(0, Target { name: "demo".into(), address: addr.to_string(), demo: true });
+        targets.insert(
+            0,
+            Target {
+                name: "demo".into(),
+                address: addr.to_string(),
+                demo: true,
+            },
+        );
         tracing::info!(%addr, "demo nodes running; log in as user '{}' password '{}'", demo::USER, demo::PASSWORD);
     } else if targets.is_empty() {
-        targets.push(Target { name: "local".into(), address: "127.0.0.1:9598".into(), demo: false });
+        targets.push(Target {
+            name: "local".into(),
+            address: "127.0.0.1:9598".into(),
+            demo: false,
+        });
     }
     if !args.static_dir.join("index.html").exists() {
         tracing::warn!(dir = %args.static_dir.display(), "console not built here: run `./x run`, or pass --static");
@@ -131,10 +147,19 @@ pub(crate) async fn run(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
         (Some(c), Some(k)) => Some(tls_acceptor(c, k)?),
         _ => None,
     };
-    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("bind {}", args.listen))?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("bind {}", args.listen))?;
     let local = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("vscp-proxy: console at {scheme}://{local}/  targets: {}", targets.iter().map(|t| format!("{}={}", t.name, t.address)).collect::<Vec<_>>().join(", "));
+    println!(
+        "vscp-proxy: console at {scheme}://{local}/  targets: {}",
+        targets
+            .iter()
+            .map(|t| format!("{}={}", t.name, t.address))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let conns = ConnLimits::new(args.max_conns, args.max_conns_per_ip);
     let app = App {
         targets: Arc::new(targets),
@@ -166,11 +191,21 @@ pub(crate) async fn run(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new()).header_read_timeout(handshake);
             let result = match tls {
-                Some(acceptor) => match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
-                    Ok(Ok(s)) => http.serve_connection(TokioIo::new(s), svc).with_upgrades().await,
-                    _ => return,
-                },
-                None => http.serve_connection(TokioIo::new(stream), svc).with_upgrades().await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => {
+                            http.serve_connection(TokioIo::new(s), svc)
+                                .with_upgrades()
+                                .await
+                        }
+                        _ => return,
+                    }
+                }
+                None => {
+                    http.serve_connection(TokioIo::new(stream), svc)
+                        .with_upgrades()
+                        .await
+                }
             };
             if let Err(e) = result {
                 tracing::debug!(%peer, %e, "http connection");
@@ -192,7 +227,10 @@ fn router(app: App, static_dir: &Path) -> Router {
     let files = ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
     Router::new()
         .route("/ws", get(ws_gate))
-        .route("/api/targets", get(|State(app): State<App>| async move { Json(app.targets.as_ref().clone()) }))
+        .route(
+            "/api/targets",
+            get(|State(app): State<App>| async move { Json(app.targets.as_ref().clone()) }),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
@@ -203,24 +241,41 @@ fn router(app: App, static_dir: &Path) -> Router {
 async fn cache_headers(req: axum::extract::Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let mut resp = next.run(req).await;
-    let value = if path == "/" || path.ends_with(".html") || path.starts_with("/api/") || path == "/healthz" {
+    let value = if path == "/"
+        || path.ends_with(".html")
+        || path.starts_with("/api/")
+        || path == "/healthz"
+    {
         "no-cache"
     } else {
         "public, max-age=31536000, immutable"
     };
     if !path.starts_with("/ws") {
-        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     resp
 }
 
 /// Decides whether a websocket may be bridged, and to where.
-fn admit(app: &App, peer: SocketAddr, headers: &HeaderMap, q: &WsQuery) -> Result<(String, ConnGuard), (CloseCode, String)> {
+fn admit(
+    app: &App,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    q: &WsQuery,
+) -> Result<(String, ConnGuard), (CloseCode, String)> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
         let same_host = origin.split_once("://").is_some_and(|(_, h)| h == host);
-        let allowed = if app.origins.is_empty() { same_host } else { app.origins.iter().any(|o| o == origin) };
+        let allowed = if app.origins.is_empty() {
+            same_host
+        } else {
+            app.origins.iter().any(|o| o == origin)
+        };
         if !allowed {
             return Err((CloseCode::BadOrigin, format!("origin {origin} not allowed")));
         }
@@ -231,11 +286,12 @@ fn admit(app: &App, peer: SocketAddr, headers: &HeaderMap, q: &WsQuery) -> Resul
         return Err((CloseCode::BadToken, "missing or wrong token".into()));
     }
     let name = q.target.as_deref().unwrap_or_default();
-    let target = app
-        .targets
-        .iter()
-        .find(|t| t.name == name)
-        .ok_or_else(|| (CloseCode::TargetNotAllowed, format!("target {name:?} is not allowed")))?;
+    let target = app.targets.iter().find(|t| t.name == name).ok_or_else(|| {
+        (
+            CloseCode::TargetNotAllowed,
+            format!("target {name:?} is not allowed"),
+        )
+    })?;
     let guard = app
         .conns
         .acquire(peer.ip())
@@ -253,30 +309,38 @@ async fn ws_gate(
     // The verdict travels in the close frame: a browser cannot read a refused handshake.
     let verdict = admit(&app, peer, &headers, &q);
     let (limits, shutdown) = (app.limits, app.shutdown.clone());
-    ws.max_message_size(MAX_WS_MESSAGE).max_frame_size(MAX_WS_MESSAGE).on_upgrade(move |socket| async move {
-        match verdict {
-            Ok((addr, guard)) => {
-                tracing::info!(%peer, %addr, "bridge open");
-                bridge::run(socket, addr, limits, shutdown).await;
-                drop(guard);
+    ws.max_message_size(MAX_WS_MESSAGE)
+        .max_frame_size(MAX_WS_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            match verdict {
+                Ok((addr, guard)) => {
+                    tracing::info!(%peer, %addr, "bridge open");
+                    bridge::run(socket, addr, limits, shutdown).await;
+                    drop(guard);
+                }
+                Err(end) => {
+                    tracing::info!(%peer, reason = %end.1, "websocket refused");
+                    bridge::close(socket, Some(end)).await;
+                }
             }
-            Err(end) => {
-                tracing::info!(%peer, reason = %end.1, "websocket refused");
-                bridge::close(socket, Some(end)).await;
-            }
-        }
-    })
+        })
 }
 
 fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
     use tokio_rustls::rustls;
-    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(std::fs::File::open(cert).context("--tls-cert")?))
-        .collect::<Result<Vec<_>, _>>()?;
-    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(std::fs::File::open(key).context("--tls-key")?))?
-        .context("no private key in --tls-key")?;
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
+    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
+        std::fs::File::open(cert).context("--tls-cert")?,
+    ))
+    .collect::<Result<Vec<_>, _>>()?;
+    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
+        std::fs::File::open(key).context("--tls-key")?,
+    ))?
+    .context("no private key in --tls-key")?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }

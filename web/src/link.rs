@@ -45,12 +45,17 @@ impl Link {
         ws.set_onmessage(Some(message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(close.as_ref().unchecked_ref()));
         handlers.extend([open, message, close]);
-        Ok(Link { ws, _handlers: handlers })
+        Ok(Link {
+            ws,
+            _handlers: handlers,
+        })
     }
 
     /// Sends one message (one or more lines).
     pub fn send(&self, text: &str) -> Result<(), String> {
-        self.ws.send_with_str(text).map_err(|e| format!("send failed: {e:?}"))
+        self.ws
+            .send_with_str(text)
+            .map_err(|e| format!("send failed: {e:?}"))
     }
 
     /// Closes normally; no more events are delivered.

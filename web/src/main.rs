@@ -64,7 +64,13 @@ impl Component for App {
         };
         let ui = views::Ui::load();
         views::fetch_targets(&ui.form.settings.proxy, ctx.link().callback(Msg::Targets));
-        App { console: Console::default(), link: None, frame: None, _tick: tick, ui }
+        App {
+            console: Console::default(),
+            link: None,
+            frame: None,
+            _tick: tick,
+            ui,
+        }
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
@@ -120,7 +126,9 @@ impl Component for App {
                 Ok((rows, bad)) => {
                     self.console.apply(now(), Action::Import(rows));
                     if bad > 0 {
-                        self.console.notices.push_back(format!("import: {bad} entries were not events and were skipped"));
+                        self.console.notices.push_back(format!(
+                            "import: {bad} entries were not events and were skipped"
+                        ));
                     }
                 }
                 Err(e) => self.console.notices.push_back(e),

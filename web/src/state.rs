@@ -4,9 +4,9 @@
 use std::collections::VecDeque;
 
 use vscp_core::{
-    Capabilities, ClientConfig, ClientSession, CloseReason, Command, CommandId, Event, Filter, FilterPart, Guid,
-    Info, Interface, Measurement, Millis, NoReply, Output, ReceiveMode, Reply, SessionEvent, Stat, State, Version,
-    names,
+    Capabilities, ClientConfig, ClientSession, CloseReason, Command, CommandId, Event, Filter,
+    FilterPart, Guid, Info, Interface, Measurement, Millis, NoReply, Output, ReceiveMode, Reply,
+    SessionEvent, Stat, State, Version, names,
 };
 
 /// Events kept in the log (oldest dropped first).
@@ -36,7 +36,9 @@ impl ConnSettings {
     #[must_use]
     pub fn ws_url(&self) -> String {
         let base = self.proxy.trim_end_matches('/');
-        let base = base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+        let base = base
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1);
         let mut url = format!("{base}/ws?target={}", encode(&self.target));
         if !self.token.is_empty() {
             url.push_str(&format!("&token={}", encode(&self.token)));
@@ -48,7 +50,9 @@ impl ConnSettings {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -64,7 +68,11 @@ pub enum Link {
     /// Connected; the session's state.
     Session(State),
     /// Waiting to reconnect at this time (attempt number).
-    Reconnecting { at: Millis, attempt: u32, reason: String },
+    Reconnecting {
+        at: Millis,
+        attempt: u32,
+        reason: String,
+    },
 }
 
 /// One row of the event log.
@@ -104,7 +112,10 @@ impl ViewFilter {
             && self.kind.is_none_or(|t| t == e.kind)
             && self.nickname.is_none_or(|n| n == e.guid.nickname())
             && self.max_priority.is_none_or(|p| e.priority() <= p)
-            && (self.text.is_empty() || row_text(row).to_lowercase().contains(&self.text.to_lowercase()))
+            && (self.text.is_empty()
+                || row_text(row)
+                    .to_lowercase()
+                    .contains(&self.text.to_lowercase()))
     }
 
     /// Is anything set?
@@ -179,7 +190,11 @@ impl EventLog {
     /// Appends a row, evicting the oldest beyond [`LOG_CAPACITY`].
     pub fn push(&mut self, row: Row) {
         self.recent.push_back(row.received_ms);
-        while self.recent.front().is_some_and(|t| *t + 1_000 < row.received_ms) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| *t + 1_000 < row.received_ms)
+        {
             self.recent.pop_front();
         }
         if self.rows.len() >= LOG_CAPACITY {
@@ -333,7 +348,11 @@ pub fn close_reason(code: u16, reason: &str) -> String {
         1006 => "proxy unreachable or connection lost",
         _ => "connection closed",
     };
-    if reason.is_empty() || code == 1006 { what.to_string() } else { format!("{what} ({reason})") }
+    if reason.is_empty() || code == 1006 {
+        what.to_string()
+    } else {
+        format!("{what} ({reason})")
+    }
 }
 
 /// Back-off before reconnect attempt `n` (1 s, 2 s, 4 s … 30 s).
@@ -356,7 +375,11 @@ impl Console {
             Action::Opened => {
                 let credentials = (!self.settings.user.is_empty())
                     .then(|| (self.settings.user.clone(), self.settings.password.clone()));
-                let config = ClientConfig { credentials, receive: self.mode, ..ClientConfig::default() };
+                let config = ClientConfig {
+                    credentials,
+                    receive: self.mode,
+                    ..ClientConfig::default()
+                };
                 self.session = Some(ClientSession::new(config, now));
                 self.link = Link::Session(State::Greeting);
                 self.server = ServerInfo::default();
@@ -464,7 +487,9 @@ impl Console {
             return;
         }
         // refusals that a retry cannot fix: stop and say why
-        let permanent = ["not allowed", "token", "origin", "login failed"].iter().any(|w| why.contains(w));
+        let permanent = ["not allowed", "token", "origin", "login failed"]
+            .iter()
+            .any(|w| why.contains(w));
         if permanent {
             self.notice(why.clone());
             self.link = Link::Disconnected(Some(why));
@@ -472,7 +497,11 @@ impl Console {
         }
         self.attempt += 1;
         let at = now.plus(backoff_ms(self.attempt - 1));
-        self.link = Link::Reconnecting { at, attempt: self.attempt, reason: why };
+        self.link = Link::Reconnecting {
+            at,
+            attempt: self.attempt,
+            reason: why,
+        };
     }
 
     fn notice(&mut self, text: String) {
@@ -541,7 +570,9 @@ impl Console {
     }
 
     fn drain(&mut self, now: Millis) {
-        let Some(s) = self.session.as_mut() else { return };
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
         let mut outs = Vec::new();
         while let Some(o) = s.poll_output() {
             outs.push(o);
@@ -562,7 +593,10 @@ impl Console {
             }
             SessionEvent::State(st) => {
                 self.link = Link::Session(st);
-                if st == State::Ready && self.server.version.is_none() && !self.pending.iter().any(|(_, p)| *p == Purpose::Server) {
+                if st == State::Ready
+                    && self.server.version.is_none()
+                    && !self.pending.iter().any(|(_, p)| *p == Purpose::Server)
+                {
                     self.apply(now, Action::RefreshServer);
                 }
             }
@@ -574,35 +608,61 @@ impl Console {
                 }
                 self.next_seq += 1;
                 let decoded = Measurement::from_event(&event).ok().map(|m| m.display());
-                self.log.push(Row { seq: self.next_seq, received_ms: now.0, event, decoded });
+                self.log.push(Row {
+                    seq: self.next_seq,
+                    received_ms: now.0,
+                    event,
+                    decoded,
+                });
             }
             SessionEvent::Reply { id, command, reply } => {
-                let purpose = self.pending.iter().position(|(i, _)| *i == id).map(|i| self.pending.remove(i).1);
+                let purpose = self
+                    .pending
+                    .iter()
+                    .position(|(i, _)| *i == id)
+                    .map(|i| self.pending.remove(i).1);
                 match (purpose, reply) {
                     (Some(Purpose::Console), Ok(r)) => {
                         for l in &r.lines {
                             self.transcript(Transcript::Reply(l.clone(), false));
                         }
                         let status = if r.ok { "+OK" } else { "-OK" };
-                        let text = if r.text.is_empty() { status.to_string() } else { format!("{status} - {}", r.text) };
+                        let text = if r.text.is_empty() {
+                            status.to_string()
+                        } else {
+                            format!("{status} - {}", r.text)
+                        };
                         self.transcript(Transcript::Reply(text, !r.ok));
                     }
-                    (Some(Purpose::Console), Err(e)) => self.transcript(Transcript::Reply(e.to_string(), true)),
+                    (Some(Purpose::Console), Err(e)) => {
+                        self.transcript(Transcript::Reply(e.to_string(), true))
+                    }
                     (Some(Purpose::Server), Ok(r)) => self.server_reply(&command, &r),
                     (Some(Purpose::SendEvent | Purpose::ServerFilter), Ok(r)) if !r.ok => {
-                        self.notice(format!("{} refused by the server: {}", command.word(), r.text));
+                        self.notice(format!(
+                            "{} refused by the server: {}",
+                            command.word(),
+                            r.text
+                        ));
                     }
-                    (Some(Purpose::ServerFilter), Ok(_)) if matches!(command, Command::SetMask(_)) => {
+                    (Some(Purpose::ServerFilter), Ok(_))
+                        if matches!(command, Command::SetMask(_)) =>
+                    {
                         self.notice("server filter applied".into());
                     }
-                    (Some(_), Err(NoReply::TimedOut)) => self.notice(format!("{}: no reply in time", command.word())),
+                    (Some(_), Err(NoReply::TimedOut)) => {
+                        self.notice(format!("{}: no reply in time", command.word()))
+                    }
                     _ => {}
                 }
             }
             SessionEvent::ProtocolError(p) => self.notice(p.to_string()),
             SessionEvent::Closed(reason) => {
                 let why = reason.to_string();
-                if matches!(reason, CloseReason::LoginFailed(_) | CloseReason::Refused(_)) {
+                if matches!(
+                    reason,
+                    CloseReason::LoginFailed(_) | CloseReason::Refused(_)
+                ) {
                     self.user_closed = true; // retrying will not help
                     self.notice(why.clone());
                 }
@@ -643,7 +703,10 @@ pub fn server_filter(class: Option<u16>, kind: Option<u16>, priority: Option<u8>
         f.mask.kind = 0xFFFF;
     }
     if let Some(p) = priority {
-        f.filter = FilterPart { priority: p, ..f.filter };
+        f.filter = FilterPart {
+            priority: p,
+            ..f.filter
+        };
         f.mask.priority = 7;
     }
     f
@@ -652,7 +715,9 @@ pub fn server_filter(class: Option<u16>, kind: Option<u16>, priority: Option<u8>
 /// CSV of rows: time, priority, class, type, GUID, data, decoded, raw line.
 #[must_use]
 pub fn to_csv<'a>(rows: impl Iterator<Item = &'a Row>) -> String {
-    let mut out = String::from("seq,received_ms,priority,class,class_name,type,type_name,guid,data,decoded,line\n");
+    let mut out = String::from(
+        "seq,received_ms,priority,class,class_name,type,type_name,guid,data,decoded,line\n",
+    );
     let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     for r in rows {
         let e = &r.event;
@@ -696,7 +761,8 @@ pub fn to_json<'a>(rows: impl Iterator<Item = &'a Row>) -> String {
 
 /// Reads a JSON export back into rows; bad entries are reported, good ones kept.
 pub fn from_json(text: &str) -> Result<(Vec<Row>, usize), String> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a JSON log: {e}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON log: {e}"))?;
     let items = v.as_array().ok_or("not a JSON log: expected an array")?;
     let mut rows = Vec::new();
     let mut bad = 0;
@@ -704,8 +770,14 @@ pub fn from_json(text: &str) -> Result<(Vec<Row>, usize), String> {
         let line = it.get("line").and_then(|l| l.as_str()).unwrap_or_default();
         match line.parse::<Event>() {
             Ok(event) => rows.push(Row {
-                seq: it.get("seq").and_then(serde_json::Value::as_u64).unwrap_or(0),
-                received_ms: it.get("received_ms").and_then(serde_json::Value::as_u64).unwrap_or(0),
+                seq: it
+                    .get("seq")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0),
+                received_ms: it
+                    .get("received_ms")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0),
                 decoded: Measurement::from_event(&event).ok().map(|m| m.display()),
                 event,
             }),
@@ -721,7 +793,16 @@ mod tests {
 
     fn connected() -> Console {
         let mut c = Console::default();
-        c.apply(Millis(0), Action::Connect(ConnSettings { proxy: "http://h:1".into(), target: "demo".into(), user: "admin".into(), password: "secret".into(), token: String::new() }));
+        c.apply(
+            Millis(0),
+            Action::Connect(ConnSettings {
+                proxy: "http://h:1".into(),
+                target: "demo".into(),
+                user: "admin".into(),
+                password: "secret".into(),
+                token: String::new(),
+            }),
+        );
         assert_eq!(c.open.as_deref(), Some("ws://h:1/ws?target=demo"));
         c.apply(Millis(0), Action::Opened);
         c.apply(Millis(1), Action::Message("Welcome\n+OK - Success.".into()));
@@ -738,19 +819,38 @@ mod tests {
         assert_eq!(c.take_outbox().as_deref(), Some("VERS"));
         c.apply(Millis(4), Action::Message("1,0,0,0\n+OK".into()));
         // the server panel queries run one by one; answer them all
-        for reply in ["00-00-00-00-00-00-80-08\n+OK", "1 rows\n0,1,-,demo\n+OK", "7\n+OK", "FF:FF:FF:FF:FF:FF:FF:FE:00:00:00:00:00:00:00:01\n+OK", "0,0,0,0,0,0,0\n+OK", "0,0,0,\"\"\n+OK"] {
+        for reply in [
+            "00-00-00-00-00-00-80-08\n+OK",
+            "1 rows\n0,1,-,demo\n+OK",
+            "7\n+OK",
+            "FF:FF:FF:FF:FF:FF:FF:FE:00:00:00:00:00:00:00:01\n+OK",
+            "0,0,0,0,0,0,0\n+OK",
+            "0,0,0,\"\"\n+OK",
+        ] {
             assert!(c.take_outbox().is_some());
             c.apply(Millis(5), Action::Message(reply.into()));
         }
         assert_eq!(c.server.channel, Some(7));
         assert_eq!(c.take_outbox().as_deref(), Some("RCVLOOP"));
-        c.apply(Millis(6), Action::Message("+OK\n0,10,6,1,,5,-,168,65,172,0,0\n+OK".into()));
+        c.apply(
+            Millis(6),
+            Action::Message("+OK\n0,10,6,1,,5,-,168,65,172,0,0\n+OK".into()),
+        );
         assert_eq!(c.link, Link::Session(State::Streaming));
         assert_eq!(c.log.rows.len(), 1);
         assert_eq!(c.log.rows[0].decoded.as_deref(), Some("21.5 °C"));
-        let f = ViewFilter { class: Some(20), ..ViewFilter::default() };
+        let f = ViewFilter {
+            class: Some(20),
+            ..ViewFilter::default()
+        };
         assert!(!f.matches(&c.log.rows[0]));
-        assert!(ViewFilter { text: "temperature".into(), ..ViewFilter::default() }.matches(&c.log.rows[0]));
+        assert!(
+            ViewFilter {
+                text: "temperature".into(),
+                ..ViewFilter::default()
+            }
+            .matches(&c.log.rows[0])
+        );
         // export and import keep the rows
         let (rows, bad) = from_json(&to_json(c.log.rows.iter())).unwrap();
         assert_eq!((rows, bad), (c.log.rows.iter().cloned().collect(), 0));
@@ -762,9 +862,16 @@ mod tests {
         let mut c = connected();
         c.apply(Millis(4), Action::Command("NOOP".into()));
         c.apply(Millis(5), Action::Command("SEND 0,20".into()));
-        assert!(matches!(c.transcript.back(), Some(Transcript::Reply(t, true)) if t.contains("not sent")));
-        c.apply(Millis(6), Action::Closed(4002, "node unreachable: refused".into()));
-        assert!(matches!(&c.link, Link::Reconnecting { attempt: 1, reason, .. } if reason.contains("node unreachable")));
+        assert!(
+            matches!(c.transcript.back(), Some(Transcript::Reply(t, true)) if t.contains("not sent"))
+        );
+        c.apply(
+            Millis(6),
+            Action::Closed(4002, "node unreachable: refused".into()),
+        );
+        assert!(
+            matches!(&c.link, Link::Reconnecting { attempt: 1, reason, .. } if reason.contains("node unreachable"))
+        );
         c.apply(Millis(1_006), Action::Tick);
         assert_eq!(c.link, Link::Connecting);
         c.apply(Millis(1_007), Action::Closed(4007, String::new()));
@@ -774,13 +881,31 @@ mod tests {
     #[test]
     fn wrong_password_stops_retrying() {
         let mut c = Console::default();
-        c.apply(Millis(0), Action::Connect(ConnSettings { proxy: "http://h".into(), target: "demo".into(), user: "a".into(), password: "b".into(), token: "t&1".into() }));
+        c.apply(
+            Millis(0),
+            Action::Connect(ConnSettings {
+                proxy: "http://h".into(),
+                target: "demo".into(),
+                user: "a".into(),
+                password: "b".into(),
+                token: "t&1".into(),
+            }),
+        );
         assert_eq!(c.open.as_deref(), Some("ws://h/ws?target=demo&token=t%261"));
         c.apply(Millis(0), Action::Opened);
-        c.apply(Millis(1), Action::Message("+OK\n+OK\n-OK - Invalid username or password.".into()));
+        c.apply(
+            Millis(1),
+            Action::Message("+OK\n+OK\n-OK - Invalid username or password.".into()),
+        );
         assert!(matches!(&c.link, Link::Disconnected(Some(r)) if r.contains("login failed")));
-        c.apply(Millis(2), Action::Closed(4003, "node closed the connection".into()));
-        assert!(matches!(&c.link, Link::Disconnected(_)), "no reconnect after a failed login");
+        c.apply(
+            Millis(2),
+            Action::Closed(4003, "node closed the connection".into()),
+        );
+        assert!(
+            matches!(&c.link, Link::Disconnected(_)),
+            "no reconnect after a failed login"
+        );
         assert!(c.notices.iter().any(|n| n.contains("Invalid username")));
     }
 
@@ -788,7 +913,12 @@ mod tests {
     fn log_is_capped() {
         let mut log = EventLog::default();
         for i in 0..(LOG_CAPACITY as u64 + 10) {
-            log.push(Row { seq: i, received_ms: i, event: Event::new(20, 3), decoded: None });
+            log.push(Row {
+                seq: i,
+                received_ms: i,
+                event: Event::new(20, 3),
+                decoded: None,
+            });
         }
         assert_eq!((log.rows.len(), log.evicted), (LOG_CAPACITY, 10));
         assert_eq!(log.rate(LOG_CAPACITY as u64 + 9), 1_001);

@@ -141,7 +141,9 @@ impl Form {
                     _ => None,
                 };
                 self.history_pos = pos;
-                self.command = pos.and_then(|p| self.history.get(p).cloned()).unwrap_or_default();
+                self.command = pos
+                    .and_then(|p| self.history.get(p).cloned())
+                    .unwrap_or_default();
             }
             FormEdit::Sent(line) => {
                 if self.history.last() != Some(&line) {
@@ -167,10 +169,20 @@ impl Form {
             }
             FormEdit::Fill(ev) => {
                 self.class = names::class_name(ev.class).unwrap_or_else(|| ev.class.to_string());
-                self.kind = names::type_name(ev.class, ev.kind).map_or_else(|| ev.kind.to_string(), str::to_string);
+                self.kind = names::type_name(ev.class, ev.kind)
+                    .map_or_else(|| ev.kind.to_string(), str::to_string);
                 self.priority = ev.priority();
-                self.guid = if ev.guid.is_zero() { "-".into() } else { ev.guid.to_string() };
-                self.data = ev.data.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
+                self.guid = if ev.guid.is_zero() {
+                    "-".into()
+                } else {
+                    ev.guid.to_string()
+                };
+                self.data = ev
+                    .data
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
             }
         }
         None
@@ -178,11 +190,23 @@ impl Form {
 
     /// The event the send form describes, or what is wrong with it.
     pub fn event(&self) -> Result<Event, String> {
-        let class = names::class_by_name(&self.class).ok_or_else(|| format!("unknown class {:?}", self.class))?;
-        let kind = names::type_by_name(class, &self.kind).ok_or_else(|| format!("unknown type {:?}", self.kind))?;
-        let guid: Guid = if self.guid.trim().is_empty() { Guid::ZERO } else { self.guid.parse().map_err(|e| format!("{e}"))? };
+        let class = names::class_by_name(&self.class)
+            .ok_or_else(|| format!("unknown class {:?}", self.class))?;
+        let kind = names::type_by_name(class, &self.kind)
+            .ok_or_else(|| format!("unknown type {:?}", self.kind))?;
+        let guid: Guid = if self.guid.trim().is_empty() {
+            Guid::ZERO
+        } else {
+            self.guid.parse().map_err(|e| format!("{e}"))?
+        };
         let data = parse_data(&self.data)?;
-        let mut ev = Event { class, kind, guid, data, ..Event::default() };
+        let mut ev = Event {
+            class,
+            kind,
+            guid,
+            data,
+            ..Event::default()
+        };
         ev.set_priority(self.priority);
         if ev.is_level1() && !ev.fits_level1() {
             return Err("a Level I event carries at most 8 data bytes".into());
@@ -237,10 +261,15 @@ fn load_saved() -> Vec<Saved> {
 impl Ui {
     /// Initial UI state: proxy = this page's origin, saved theme.
     pub fn load() -> Ui {
-        let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
         let dark = LocalStorage::get::<String>(THEME_KEY).is_ok_and(|t| t == "dark");
         let mut form = Form {
-            settings: ConnSettings { proxy: origin, ..ConnSettings::default() },
+            settings: ConnSettings {
+                proxy: origin,
+                ..ConnSettings::default()
+            },
             class: "CLASS1.CONTROL".into(),
             kind: "TURNON".into(),
             priority: 3,
@@ -281,7 +310,9 @@ impl Ui {
             token: s.token.clone(),
         };
         let mut all = load_saved();
-        all.retain(|x| !(x.proxy == entry.proxy && x.target == entry.target && x.user == entry.user));
+        all.retain(|x| {
+            !(x.proxy == entry.proxy && x.target == entry.target && x.user == entry.user)
+        });
         all.insert(0, entry);
         all.truncate(10);
         let _ = LocalStorage::set(SAVED_KEY, all);
@@ -311,7 +342,10 @@ impl Ui {
     }
 
     fn apply_theme(&self) {
-        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
             body.set_class_name(if self.dark { "dark" } else { "light" });
         }
     }
@@ -331,11 +365,16 @@ pub fn fetch_targets(base: &str, cb: Callback<Result<Vec<Target>, String>>) {
     let url = format!("{}/api/targets", base.trim_end_matches('/'));
     wasm_bindgen_futures::spawn_local(async move {
         let r = async {
-            let resp = gloo::net::http::Request::get(&url).send().await.map_err(|e| format!("{url}: {e}"))?;
+            let resp = gloo::net::http::Request::get(&url)
+                .send()
+                .await
+                .map_err(|e| format!("{url}: {e}"))?;
             if !resp.ok() {
                 return Err(format!("{url}: HTTP {}", resp.status()));
             }
-            resp.json::<Vec<Target>>().await.map_err(|e| format!("{url}: {e}"))
+            resp.json::<Vec<Target>>()
+                .await
+                .map_err(|e| format!("{url}: {e}"))
         }
         .await;
         cb.emit(r);
@@ -345,14 +384,25 @@ pub fn fetch_targets(base: &str, cb: Callback<Result<Vec<Target>, String>>) {
 /// Downloads the rows that pass the filter as CSV or JSON.
 pub fn export(kind: &'static str, console: &Console, filter: &ViewFilter) {
     let rows = console.log.rows.iter().filter(|r| filter.matches(r));
-    let (text, mime) = if kind == "csv" { (state::to_csv(rows), "text/csv") } else { (state::to_json(rows), "application/json") };
+    let (text, mime) = if kind == "csv" {
+        (state::to_csv(rows), "text/csv")
+    } else {
+        (state::to_json(rows), "application/json")
+    };
     let parts = js_sys::Array::of1(&text.into());
     let props = web_sys::BlobPropertyBag::new();
     props.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
     let doc = web_sys::window().and_then(|w| w.document());
-    if let Some(a) = doc.and_then(|d| d.create_element("a").ok()).and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
+    if let Some(a) = doc
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
         a.set_href(&url);
         a.set_download(&format!("vscp-events.{kind}"));
         a.click();
@@ -374,9 +424,18 @@ fn status_text(c: &Console) -> (String, &'static str) {
         Link::Session(State::Ready) => ("connected (polling/commands)".into(), "ok"),
         Link::Session(State::Streaming) => ("streaming (RCVLOOP)".into(), "ok"),
         Link::Session(State::Closed) => ("closed".into(), "err"),
-        Link::Reconnecting { at, attempt, reason } => {
-            let secs = at.0.saturating_sub(js_sys::Date::now() as u64).div_ceil(1000);
-            (format!("reconnecting in {secs} s (attempt {attempt}) — {reason}"), "err")
+        Link::Reconnecting {
+            at,
+            attempt,
+            reason,
+        } => {
+            let secs =
+                at.0.saturating_sub(js_sys::Date::now() as u64)
+                    .div_ceil(1000);
+            (
+                format!("reconnecting in {secs} s (attempt {attempt}) — {reason}"),
+                "err",
+            )
         }
     }
 }
@@ -422,7 +481,9 @@ fn connection(app: &App, ctx: &Context<App>) -> Html {
     let link = ctx.link();
     let f = &app.ui.form;
     let connected = !matches!(app.console().link, Link::Disconnected(_));
-    let edit = |mk: fn(String) -> FormEdit| link.callback(move |e: InputEvent| Msg::Form(mk(input_value(&e))));
+    let edit = |mk: fn(String) -> FormEdit| {
+        link.callback(move |e: InputEvent| Msg::Form(mk(input_value(&e))))
+    };
     let settings = f.settings.clone();
     let connect = link.callback(move |e: SubmitEvent| {
         e.prevent_default();
@@ -485,8 +546,14 @@ fn filters(app: &App, ctx: &Context<App>) -> Html {
     let sf = {
         let f = &app.ui.form;
         let class = names::class_by_name(&f.sf_class);
-        let kind = class.and_then(|c| names::type_by_name(c, &f.sf_kind)).or_else(|| opt_num(&f.sf_kind));
-        let filter = state::server_filter(class.filter(|_| !f.sf_class.trim().is_empty()), kind.filter(|_| !f.sf_kind.trim().is_empty()), None);
+        let kind = class
+            .and_then(|c| names::type_by_name(c, &f.sf_kind))
+            .or_else(|| opt_num(&f.sf_kind));
+        let filter = state::server_filter(
+            class.filter(|_| !f.sf_class.trim().is_empty()),
+            kind.filter(|_| !f.sf_kind.trim().is_empty()),
+            None,
+        );
         link.callback(move |_| Msg::Act(Action::ServerFilter(filter)))
     };
     html! {
@@ -545,14 +612,24 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
     let c = app.console();
     let link = ctx.link();
     let flt = &app.ui.filter;
-    let shown: Vec<&Row> = if flt.is_active() { c.log.rows.iter().filter(|r| flt.matches(r)).collect() } else { c.log.rows.iter().collect() };
+    let shown: Vec<&Row> = if flt.is_active() {
+        c.log.rows.iter().filter(|r| flt.matches(r)).collect()
+    } else {
+        c.log.rows.iter().collect()
+    };
     let hidden = c.log.rows.len() - shown.len();
     // render only the rows in view (plus a margin)
     let total_height = shown.len() as i32 * ROW_HEIGHT;
-    let top = if app.ui.follow { (total_height - LOG_HEIGHT).max(0) } else { app.ui.scroll_top };
+    let top = if app.ui.follow {
+        (total_height - LOG_HEIGHT).max(0)
+    } else {
+        app.ui.scroll_top
+    };
     let first = (top / ROW_HEIGHT - 5).max(0) as usize;
     let last = ((top + LOG_HEIGHT) / ROW_HEIGHT + 5).max(0) as usize;
-    let onscroll = link.callback(|e: web_sys::Event| Msg::Scroll(e.target_unchecked_into::<web_sys::Element>().scroll_top()));
+    let onscroll = link.callback(|e: web_sys::Event| {
+        Msg::Scroll(e.target_unchecked_into::<web_sys::Element>().scroll_top())
+    });
     let selected = app.ui.selected;
     let now_ms = js_sys::Date::now() as u64;
     html! {
@@ -593,7 +670,13 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
 
 fn time_of_day(ms: u64) -> String {
     let s = ms / 1000 % 86_400;
-    format!("{:02}:{:02}:{:02}.{:03}", s / 3600, s / 60 % 60, s % 60, ms % 1000)
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        ms % 1000
+    )
 }
 
 fn node_label(g: &Guid) -> String {
@@ -605,11 +688,17 @@ fn node_label(g: &Guid) -> String {
 }
 
 /// Interface GUID of the demo bus, for friendly node names.
-pub const DEMO_IFACE: [u8; 16] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF5, 0, 1, 0, 0, 0, 0, 0, 0];
+pub const DEMO_IFACE: [u8; 16] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF5, 0, 1, 0, 0, 0, 0, 0, 0,
+];
 
 fn detail(app: &App) -> Html {
-    let Some(seq) = app.ui.selected else { return html! {} };
-    let Some(r) = app.console().log.rows.iter().find(|r| r.seq == seq) else { return html! {} };
+    let Some(seq) = app.ui.selected else {
+        return html! {};
+    };
+    let Some(r) = app.console().log.rows.iter().find(|r| r.seq == seq) else {
+        return html! {};
+    };
     let e = &r.event;
     html! {
         <div class="detail" id="detail">
@@ -630,7 +719,13 @@ fn detail(app: &App) -> Html {
 }
 
 fn templates() -> Vec<(&'static str, Event)> {
-    let ev = |class, kind, data: &[u8]| Event { class, kind, data: data.to_vec(), head: 3 << 5, ..Event::default() };
+    let ev = |class, kind, data: &[u8]| Event {
+        class,
+        kind,
+        data: data.to_vec(),
+        head: 3 << 5,
+        ..Event::default()
+    };
     vec![
         ("relay on", ev(30, 5, &[0, 1, 3])),
         ("relay off", ev(30, 6, &[0, 1, 3])),
@@ -648,10 +743,15 @@ fn send_form(app: &App, ctx: &Context<App>) -> Html {
         let parsed = parsed.clone();
         link.batch_callback(move |e: SubmitEvent| {
             e.prevent_default();
-            parsed.clone().ok().map(|ev| Msg::Act(Action::SendEvent(ev)))
+            parsed
+                .clone()
+                .ok()
+                .map(|ev| Msg::Act(Action::SendEvent(ev)))
         })
     };
-    let edit = |mk: fn(String) -> FormEdit| link.callback(move |e: InputEvent| Msg::Form(mk(input_value(&e))));
+    let edit = |mk: fn(String) -> FormEdit| {
+        link.callback(move |e: InputEvent| Msg::Form(mk(input_value(&e))))
+    };
     let class_no = names::class_by_name(&f.class);
     html! {
         <form class="panel send" onsubmit={send}>
@@ -691,7 +791,10 @@ fn command_console(app: &App, ctx: &Context<App>) -> Html {
     let line = app.ui.form.command.clone();
     let submit = link.batch_callback(move |e: SubmitEvent| {
         e.prevent_default();
-        vec![Msg::Form(FormEdit::Sent(line.clone())), Msg::Act(Action::Command(line.clone()))]
+        vec![
+            Msg::Form(FormEdit::Sent(line.clone())),
+            Msg::Act(Action::Command(line.clone())),
+        ]
     });
     let keys = link.batch_callback(|e: KeyboardEvent| match e.key().as_str() {
         "ArrowUp" => Some(Msg::Form(FormEdit::HistoryUp)),
@@ -732,4 +835,3 @@ fn server_panel(app: &App, ctx: &Context<App>) -> Html {
         </section>
     }
 }
-

@@ -1,0 +1,553 @@
+//! vscp-proxy over real sockets on 127.0.0.1: the binary is started as a user would.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::Duration,
+};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{
+        Message,
+        client::IntoClientRequest,
+        protocol::{CloseFrame, frame::coding::CloseCode},
+    },
+};
+use vscp_core::{
+    ClientConfig, ClientSession, Command as Cmd, Event, Millis, Output, ReceiveMode, SessionEvent,
+    State,
+};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A running proxy; killed on drop.
+struct Proxy {
+    child: Child,
+    port: u16,
+}
+
+impl Proxy {
+    fn start(args: &[&str]) -> Proxy {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
+            .args(["--listen", "127.0.0.1:0", "--static", "/nonexistent"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .split("127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .and_then(|p| p.parse().ok());
+        Proxy {
+            child,
+            port: port.unwrap_or_else(|| panic!("no port in {line:?}")),
+        }
+    }
+
+    fn url(&self, query: &str) -> String {
+        format!("ws://127.0.0.1:{}/ws?{query}", self.port)
+    }
+
+    fn rss_kib(&self) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        s.lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn connect(url: &str) -> Ws {
+    connect_async(url).await.unwrap().0
+}
+
+/// Reads messages until the websocket closes; returns the close code and reason.
+async fn close_of(ws: &mut Ws) -> (u16, String) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("close in time")
+        {
+            Some(Ok(Message::Close(Some(CloseFrame { code, reason })))) => {
+                return (code.into(), reason.to_string());
+            }
+            Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return (1006, e.to_string()),
+        }
+    }
+}
+
+/// Reads lines until one starts with `+OK`/`-OK`; returns all lines read.
+async fn until_status(ws: &mut Ws) -> Vec<String> {
+    until_statuses(ws, 1).await
+}
+
+/// Reads lines until `n` status lines were seen (replies may share one message).
+async fn until_statuses(ws: &mut Ws, mut n: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("reply in time")
+            .unwrap()
+            .unwrap();
+        let Message::Text(t) = msg else {
+            panic!("unexpected {msg:?}")
+        };
+        assert!(!t.contains('\r'), "CR must be stripped: {t:?}");
+        for l in t.split('\n') {
+            lines.push(l.to_string());
+            if l.starts_with("+OK") || l.starts_with("-OK") {
+                n -= 1;
+                if n == 0 {
+                    return lines;
+                }
+            }
+        }
+    }
+}
+
+async fn login(ws: &mut Ws) {
+    until_status(ws).await; // greeting
+    ws.send(Message::text("USER admin\nPASS secret"))
+        .await
+        .unwrap(); // two lines, one message
+    let replies = until_statuses(ws, 2).await;
+    assert_eq!(
+        replies,
+        [
+            "+OK - User name accepted, password please",
+            "+OK - Ready to work."
+        ]
+    );
+}
+
+#[tokio::test]
+async fn forwards_both_ways_with_line_framing() {
+    let p = Proxy::start(&["--demo"]);
+    let mut ws = connect(&p.url("target=demo")).await;
+    let greeting = until_status(&mut ws).await;
+    assert_eq!(
+        greeting.first().map(String::as_str),
+        Some("vscp-link demo node")
+    );
+    ws.send(Message::text("USER admin\r\nPASS secret\r\n"))
+        .await
+        .unwrap();
+    assert_eq!(until_statuses(&mut ws, 2).await[1], "+OK - Ready to work.");
+    ws.send(Message::text("VERS")).await.unwrap();
+    let v = until_status(&mut ws).await;
+    assert_eq!(v.len(), 2, "{v:?}");
+    ws.send(Message::text("QUIT")).await.unwrap();
+    assert_eq!(until_status(&mut ws).await, ["+OK - Goodbye."]);
+    assert_eq!(
+        close_of(&mut ws).await.0,
+        4003,
+        "node closed the connection"
+    );
+}
+
+#[tokio::test]
+async fn every_refusal_has_its_close_code() {
+    let p = Proxy::start(&[
+        "--demo",
+        "--node",
+        "dead=127.0.0.1:9",
+        "--idle-timeout",
+        "1",
+    ]);
+    assert_eq!(
+        close_of(&mut connect(&p.url("target=nowhere")).await)
+            .await
+            .0,
+        4001
+    );
+    assert_eq!(
+        close_of(&mut connect(&p.url("target=dead")).await).await.0,
+        4002
+    );
+    // a page from another site
+    let mut req = p.url("target=demo").into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Origin", "http://evil.example".parse().unwrap());
+    let (mut ws, _) = connect_async(req).await.unwrap();
+    assert_eq!(close_of(&mut ws).await.0, 4007);
+    // same-origin pages are fine
+    let mut req = p.url("target=demo").into_client_request().unwrap();
+    req.headers_mut().insert(
+        "Origin",
+        format!("http://127.0.0.1:{}", p.port).parse().unwrap(),
+    );
+    let (mut ws, _) = connect_async(req).await.unwrap();
+    assert!(
+        until_status(&mut ws)
+            .await
+            .last()
+            .unwrap()
+            .starts_with("+OK")
+    );
+    drop(ws);
+    // over-long line, binary message
+    let mut ws = connect(&p.url("target=demo")).await;
+    until_status(&mut ws).await;
+    ws.send(Message::text("X".repeat(5000))).await.unwrap();
+    assert_eq!(close_of(&mut ws).await.0, 4004);
+    let mut ws = connect(&p.url("target=demo")).await;
+    ws.send(Message::binary(vec![1, 2, 3])).await.unwrap();
+    assert_eq!(close_of(&mut ws).await.0, 4009);
+    // idle: nothing sent for a second (the demo node is silent outside RCVLOOP)
+    let mut ws = connect(&p.url("target=demo")).await;
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!((code, reason.as_str()), (4005, "idle for 1 s"));
+}
+
+#[tokio::test]
+async fn token_and_connection_limits() {
+    let p = Proxy::start(&["--demo", "--token", "s3cret", "--max-conns-per-ip", "2"]);
+    assert_eq!(
+        close_of(&mut connect(&p.url("target=demo")).await).await.0,
+        4006
+    );
+    assert_eq!(
+        close_of(&mut connect(&p.url("target=demo&token=wrong")).await)
+            .await
+            .0,
+        4006
+    );
+    let mut a = connect(&p.url("target=demo&token=s3cret")).await;
+    let mut b = connect(&p.url("target=demo&token=s3cret")).await;
+    until_status(&mut a).await;
+    until_status(&mut b).await;
+    assert_eq!(
+        close_of(&mut connect(&p.url("target=demo&token=s3cret")).await)
+            .await
+            .0,
+        4011
+    );
+    drop(a);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut c = connect(&p.url("target=demo&token=s3cret")).await;
+    assert!(
+        until_status(&mut c)
+            .await
+            .last()
+            .unwrap()
+            .starts_with("+OK"),
+        "slot freed"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_closes_sessions_with_a_reason() {
+    let mut p = Proxy::start(&["--demo"]);
+    let mut ws = connect(&p.url("target=demo")).await;
+    until_status(&mut ws).await;
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(p.child.id().to_string())
+        .status()
+        .unwrap();
+    assert_eq!(close_of(&mut ws).await.0, 4008);
+    assert!(p.child.wait().unwrap().success());
+}
+
+/// Runs a vscp-core client session over the proxy's websocket.
+struct WsClient {
+    ws: Ws,
+    session: ClientSession,
+    start: std::time::Instant,
+    events: Vec<SessionEvent>,
+}
+
+impl WsClient {
+    async fn open(url: &str, receive: ReceiveMode) -> WsClient {
+        let ws = connect(url).await;
+        let config = ClientConfig {
+            credentials: Some(("admin".into(), "secret".into())),
+            receive,
+            ..ClientConfig::default()
+        };
+        let start = std::time::Instant::now();
+        WsClient {
+            ws,
+            session: ClientSession::new(config, Millis(0)),
+            start,
+            events: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> Millis {
+        Millis(self.start.elapsed().as_millis() as u64)
+    }
+
+    /// Pumps until `done` says so (or panics after 20 s).
+    async fn pump_until(&mut self, mut done: impl FnMut(&[SessionEvent]) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut out = Vec::new();
+            while let Some(o) = self.session.poll_output() {
+                match o {
+                    Output::Transmit(l) => out.push(l.trim_end().to_string()),
+                    Output::Event(e) => self.events.push(e),
+                }
+            }
+            if !out.is_empty() {
+                self.ws.send(Message::text(out.join("\n"))).await.unwrap();
+            }
+            if done(&self.events) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out; events: {:?}",
+                self.events.last()
+            );
+            match tokio::time::timeout(Duration::from_millis(200), self.ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let now = self.now();
+                    for l in t.split('\n') {
+                        self.session.handle_line(l, now);
+                    }
+                }
+                Ok(Some(Ok(Message::Close(f)))) => self.session.handle_close(&format!("{f:?}")),
+                Ok(_) => {}
+                Err(_) => self.session.handle_timeout(self.now()),
+            }
+        }
+    }
+
+    async fn run(&mut self, cmd: &str) -> vscp_core::Reply {
+        let id = self
+            .session
+            .send(Cmd::parse_lenient(cmd).unwrap(), self.now())
+            .unwrap();
+        self.pump_until(|evs| {
+            evs.iter()
+                .any(|e| matches!(e, SessionEvent::Reply { id: i, .. } if *i == id))
+        })
+        .await;
+        let pos = self
+            .events
+            .iter()
+            .position(|e| matches!(e, SessionEvent::Reply { id: i, .. } if *i == id))
+            .unwrap();
+        match self.events.remove(pos) {
+            SessionEvent::Reply { reply: Ok(r), .. } => r,
+            other => panic!("{cmd}: {other:?}"),
+        }
+    }
+
+    fn received(&self) -> Vec<&Event> {
+        self.events
+            .iter()
+            .filter_map(|e| {
+                if let SessionEvent::Received(ev) = e {
+                    Some(ev)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn demo_node_answers_every_command_through_the_proxy() {
+    let p = Proxy::start(&["--demo"]);
+    let mut c = WsClient::open(&p.url("target=demo"), ReceiveMode::Off).await;
+    c.pump_until(|_| true).await;
+    assert!(c.run("NOOP").await.ok);
+    assert_eq!(c.session.state(), State::Ready);
+    assert!(c.run("VERS").await.version().is_ok());
+    assert!(c.run("WCYD").await.capabilities().unwrap().has(15));
+    assert_eq!(c.run("INTERFACE LIST").await.interfaces().unwrap().len(), 2);
+    assert!(c.run("CHID").await.channel_id().is_ok());
+    assert!(c.run("GGID").await.guid().is_ok());
+    assert!(c.run("STAT").await.stat().is_ok());
+    assert!(c.run("INFO").await.info().is_ok());
+    assert!(c.run("CHALLENGE").await.challenge().is_ok());
+    assert!(c.run("HELP").await.ok);
+    assert!(c.run("SFLT 0,0,0,-").await.ok);
+    assert!(c.run("SMSK 0,0,0,-").await.ok);
+    assert!(c.run("CLRA").await.ok);
+    // read the GUID register of node 1 (Level I over Level II with the interface GUID)
+    assert!(
+        c.run("SEND 0,512,9,,,,-,255,255,255,255,255,255,255,245,0,1,0,0,0,0,0,1,1,208")
+            .await
+            .ok
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = c.run("RETR 50").await;
+    let reply = c
+        .received()
+        .into_iter()
+        .find_map(vscp_core::registers::RegisterReply::from_event);
+    assert_eq!(
+        reply,
+        Some(vscp_core::registers::RegisterReply::Value {
+            origin: 1,
+            reg: 0xD0,
+            value: 0xFF
+        }),
+        "register 0xD0 = first GUID byte"
+    );
+    assert!(c.run("CDTA").await.count().is_ok());
+    assert!(!c.run("XNOPE").await.ok);
+    assert!(c.run("QUIT").await.ok);
+}
+
+#[tokio::test]
+async fn no_event_lost_or_reordered_over_100000_demo_events() {
+    let p = Proxy::start(&["--demo", "--demo-rate", "25000"]);
+    let mut c = WsClient::open(&p.url("target=demo"), ReceiveMode::Stream).await;
+    c.pump_until(|evs| {
+        evs.iter()
+            .filter(|e| matches!(e, SessionEvent::Received(_)))
+            .count()
+            >= 100_000
+    })
+    .await;
+    let seqs: Vec<u32> = c
+        .received()
+        .iter()
+        .filter(|e| e.class != 30)
+        .map(|e| e.obid)
+        .collect();
+    assert!(seqs.len() >= 100_000);
+    for w in seqs.windows(2) {
+        assert_eq!(w[1], w[0] + 1, "gap or reorder after obid {}", w[0]);
+    }
+}
+
+#[tokio::test]
+async fn slow_reader_keeps_memory_bounded_and_others_keep_working() {
+    let p = Proxy::start(&["--demo", "--demo-rate", "50000"]);
+    let mut idle = connect(&p.url("target=demo")).await;
+    login(&mut idle).await;
+    idle.send(Message::text("RCVLOOP")).await.unwrap();
+    // never read `idle` again: backpressure must stop the proxy from buffering
+    let before = p.rss_kib();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let after = p.rss_kib();
+    assert!(
+        after < before + 32 * 1024,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
+    let mut other = connect(&p.url("target=demo")).await;
+    login(&mut other).await;
+    // the browser disappears mid-stream; the proxy carries on
+    drop(idle);
+    other.send(Message::text("NOOP")).await.unwrap();
+    assert_eq!(
+        until_status(&mut other).await.last().unwrap(),
+        "+OK - Success."
+    );
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_sessions() {
+    let p = Proxy::start(&["--demo", "--max-conns-per-ip", "256"]);
+    let url = p.url("target=demo");
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let mut ws = connect(&url).await;
+                login(&mut ws).await;
+                ws.send(Message::text("NOOP")).await.unwrap();
+                assert_eq!(
+                    until_status(&mut ws).await.last().unwrap(),
+                    "+OK - Success."
+                );
+                ws
+            })
+        })
+        .collect();
+    let mut open = Vec::new();
+    for t in tasks {
+        open.push(t.await.unwrap());
+    }
+    assert_eq!(open.len(), 200);
+}
+
+#[tokio::test]
+async fn tls_handshake_with_a_test_certificate() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("vscp-proxy-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let p = Proxy::start(&[
+        "--demo",
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ]);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = TcpStream::connect(("127.0.0.1", p.port)).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut resp = String::new();
+    tls.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("ok"), "{resp}");
+}
+
+#[tokio::test]
+async fn http_endpoints() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let p = Proxy::start(&["--node", "hall=10.0.0.5:9598"]);
+    let mut tcp = TcpStream::connect(("127.0.0.1", p.port)).await.unwrap();
+    tcp.write_all(b"GET /api/targets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut resp = String::new();
+    tcp.read_to_string(&mut resp).await.unwrap();
+    assert!(
+        resp.contains(r#"[{"name":"hall","address":"10.0.0.5:9598","demo":false}]"#),
+        "{resp}"
+    );
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("cache-control: no-cache")
+    );
+    let _ = CloseCode::Normal;
+}
