@@ -63,9 +63,6 @@ pub mod measurement;
 pub mod names;
 pub mod registers;
 
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
-
 pub use client::{
     ClientConfig, ClientSession, CloseReason, CommandId, MAX_QUEUE, MAX_REPLY_LINES, Millis,
     NoReply, Output, ProtocolError, ReceiveMode, SendError, SessionEvent, State,
