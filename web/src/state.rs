@@ -315,6 +315,7 @@ pub struct Console {
     /// Receive mode the user chose.
     pub mode: ReceiveMode,
     pending: Vec<(CommandId, Purpose)>,
+    receiving: bool,
     user_closed: bool,
     attempt: u32,
     next_seq: u64,
@@ -375,11 +376,13 @@ impl Console {
             Action::Opened => {
                 let credentials = (!self.settings.user.is_empty())
                     .then(|| (self.settings.user.clone(), self.settings.password.clone()));
+                // receiving starts once the server panel's queries are queued (see `on_event`)
                 let config = ClientConfig {
                     credentials,
-                    receive: self.mode,
+                    receive: ReceiveMode::Off,
                     ..ClientConfig::default()
                 };
+                self.receiving = false;
                 self.session = Some(ClientSession::new(config, now));
                 self.link = Link::Session(State::Greeting);
                 self.server = ServerInfo::default();
@@ -450,12 +453,7 @@ impl Console {
                     self.submit(c, Purpose::Server, now);
                 }
             }
-            Action::ReceiveMode(m) => {
-                self.mode = m;
-                if let Some(s) = self.session.as_mut() {
-                    s.set_receive_mode(m, now);
-                }
-            }
+            Action::ReceiveMode(m) => self.apply_mode(m, now),
             Action::TogglePause => self.paused = !self.paused,
             Action::Clear => {
                 self.log = EventLog::default();
@@ -593,11 +591,10 @@ impl Console {
             }
             SessionEvent::State(st) => {
                 self.link = Link::Session(st);
-                if st == State::Ready
-                    && self.server.version.is_none()
-                    && !self.pending.iter().any(|(_, p)| *p == Purpose::Server)
-                {
+                if st == State::Ready && !self.receiving {
+                    self.receiving = true;
                     self.apply(now, Action::RefreshServer);
+                    self.apply_mode(self.mode, now);
                 }
             }
             SessionEvent::Received(event) => {
