@@ -65,6 +65,30 @@ pub(crate) struct Args {
 pub(crate) enum Sub {
     /// Run only the simulated installation as a link-protocol server (for other clients).
     Demo(DemoArgs),
+    /// Check a link-protocol server for conformance; exit code 1 when a check fails.
+    Linktest(LinktestArgs),
+}
+
+/// Options of `linktest`.
+#[derive(ClapArgs, Debug, Clone)]
+pub(crate) struct LinktestArgs {
+    /// The server, `HOST:PORT`.
+    pub addr: String,
+    /// Login user (omit for servers without login).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Login password.
+    #[arg(long, default_value = "")]
+    pub password: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also SEND this many events and report SEND/s.
+    #[arg(long, default_value_t = 0)]
+    pub throughput: u32,
+    /// Also run this many NOOP round trips and report failures and latency.
+    #[arg(long, default_value_t = 0)]
+    pub rounds: u32,
 }
 
 /// Options of the standalone demo node.

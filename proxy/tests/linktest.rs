@@ -1,0 +1,188 @@
+//! linktest against the demo node (all checks pass) and against deliberately broken
+//! node sessions (the matching check fails with a clear message, exit code 1).
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+use vscp_core::{Framed, LineBuf, MemoryNode, Millis, NodeConfig, NodeOutput, NodeSession};
+
+fn linktest(addr: &str) -> (serde_json::Value, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
+        .args([
+            "linktest",
+            addr,
+            "--user",
+            "admin",
+            "--password",
+            "secret",
+            "--json",
+            "--rounds",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (report, out.status.code().unwrap_or(-1))
+}
+
+fn outcome<'a>(report: &'a serde_json::Value, name: &str) -> (&'a str, &'a str) {
+    let c = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {report}"));
+    (
+        c["outcome"].as_str().unwrap(),
+        c["detail"].as_str().unwrap(),
+    )
+}
+
+#[test]
+fn demo_node_passes_every_check() {
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(demo.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split_whitespace()
+        .nth(4)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string();
+    let (report, code) = linktest(&addr);
+    let _ = demo.kill();
+    let _ = demo.wait();
+    assert_eq!(report["failed"], 0, "{report:#}");
+    assert_eq!(report["not_supported"], 0, "{report:#}");
+    assert!(report["passed"].as_u64().unwrap() >= 20);
+    assert_eq!(code, 0);
+}
+
+/// How the test node misbehaves.
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    NoKeepalive,
+    IgnoresFilter,
+    BadVersion,
+    OkForUnknown,
+}
+
+/// A link server on `NodeSession` + `MemoryNode` that loops sent events back, broken as asked.
+async fn broken_server(fault: Fault) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        loop {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let start = Instant::now();
+                let now = || Millis(start.elapsed().as_millis() as u64);
+                let mut node = MemoryNode::default();
+                let mut session = NodeSession::new(
+                    NodeConfig {
+                        keepalive: 500,
+                        ..NodeConfig::default()
+                    },
+                    now(),
+                );
+                let mut lines = LineBuf::default();
+                let mut buf = [0u8; 8192];
+                let mut looped = 0;
+                loop {
+                    let mut out = String::new();
+                    while let Some(o) = session.poll_output() {
+                        match o {
+                            NodeOutput::Transmit(l) => out.push_str(&l),
+                            NodeOutput::Close => {
+                                let _ = tcp.write_all(out.as_bytes()).await;
+                                return;
+                            }
+                        }
+                    }
+                    if fault == Fault::BadVersion {
+                        out = out.replace("1,0,0,0\r\n", "x,y\r\n");
+                    }
+                    if tcp.write_all(out.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let n = tokio::select! {
+                        r = tcp.read(&mut buf) => match r { Ok(0) | Err(_) => return, Ok(n) => n },
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                            if fault != Fault::NoKeepalive {
+                                session.handle_timeout(now());
+                            }
+                            continue;
+                        }
+                    };
+                    let mut framed = Vec::new();
+                    lines.push(&buf[..n], |f| framed.push(f));
+                    for f in framed {
+                        let Framed::Line(l) = f else { continue };
+                        let word = l
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_ascii_uppercase();
+                        match (fault, word.as_str()) {
+                            (Fault::IgnoresFilter, "SFLT" | "SMSK") => {
+                                let _ = tcp.write_all(b"+OK - Success.\r\n").await;
+                            }
+                            (Fault::OkForUnknown, w) if w.starts_with('X') => {
+                                let _ = tcp.write_all(b"+OK\r\n").await;
+                            }
+                            _ => session.handle_line(&mut node, &l, now()),
+                        }
+                        // loop sent events back like a bus would
+                        while looped < node.sent.len() {
+                            session.deliver(&node.sent[looped], now());
+                            looped += 1;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_nodes_fail_the_matching_checks() {
+    // (fault, the check that must fail, words in its message, failures in all)
+    for (fault, check, words, failures) in [
+        (
+            Fault::NoKeepalive,
+            "rcvloop-keepalive",
+            "no +OK keep-alive",
+            1,
+        ),
+        (Fault::IgnoresFilter, "filter", "should block", 1),
+        // linktest resynchronises after QUITLOOP with VERS, so that check fails too
+        (Fault::BadVersion, "vers", "major,minor,release", 2),
+        (Fault::OkForUnknown, "unknown-command", "answered +OK", 1),
+    ] {
+        let addr = broken_server(fault).await;
+        let (report, code) = tokio::task::spawn_blocking(move || linktest(&addr))
+            .await
+            .unwrap();
+        let (outcome, detail) = outcome(&report, check);
+        assert_eq!(outcome, "fail", "{check}: {report:#}");
+        assert!(detail.contains(words), "{check}: {detail}");
+        assert_eq!(code, 1);
+        assert_eq!(report["failed"], failures, "{check}: {report:#}");
+    }
+}
