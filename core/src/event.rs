@@ -257,7 +257,7 @@ impl FromStr for Event {
     type Err = EventParseError;
 
     fn from_str(line: &str) -> Result<Self, Self::Err> {
-        let mut f = line.split(',');
+        let mut f = line.splitn(8, ',');
         let mut next = |got: usize| f.next().ok_or(EventParseError::TooFewFields { got });
         let (head, class, kind, obid, dt, ts, guid) = (
             next(0)?,
@@ -300,13 +300,10 @@ impl FromStr for Event {
             GuidFieldError::Ambiguous => EventParseError::AmbiguousGuid,
             GuidFieldError::Bad(g) => EventParseError::BadGuid(g),
         })?;
-        let mut data = Vec::with_capacity(MAX_DATA_LEVEL1);
-        for (index, byte) in f.enumerate() {
-            if index >= MAX_DATA {
-                return Err(EventParseError::TooMuchData);
-            }
-            data.push(num(byte, Field::Data(index))?);
-        }
+        let data = match f.next() {
+            Some(rest) => parse_data(rest)?,
+            None => Vec::new(),
+        };
         Ok(Event {
             head,
             class,
@@ -316,6 +313,42 @@ impl FromStr for Event {
             guid,
             data,
         })
+    }
+}
+
+/// Data bytes after the GUID in one pass: plain decimals inline, anything else (hex,
+/// binary, blanks, errors) through the general number reader.
+fn parse_data(rest: &str) -> Result<Vec<u8>, EventParseError> {
+    let bytes = rest.as_bytes();
+    let mut data = Vec::with_capacity(MAX_DATA_LEVEL1.max(bytes.len() / 3).min(MAX_DATA));
+    let mut i = 0;
+    loop {
+        if data.len() >= MAX_DATA {
+            return Err(EventParseError::TooMuchData);
+        }
+        let start = i;
+        let mut v: u32 = 0;
+        while let Some(d) = bytes.get(i).filter(|c| c.is_ascii_digit() && i - start < 3) {
+            v = v * 10 + u32::from(d - b'0');
+            i += 1;
+        }
+        let at_end = bytes.get(i).is_none_or(|c| *c == b',');
+        match u8::try_from(v) {
+            Ok(b) if at_end && i > start => data.push(b),
+            _ => {
+                let end = bytes
+                    .get(start..)
+                    .and_then(|t| t.iter().position(|c| *c == b','))
+                    .map_or(bytes.len(), |p| start + p);
+                let token = rest.get(start..end).unwrap_or_default();
+                data.push(num(token, Field::Data(data.len()))?);
+                i = end;
+            }
+        }
+        if i >= bytes.len() {
+            return Ok(data);
+        }
+        i += 1; // the comma
     }
 }
 

@@ -26,6 +26,7 @@ use crate::{
     config::{Args, Limits},
     demo,
     limits::{ConnGuard, ConnLimits},
+    linktest,
 };
 
 /// Largest websocket message from a browser (many lines may travel together).
@@ -100,6 +101,7 @@ struct App {
     token: Option<Arc<str>>,
     origins: Arc<Vec<String>>,
     shutdown: Shutdown,
+    linktest: Arc<Semaphore>,
 }
 
 #[derive(Clone, Copy)]
@@ -168,6 +170,7 @@ pub(crate) async fn run(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
         token: args.token.as_deref().map(Arc::from),
         origins: Arc::new(args.allow_origins.clone()),
         shutdown: shutdown.clone(),
+        linktest: Arc::new(Semaphore::new(1)),
     };
     let router = router(app, &args.static_dir);
     let slots = Arc::new(Semaphore::new(args.max_conns + EXTRA_HTTP_CONNS));
@@ -232,6 +235,7 @@ fn router(app: App, static_dir: &Path) -> Router {
             get(|State(app): State<App>| async move { Json(app.targets.as_ref().clone()) }),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/api/linktest", axum::routing::post(linktest_api))
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
         .with_state(app)
@@ -257,13 +261,12 @@ async fn cache_headers(req: axum::extract::Request, next: Next) -> Response {
     resp
 }
 
-/// Decides whether a websocket may be bridged, and to where.
-fn admit(
+/// Checks the page's Origin and the token; used by every endpoint that reaches a node.
+fn check_caller(
     app: &App,
-    peer: SocketAddr,
     headers: &HeaderMap,
-    q: &WsQuery,
-) -> Result<(String, ConnGuard), (CloseCode, String)> {
+    token: Option<&str>,
+) -> Result<(), (CloseCode, String)> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
         let host = headers
@@ -280,23 +283,84 @@ fn admit(
             return Err((CloseCode::BadOrigin, format!("origin {origin} not allowed")));
         }
     }
-    if let Some(token) = &app.token
-        && q.token.as_deref() != Some(token)
+    if let Some(want) = &app.token
+        && token != Some(want)
     {
         return Err((CloseCode::BadToken, "missing or wrong token".into()));
     }
-    let name = q.target.as_deref().unwrap_or_default();
-    let target = app.targets.iter().find(|t| t.name == name).ok_or_else(|| {
-        (
-            CloseCode::TargetNotAllowed,
-            format!("target {name:?} is not allowed"),
-        )
-    })?;
+    Ok(())
+}
+
+/// The address of an allow-listed target.
+fn target_address(app: &App, name: &str) -> Result<String, (CloseCode, String)> {
+    app.targets
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| t.address.clone())
+        .ok_or_else(|| {
+            (
+                CloseCode::TargetNotAllowed,
+                format!("target {name:?} is not allowed"),
+            )
+        })
+}
+
+/// Decides whether a websocket may be bridged, and to where.
+fn admit(
+    app: &App,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    q: &WsQuery,
+) -> Result<(String, ConnGuard), (CloseCode, String)> {
+    check_caller(app, headers, q.token.as_deref())?;
+    let address = target_address(app, q.target.as_deref().unwrap_or_default())?;
     let guard = app
         .conns
         .acquire(peer.ip())
         .ok_or_else(|| (CloseCode::TooManyConnections, "too many connections".into()))?;
-    Ok((target.address.clone(), guard))
+    Ok((address, guard))
+}
+
+/// Body of `POST /api/linktest`.
+#[derive(Deserialize)]
+struct LinktestRequest {
+    target: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    token: Option<String>,
+}
+
+/// Runs linktest against an allow-listed target (one run at a time) and returns the report.
+async fn linktest_api(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Json(req): Json<LinktestRequest>,
+) -> Response {
+    use axum::http::StatusCode;
+    let refused = |status: StatusCode, msg: String| {
+        (status, Json(serde_json::json!({ "error": msg }))).into_response()
+    };
+    let addr = match check_caller(&app, &headers, req.token.as_deref())
+        .and_then(|()| target_address(&app, &req.target))
+    {
+        Ok(a) => a,
+        Err((_, why)) => return refused(StatusCode::FORBIDDEN, why),
+    };
+    let Ok(_running) = app.linktest.clone().try_acquire_owned() else {
+        return refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "a linktest is already running".into(),
+        );
+    };
+    let options = linktest::Options {
+        addr,
+        credentials: (!req.user.is_empty()).then(|| (req.user.clone(), req.password.clone())),
+        throughput: 0,
+        rounds: 50,
+    };
+    Json(linktest::run(&options).await).into_response()
 }
 
 async fn ws_gate(

@@ -551,3 +551,41 @@ async fn http_endpoints() {
     );
     let _ = CloseCode::Normal;
 }
+
+#[tokio::test]
+async fn linktest_api_checks_origin_and_target() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let p = Proxy::start(&["--demo"]);
+    let post = |origin: &str, body: &str| {
+        format!(
+            "POST /api/linktest HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nOrigin: {origin}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            p.port,
+            body.len()
+        )
+    };
+    for (origin, body, want) in [
+        ("http://evil.example", r#"{"target":"demo"}"#, "403"),
+        (
+            &format!("http://127.0.0.1:{}", p.port) as &str,
+            r#"{"target":"elsewhere"}"#,
+            "403",
+        ),
+        (
+            &format!("http://127.0.0.1:{}", p.port),
+            r#"{"target":"demo","user":"admin","password":"secret"}"#,
+            "200",
+        ),
+    ] {
+        let mut tcp = TcpStream::connect(("127.0.0.1", p.port)).await.unwrap();
+        tcp.write_all(post(origin, body).as_bytes()).await.unwrap();
+        let mut resp = String::new();
+        tcp.read_to_string(&mut resp).await.unwrap();
+        assert!(
+            resp.starts_with(&format!("HTTP/1.1 {want}")),
+            "{origin} {body}: {resp}"
+        );
+        if want == "200" {
+            assert!(resp.contains(r#""failed":0"#), "{resp}");
+        }
+    }
+}

@@ -141,6 +141,15 @@ test('server-side filter reduces the stream', async () => {
   await page.close();
 });
 
+test('linktest page reports the demo node conformant', async () => {
+  const { page } = await openConsole();
+  await page.click('#linktest-run');
+  await page.waitForFunction(() => document.querySelector('#linktest-summary')?.textContent.includes('0 failed'), null, { timeout: 40000 });
+  assert.match(await page.textContent('#linktest'), /rcvloop-keepalive/);
+  await page.locator('#linktest').screenshot({ path: join(artifacts, '08-linktest.png') });
+  await page.close();
+});
+
 test('wrong password shows the reason', async () => {
   const { page } = await openConsole('wrong');
   await statusHas(page, 'login failed');

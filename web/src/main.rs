@@ -38,6 +38,10 @@ pub enum Msg {
     Export(&'static str),
     /// An imported file's text.
     Imported(String),
+    /// Run linktest against the chosen target.
+    Linktest,
+    /// Its report.
+    LinktestDone(Result<views::LinkReport, String>),
 }
 
 /// The console page.
@@ -122,6 +126,17 @@ impl Component for App {
                 }
             }
             Msg::Export(kind) => views::export(kind, &self.console, &self.ui.filter),
+            Msg::Linktest => {
+                self.ui.linktest_running = true;
+                views::run_linktest(
+                    &self.ui.form.settings,
+                    ctx.link().callback(Msg::LinktestDone),
+                );
+            }
+            Msg::LinktestDone(r) => {
+                self.ui.linktest_running = false;
+                self.ui.linktest = Some(r);
+            }
             Msg::Imported(text) => match state::from_json(&text) {
                 Ok((rows, bad)) => {
                     self.console.apply(now(), Action::Import(rows));

@@ -29,6 +29,59 @@ pub struct Target {
     pub demo: bool,
 }
 
+/// One linktest check, as `/api/linktest` reports it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct LinkCheck {
+    /// Check name.
+    pub name: String,
+    /// `pass`, `fail` or `not_supported`.
+    pub outcome: String,
+    /// What was found.
+    pub detail: String,
+    /// The exchange behind a verdict.
+    pub exchange: Vec<String>,
+}
+
+/// A linktest report.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct LinkReport {
+    /// Server address.
+    pub server: String,
+    /// Checks in order.
+    pub checks: Vec<LinkCheck>,
+    /// Counts.
+    pub passed: usize,
+    /// Failed checks.
+    pub failed: usize,
+    /// Checks the server does not support.
+    pub not_supported: usize,
+}
+
+/// Runs linktest on the proxy against the chosen target.
+pub fn run_linktest(s: &ConnSettings, cb: Callback<Result<LinkReport, String>>) {
+    let url = format!("{}/api/linktest", s.proxy.trim_end_matches('/'));
+    let body = serde_json::json!({ "target": s.target, "user": s.user, "password": s.password,
+        "token": (!s.token.is_empty()).then(|| s.token.clone()) });
+    wasm_bindgen_futures::spawn_local(async move {
+        let r = async {
+            let req = gloo::net::http::Request::post(&url)
+                .json(&body)
+                .map_err(|e| e.to_string())?;
+            let resp = req.send().await.map_err(|e| format!("{url}: {e}"))?;
+            if !resp.ok() {
+                let err: serde_json::Value = resp.json().await.unwrap_or_default();
+                return Err(format!(
+                    "linktest refused: {}",
+                    err["error"].as_str().unwrap_or("HTTP error")
+                ));
+            }
+            resp.json::<LinkReport>().await.map_err(|e| e.to_string())
+        }
+        .await;
+        cb.emit(r);
+    });
+}
+
 /// A saved connection (password only when the user asked).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Saved {
@@ -250,6 +303,10 @@ pub struct Ui {
     pub filter: ViewFilter,
     /// Dark theme?
     pub dark: bool,
+    /// Last linktest result (`None` while none ran); `running` while one runs.
+    pub linktest: Option<Result<LinkReport, String>>,
+    /// A linktest is running.
+    pub linktest_running: bool,
     log_ref: NodeRef,
     rows_shown: usize,
 }
@@ -293,6 +350,8 @@ impl Ui {
             selected: None,
             filter: ViewFilter::default(),
             dark,
+            linktest: None,
+            linktest_running: false,
             log_ref: NodeRef::default(),
             rows_shown: 0,
         };
@@ -464,6 +523,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { send_form(app, ctx) }
                     { command_console(app, ctx) }
                     { server_panel(app, ctx) }
+                    { linktest_panel(app, ctx) }
                 </aside>
             </main>
         </div>
@@ -832,6 +892,42 @@ fn server_panel(app: &App, ctx: &Context<App>) -> Html {
                 <dt>{"INFO"}</dt><dd>{ opt(s.info.as_ref().map(|i| format!("status {}, error {}/{} {}", i.channel_status, i.error_code, i.error_subcode, i.error_str))) }</dd>
                 <dt>{"INTERFACE"}</dt><dd><ul>{ for s.interfaces.iter().map(|i| html! { <li>{ format!("#{} type {} {} — {}", i.id, i.kind, i.guid.compact(), i.name) }</li> }) }</ul></dd>
             </dl>
+        </section>
+    }
+}
+
+fn linktest_panel(app: &App, ctx: &Context<App>) -> Html {
+    let ui = &app.ui;
+    let body = match &ui.linktest {
+        None => {
+            html! { <p class="hint">{"Checks the chosen target against the link protocol (it opens its own connections)."}</p> }
+        }
+        Some(Err(e)) => html! { <p class="err">{e}</p> },
+        Some(Ok(r)) => html! {
+            <>
+            <p id="linktest-summary">{ format!("{}: {} passed, {} failed, {} not supported", r.server, r.passed, r.failed, r.not_supported) }</p>
+            <table class="checks">
+                { for r.checks.iter().map(|c| html! {
+                    <tr class={c.outcome.clone()}>
+                        <td>{ match c.outcome.as_str() { "pass" => "✔", "fail" => "✘", _ => "–" } }</td>
+                        <td>{ &c.name }</td>
+                        <td>{ &c.detail }
+                            if c.outcome == "fail" && !c.exchange.is_empty() { <pre>{ c.exchange.join("\n") }</pre> }
+                        </td>
+                    </tr>
+                }) }
+            </table>
+            </>
+        },
+    };
+    html! {
+        <section class="panel linktest" id="linktest">
+            <h2>{"Conformance (linktest)"}
+                <button id="linktest-run" class="chip" disabled={ui.linktest_running} onclick={ctx.link().callback(|_| Msg::Linktest)}>
+                    { if ui.linktest_running { "running…" } else { "run" } }
+                </button>
+            </h2>
+            { body }
         </section>
     }
 }
