@@ -14,7 +14,7 @@ use std::{
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt, BufWriter},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter},
     net::TcpStream,
     time::Instant,
 };
@@ -24,7 +24,7 @@ use crate::config::Limits;
 use crate::server::Shutdown;
 
 /// Bytes read from the node per read call.
-const READ_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 256 * 1024;
 /// Size of the buffered writer towards the node.
 const WRITE_BUFFER: usize = 64 * 1024;
 
@@ -55,7 +55,46 @@ pub(crate) async fn run(mut ws: WebSocket, addr: String, limits: Limits, shutdow
         }
     };
     let _ = tcp.set_nodelay(true);
-    let end = bridge(&mut ws, tcp, limits, shutdown).await;
+    let end = match limits.node_tls.clone() {
+        None => {
+            let (rd, wr) = tcp.into_split();
+            bridge(&mut ws, rd, wr, &limits, shutdown).await
+        }
+        Some(tls) => {
+            let host = addr
+                .rsplit_once(':')
+                .map_or(addr.as_str(), |(h, _)| h)
+                .trim_matches(['[', ']']);
+            let name = match tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_string())
+            {
+                Ok(n) => n,
+                Err(e) => {
+                    return close(
+                        ws,
+                        Some((
+                            CloseCode::NodeUnreachable,
+                            format!("bad node name {host}: {e}"),
+                        )),
+                    )
+                    .await;
+                }
+            };
+            match tokio::time::timeout(limits.connect, tls.connect(name, tcp)).await {
+                Ok(Ok(stream)) => {
+                    let (rd, wr) = tokio::io::split(stream);
+                    bridge(&mut ws, rd, wr, &limits, shutdown).await
+                }
+                Ok(Err(e)) => Some((
+                    CloseCode::NodeUnreachable,
+                    format!("node TLS handshake failed: {e}"),
+                )),
+                Err(_) => Some((
+                    CloseCode::NodeUnreachable,
+                    "node TLS handshake timed out".into(),
+                )),
+            }
+        }
+    };
     close(ws, end).await;
 }
 
@@ -74,8 +113,17 @@ pub(crate) async fn close(mut ws: WebSocket, end: End) {
     let _ = tokio::time::timeout(Duration::from_secs(2), ws.close()).await;
 }
 
-async fn bridge(ws: &mut WebSocket, tcp: TcpStream, limits: Limits, shutdown: Shutdown) -> End {
-    let (mut tcp_r, tcp_w) = tcp.into_split();
+async fn bridge<R, W>(
+    ws: &mut WebSocket,
+    mut tcp_r: R,
+    tcp_w: W,
+    limits: &Limits,
+    shutdown: Shutdown,
+) -> End
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let mut tcp_w = BufWriter::with_capacity(WRITE_BUFFER, tcp_w);
     let (mut ws_tx, ws_rx) = ws.split();
     let mut ws_rx = ws_rx.peekable();
@@ -199,9 +247,10 @@ async fn write_line<W: AsyncWriteExt + Unpin>(w: &mut W, line: &str) -> std::io:
 }
 
 /// Turns complete lines (ending in LF) into one message: CR stripped, `\n` between lines,
-/// no trailing newline, empty lines dropped; bytes must be UTF-8 (lossy otherwise).
+/// no trailing newline, empty lines dropped. One copy, one UTF-8 check for the whole
+/// message (lossy only when a node sends invalid UTF-8).
 fn lines_to_message(bytes: &[u8], max_line: usize) -> Result<String, (CloseCode, String)> {
-    let mut out = String::with_capacity(bytes.len());
+    let mut out = Vec::with_capacity(bytes.len());
     for line in bytes.split(|b| *b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
@@ -214,11 +263,12 @@ fn lines_to_message(bytes: &[u8], max_line: usize) -> Result<String, (CloseCode,
             ));
         }
         if !out.is_empty() {
-            out.push('\n');
+            out.push(b'\n');
         }
-        out.push_str(&String::from_utf8_lossy(line));
+        out.extend_from_slice(line);
     }
-    Ok(out)
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 #[cfg(test)]
@@ -232,5 +282,6 @@ mod tests {
             "+OK\n1,2"
         );
         assert!(lines_to_message(b"0123456789A\n", 10).is_err());
+        assert_eq!(lines_to_message(b"\xFFok\n", 10).unwrap(), "\u{FFFD}ok");
     }
 }

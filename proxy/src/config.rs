@@ -37,6 +37,12 @@ pub(crate) struct Args {
     /// PEM private key for --tls-cert.
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Speak TLS to every node (`--node` addresses must then use the certificate's host name).
+    #[arg(long, requires = "node_ca")]
+    pub node_tls: bool,
+    /// PEM file of the CA certificate(s) that node certificates must chain to (with --node-tls).
+    #[arg(long)]
+    pub node_ca: Option<PathBuf>,
     /// Most websocket sessions at once.
     #[arg(long, default_value_t = 1024)]
     pub max_conns: usize,
@@ -121,19 +127,46 @@ fn parse_node(s: &str) -> Result<(String, String), String> {
 }
 
 /// Limits of one bridge, derived from the arguments.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub(crate) struct Limits {
     pub max_line: usize,
     pub idle: Duration,
     pub connect: Duration,
+    /// TLS towards nodes, when `--node-tls` is given.
+    pub node_tls: Option<tokio_rustls::TlsConnector>,
 }
 
 impl Args {
-    pub(crate) fn limits(&self) -> Limits {
-        Limits {
+    pub(crate) fn limits(&self) -> anyhow::Result<Limits> {
+        let node_tls = match (&self.node_tls, &self.node_ca) {
+            (true, Some(ca)) => Some(node_tls(ca)?),
+            _ => None,
+        };
+        Ok(Limits {
             max_line: self.max_line,
             idle: Duration::from_secs(self.idle_timeout),
             connect: Duration::from_secs(self.connect_timeout),
-        }
+            node_tls,
+        })
     }
+}
+
+/// A TLS client trusting only the given CA file.
+fn node_tls(ca: &std::path::Path) -> anyhow::Result<tokio_rustls::TlsConnector> {
+    use anyhow::Context;
+    use tokio_rustls::rustls;
+    let mut roots = rustls::RootCertStore::empty();
+    let file = std::fs::File::open(ca).with_context(|| format!("--node-ca {}", ca.display()))?;
+    for cert in rustls_pemfile::certs(&mut std::io::BufReader::new(file)) {
+        roots.add(cert?)?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(std::sync::Arc::new(
+        config,
+    )))
 }

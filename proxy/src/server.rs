@@ -165,7 +165,7 @@ pub(crate) async fn run(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
     let conns = ConnLimits::new(args.max_conns, args.max_conns_per_ip);
     let app = App {
         targets: Arc::new(targets),
-        limits: args.limits(),
+        limits: args.limits()?,
         conns: conns.clone(),
         token: args.token.as_deref().map(Arc::from),
         origins: Arc::new(args.allow_origins.clone()),
@@ -372,7 +372,7 @@ async fn ws_gate(
 ) -> impl IntoResponse {
     // The verdict travels in the close frame: a browser cannot read a refused handshake.
     let verdict = admit(&app, peer, &headers, &q);
-    let (limits, shutdown) = (app.limits, app.shutdown.clone());
+    let (limits, shutdown) = (app.limits.clone(), app.shutdown.clone());
     ws.max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
         .on_upgrade(move |socket| async move {

@@ -589,3 +589,46 @@ async fn linktest_api_checks_origin_and_target() {
         }
     }
 }
+
+#[tokio::test]
+async fn tls_towards_the_node() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls::{self, pki_types::PrivatePkcs8KeyDer};
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let ca = std::env::temp_dir().join(format!("vscp-node-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, cert.cert.pem()).unwrap();
+    let key = PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key.into())
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut tls = acceptor.accept(tcp).await.unwrap();
+        tls.write_all(b"+OK - Success.\r\n").await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = tls.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"NOOP\r\n");
+        tls.write_all(b"+OK - over TLS\r\n").await.unwrap();
+        let _ = tls.read(&mut buf).await;
+    });
+    let node = format!("tlsnode=localhost:{port}");
+    let p = Proxy::start(&[
+        "--node",
+        &node,
+        "--node-tls",
+        "--node-ca",
+        ca.to_str().unwrap(),
+    ]);
+    let mut ws = connect(&p.url("target=tlsnode")).await;
+    assert_eq!(until_status(&mut ws).await, ["+OK - Success."]);
+    ws.send(Message::text("NOOP")).await.unwrap();
+    assert_eq!(until_status(&mut ws).await, ["+OK - over TLS"]);
+}
