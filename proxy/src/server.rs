@@ -33,6 +33,8 @@ use crate::{
 const MAX_WS_MESSAGE: usize = 1 << 20;
 /// Raw TCP connections accepted beyond the websocket cap (page loads, API calls).
 const EXTRA_HTTP_CONNS: usize = 256;
+/// Read chunk of each websocket (browser lines are short; big messages still arrive, in more reads).
+const WS_READ_CHUNK: usize = 8 * 1024;
 
 /// A shutdown signal every task can wait for.
 #[derive(Clone, Debug)]
@@ -375,6 +377,8 @@ async fn ws_gate(
     let (limits, shutdown) = (app.limits.clone(), app.shutdown.clone());
     ws.max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
+        // tungstenite zero-fills its read chunk: the 128 KiB default would cost that much RSS per session
+        .read_buffer_size(WS_READ_CHUNK)
         .on_upgrade(move |socket| async move {
             match verdict {
                 Ok((addr, guard)) => {

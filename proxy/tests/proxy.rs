@@ -632,3 +632,38 @@ async fn tls_towards_the_node() {
     ws.send(Message::text("NOOP")).await.unwrap();
     assert_eq!(until_status(&mut ws).await, ["+OK - over TLS"]);
 }
+
+#[tokio::test]
+async fn a_thousand_idle_sessions_fit_in_64_mib() {
+    let p = Proxy::start(&[
+        "--demo",
+        "--max-conns",
+        "1000",
+        "--max-conns-per-ip",
+        "1000",
+    ]);
+    let before = p.rss_kib();
+    let url = p.url("target=demo");
+    let mut open = Vec::with_capacity(1000);
+    for chunk in 0..10 {
+        let batch: Vec<_> = (0..100)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move {
+                    let mut ws = connect(&url).await;
+                    until_status(&mut ws).await; // greeting through the bridge
+                    ws
+                })
+            })
+            .collect();
+        for t in batch {
+            open.push(t.await.unwrap_or_else(|e| panic!("batch {chunk}: {e}")));
+        }
+    }
+    let after = p.rss_kib();
+    eprintln!(
+        "RSS with 1000 idle sessions (proxy + in-process demo node): {after} KiB (idle proxy: {before} KiB)"
+    );
+    assert_eq!(open.len(), 1000);
+    assert!(after < 64 * 1024, "RSS {after} KiB");
+}
