@@ -92,7 +92,7 @@ fn ascii_number(bytes: &[u8]) -> Result<f64, MeasurementError> {
         .map_err(|_| MeasurementError::BadData("string is not a number"))
 }
 
-/// Decodes the Level I coding byte and value of `data` (data[0] = coding byte).
+/// Decodes the Level I coding byte and value of `data` (`data[0]` is the coding byte).
 pub fn decode_level1(data: &[u8]) -> Result<(Coding, u8, u8, Value), MeasurementError> {
     let (&coding_byte, rest) = data.split_first().ok_or(MeasurementError::NoData)?;
     let unit = (coding_byte >> 3) & 3;
