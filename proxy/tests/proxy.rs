@@ -24,6 +24,9 @@ use vscp_core::{
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// Load-heavy tests take turns: on a 2-core machine, overlapping floods would measure each other.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A running proxy; killed on drop.
 struct Proxy {
     child: Child,
@@ -418,6 +421,7 @@ async fn demo_node_answers_every_command_through_the_proxy() {
 
 #[tokio::test]
 async fn no_event_lost_or_reordered_over_100000_demo_events() {
+    let _turn = HEAVY.lock().await;
     let p = Proxy::start(&["--demo", "--demo-rate", "25000"]);
     let mut c = WsClient::open(&p.url("target=demo"), ReceiveMode::Stream).await;
     c.pump_until(|evs| {
@@ -441,6 +445,7 @@ async fn no_event_lost_or_reordered_over_100000_demo_events() {
 
 #[tokio::test]
 async fn slow_reader_keeps_memory_bounded_and_others_keep_working() {
+    let _turn = HEAVY.lock().await;
     let p = Proxy::start(&["--demo", "--demo-rate", "50000"]);
     let mut idle = connect(&p.url("target=demo")).await;
     login(&mut idle).await;
@@ -466,6 +471,7 @@ async fn slow_reader_keeps_memory_bounded_and_others_keep_working() {
 
 #[tokio::test]
 async fn two_hundred_concurrent_sessions() {
+    let _turn = HEAVY.lock().await;
     let p = Proxy::start(&["--demo", "--max-conns-per-ip", "256"]);
     let url = p.url("target=demo");
     let tasks: Vec<_> = (0..200)
@@ -635,6 +641,7 @@ async fn tls_towards_the_node() {
 
 #[tokio::test]
 async fn a_thousand_idle_sessions_fit_in_64_mib() {
+    let _turn = HEAVY.lock().await;
     let p = Proxy::start(&[
         "--demo",
         "--max-conns",

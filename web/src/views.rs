@@ -673,12 +673,18 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
     let link = ctx.link();
     let flt = &app.ui.filter;
     // without a filter the window is indexed directly: no pass over 100,000 rows per frame
-    let filtered: Option<Vec<&Row>> = flt.is_active().then(|| c.log.rows.iter().filter(|r| flt.matches(r)).collect());
+    let filtered: Option<Vec<&Row>> = flt
+        .is_active()
+        .then(|| c.log.rows.iter().filter(|r| flt.matches(r)).collect());
     let shown_len = filtered.as_ref().map_or(c.log.rows.len(), Vec::len);
     let hidden = c.log.rows.len() - shown_len;
     // render only the rows in view (plus a margin)
     let total_height = shown_len as i32 * ROW_HEIGHT;
-    let top = if app.ui.follow { (total_height - LOG_HEIGHT).max(0) } else { app.ui.scroll_top };
+    let top = if app.ui.follow {
+        (total_height - LOG_HEIGHT).max(0)
+    } else {
+        app.ui.scroll_top
+    };
     let first = ((top / ROW_HEIGHT - 5).max(0) as usize).min(shown_len);
     let last = (((top + LOG_HEIGHT) / ROW_HEIGHT + 5).max(0) as usize).min(shown_len);
     let window: Vec<&Row> = match &filtered {
