@@ -257,17 +257,46 @@ impl FromStr for Event {
     type Err = EventParseError;
 
     fn from_str(line: &str) -> Result<Self, Self::Err> {
-        let mut f = line.splitn(8, ',');
-        let mut next = |got: usize| f.next().ok_or(EventParseError::TooFewFields { got });
+        // one scan for the (up to) seven commas that end the header fields
+        let mut cuts = [0usize; 7];
+        let mut found = 0;
+        for (i, c) in line.bytes().enumerate() {
+            if c == b',' {
+                if let Some(slot) = cuts.get_mut(found) {
+                    *slot = i;
+                }
+                found += 1;
+                if found == cuts.len() {
+                    break;
+                }
+            }
+        }
+        if found < 6 {
+            return Err(EventParseError::TooFewFields { got: found + 1 });
+        }
+        let field = |k: usize| {
+            let start = if k == 0 {
+                0
+            } else {
+                cuts.get(k - 1).map_or(0, |c| c + 1)
+            };
+            let end = if k < found {
+                cuts.get(k).copied().unwrap_or(line.len())
+            } else {
+                line.len()
+            };
+            line.get(start..end).unwrap_or_default()
+        };
         let (head, class, kind, obid, dt, ts, guid) = (
-            next(0)?,
-            next(1)?,
-            next(2)?,
-            next(3)?,
-            next(4)?,
-            next(5)?,
-            next(6)?,
+            field(0),
+            field(1),
+            field(2),
+            field(3),
+            field(4),
+            field(5),
+            field(6),
         );
+        let rest = (found == 7).then(|| line.get(cuts[6] + 1..).unwrap_or_default());
         let head = num(head, Field::Head)?;
         let class = num(class, Field::Class)?;
         let kind = num(kind, Field::Type)?;
@@ -300,7 +329,7 @@ impl FromStr for Event {
             GuidFieldError::Ambiguous => EventParseError::AmbiguousGuid,
             GuidFieldError::Bad(g) => EventParseError::BadGuid(g),
         })?;
-        let data = match f.next() {
+        let data = match rest {
             Some(rest) => parse_data(rest)?,
             None => Vec::new(),
         };
