@@ -95,6 +95,9 @@ test('TurnOn to the relay brings its On event; raw NOOP answers +OK', async () =
   await page.getByRole('button', { name: 'relay on' }).click();
   await page.click('#send');
   await page.waitForFunction(() => [...document.querySelectorAll('#log .typ')].some((e) => e.textContent.startsWith('ON (3)')), null, { timeout: 5000 });
+  await page.getByRole('button', { name: 'who is there' }).click();
+  await page.click('#send');
+  await page.waitForFunction(() => [...document.querySelectorAll('#log .guid')].some((e) => e.textContent.startsWith('temp (node 1)')), null, { timeout: 5000 });
   await page.fill('#cmd', 'NOOP');
   await page.press('#cmd', 'Enter');
   await page.waitForFunction(() => document.querySelector('#transcript').textContent.includes('+OK'), null, { timeout: 5000 });

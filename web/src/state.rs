@@ -1,12 +1,13 @@
 //! Console state and its reducer: no html, no browser calls, so it runs under `cargo test`.
 //! The component stamps each action with the time; the link sends what lands in `outbox`.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use vscp_core::{
     Capabilities, ClientConfig, ClientSession, CloseReason, Command, CommandId, Event, Filter,
     FilterPart, Guid, Info, Interface, Measurement, Millis, NoReply, Output, ReceiveMode, Reply,
     SessionEvent, Stat, State, Version, names,
+    registers::{Discovery, WhoIsThere},
 };
 
 /// Events kept in the log (oldest dropped first).
@@ -314,6 +315,9 @@ pub struct Console {
     pub close: bool,
     /// Receive mode the user chose.
     pub mode: ReceiveMode,
+    /// Node names learned from who-is-there answers (MDF file name), by GUID.
+    pub node_names: HashMap<Guid, String>,
+    whois: HashMap<Guid, WhoIsThere>,
     pending: Vec<(CommandId, Purpose)>,
     receiving: bool,
     user_closed: bool,
@@ -603,6 +607,7 @@ impl Console {
                     self.log.paused_skipped += 1;
                     return;
                 }
+                self.learn(&event);
                 self.next_seq += 1;
                 let decoded = Measurement::from_event(&event).ok().map(|m| m.display());
                 self.log.push(Row {
@@ -665,6 +670,22 @@ impl Console {
                 }
                 self.close = true;
                 self.link = Link::Disconnected(Some(why));
+            }
+        }
+    }
+
+    /// Collects who-is-there frames; a complete set names the node after its MDF file.
+    fn learn(&mut self, event: &Event) {
+        if let Some(Discovery::WhoIsThereFrame { index, bytes, .. }) = Discovery::from_event(event)
+        {
+            let frames = self.whois.entry(event.guid).or_default();
+            frames.add(index, bytes);
+            if let Some((_, url)) = frames.complete() {
+                let name = url.rsplit('/').next().unwrap_or(&url);
+                let name = name.split('.').next().unwrap_or(name);
+                if !name.is_empty() {
+                    self.node_names.insert(event.guid, name.to_string());
+                }
             }
         }
     }
@@ -852,6 +873,26 @@ mod tests {
         let (rows, bad) = from_json(&to_json(c.log.rows.iter())).unwrap();
         assert_eq!((rows, bad), (c.log.rows.iter().cloned().collect(), 0));
         assert!(to_csv(c.log.rows.iter()).contains("TEMPERATURE"));
+        // who-is-there answers name the node
+        let guid: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01"
+            .parse()
+            .unwrap();
+        let lines: Vec<String> =
+            vscp_core::registers::who_is_there_frames(guid, "example.com/relay.xml")
+                .into_iter()
+                .map(|data| {
+                    Event {
+                        class: 0,
+                        kind: 32,
+                        guid,
+                        data,
+                        ..Event::default()
+                    }
+                    .to_string()
+                })
+                .collect();
+        c.apply(Millis(7), Action::Message(lines.join("\n")));
+        assert_eq!(c.node_names.get(&guid).map(String::as_str), Some("relay"));
     }
 
     #[test]

@@ -721,7 +721,7 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
                         <span>{ e.priority() }</span>
                         <span class="cls">{ state::class_label(e.class) }</span>
                         <span class="typ">{ state::type_label(e.class, e.kind) }</span>
-                        <span class="guid" title={e.guid.to_string()}>{ node_label(&e.guid) }</span>
+                        <span class="guid" title={e.guid.to_string()}>{ node_label(&e.guid, c) }</span>
                         <span class="data">{ state::hex(&e.data) }</span>
                         <span class="val">{ r.decoded.clone().unwrap_or_default() }</span>
                     </div>
@@ -744,8 +744,10 @@ fn time_of_day(ms: u64) -> String {
     )
 }
 
-fn node_label(g: &Guid) -> String {
-    if g.0[..15] == crate::views::DEMO_IFACE[..15] {
+fn node_label(g: &Guid, c: &Console) -> String {
+    if let Some(name) = c.node_names.get(g) {
+        format!("{name} (node {})", g.nickname())
+    } else if g.0[..15] == crate::views::DEMO_IFACE[..15] {
         format!("node {} (demo bus)", g.nickname())
     } else {
         g.compact()
@@ -774,7 +776,7 @@ fn detail(app: &App) -> Html {
                 <dt>{"type"}</dt><dd>{ state::type_label(e.class, e.kind) }</dd>
                 <dt>{"obid"}</dt><dd>{ e.obid }</dd>
                 <dt>{"time"}</dt><dd>{ e.stamp.unix_ns().map_or("unknown".into(), |ns| format!("{ns} ns")) }</dd>
-                <dt>{"GUID"}</dt><dd>{ e.guid.to_string() }</dd>
+                <dt>{"GUID"}</dt><dd>{ format!("{} — {}", e.guid, node_label(&e.guid, app.console())) }</dd>
                 <dt>{"data"}</dt><dd>{ format!("{} ({} bytes)", state::hex(&e.data), e.data.len()) }</dd>
                 <dt>{"decoded"}</dt><dd>{ r.decoded.clone().unwrap_or_else(|| "—".into()) }</dd>
                 <dt>{"raw line"}</dt><dd><code>{ e.to_string() }</code></dd>
