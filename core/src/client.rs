@@ -359,16 +359,13 @@ impl ClientSession {
 
     /// Feeds bytes exactly as read from the link, in any chunking.
     pub fn handle_bytes(&mut self, bytes: &[u8], now: Millis) {
-        let mut framed = Vec::new();
-        self.lines.push(bytes, |f| framed.push(f));
-        for f in framed {
-            match f {
-                Framed::Line(line) => self.handle_line(&line, now),
-                Framed::TooLong => {
-                    self.emit(SessionEvent::ProtocolError(ProtocolError::LineTooLong))
-                }
-            }
-        }
+        // the framer is moved out so each line is handled straight from the input
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.push(bytes, |f| match f {
+            Framed::Line(line) => self.handle_line(&line, now),
+            Framed::TooLong => self.emit(SessionEvent::ProtocolError(ProtocolError::LineTooLong)),
+        });
+        self.lines = lines;
     }
 
     /// Feeds one complete line (terminator optional), e.g. from a websocket message.

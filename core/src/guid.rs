@@ -107,20 +107,35 @@ fn hex_val(c: u8) -> Option<u8> {
     }
 }
 
+/// Value of each byte as a hex digit, 0xFF where it is none.
+static HEX_VALUE: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// Fast path: exactly `XX:XX:…:XX` (47 bytes, two digits per byte).
 fn parse_canonical(t: &[u8]) -> Option<Guid> {
-    if t.len() != 47 {
-        return None;
-    }
+    let t: &[u8; 47] = t.try_into().ok()?;
     let mut g = [0u8; 16];
-    for (i, chunk) in t.chunks(3).enumerate() {
-        let (hi, lo) = (hex_val(*chunk.first()?)?, hex_val(*chunk.get(1)?)?);
-        if let Some(sep) = chunk.get(2)
-            && *sep != b':'
-        {
+    for (i, byte) in g.iter_mut().enumerate() {
+        let at = i * 3;
+        let hi = HEX_VALUE[usize::from(*t.get(at)?)];
+        let lo = HEX_VALUE[usize::from(*t.get(at + 1)?)];
+        if (hi | lo) > 15 || t.get(at + 2).is_some_and(|sep| *sep != b':') {
             return None;
         }
-        *g.get_mut(i)? = hi << 4 | lo;
+        *byte = hi << 4 | lo;
     }
     Some(Guid(g))
 }

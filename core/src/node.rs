@@ -212,14 +212,12 @@ impl NodeSession {
 
     /// Feeds bytes from the client in any chunking.
     pub fn handle_bytes(&mut self, node: &mut dyn Node, bytes: &[u8], now: Millis) {
-        let mut framed = Vec::new();
-        self.lines.push(bytes, |f| framed.push(f));
-        for f in framed {
-            match f {
-                Framed::Line(l) => self.handle_line(node, &l, now),
-                Framed::TooLong => self.line("-OK - Line too long", now),
-            }
-        }
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.push(bytes, |f| match f {
+            Framed::Line(l) => self.handle_line(node, &l, now),
+            Framed::TooLong => self.line("-OK - Line too long", now),
+        });
+        self.lines = lines;
     }
 
     /// Feeds one complete command line.

@@ -279,7 +279,7 @@ impl Raw {
             let pending = &mut self.pending;
             self.lines
                 .push(buf.get(..n).unwrap_or_default(), |f| match f {
-                    Framed::Line(l) if !l.trim().is_empty() => pending.push_back(l),
+                    Framed::Line(l) if !l.trim().is_empty() => pending.push_back(l.into_owned()),
                     Framed::Line(_) => {}
                     Framed::TooLong => pending.push_back("<line too long>".into()),
                 });

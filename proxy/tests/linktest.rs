@@ -130,9 +130,12 @@ async fn broken_server(fault: Fault) -> String {
                         }
                     };
                     let mut framed = Vec::new();
-                    lines.push(&buf[..n], |f| framed.push(f));
-                    for f in framed {
-                        let Framed::Line(l) = f else { continue };
+                    lines.push(&buf[..n], |f| {
+                        if let Framed::Line(l) = f {
+                            framed.push(l.into_owned());
+                        }
+                    });
+                    for l in framed {
                         let word = l
                             .split_whitespace()
                             .next()

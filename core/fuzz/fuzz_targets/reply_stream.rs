@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     lines.push(data, |f| {
         if let Framed::Line(l) = f {
             let status = Status::parse(&l);
-            let r = Reply { ok: status.is_some(), text: l.clone(), lines: vec![l] };
+            let r = Reply { ok: status.is_some(), text: l.to_string(), lines: vec![l.into_owned()] };
             let _ = (r.version(), r.stat(), r.info(), r.capabilities(), r.interfaces(), r.count(), r.guid(), r.challenge());
         }
     });
