@@ -44,9 +44,20 @@ pub enum Msg {
     LinktestDone(Result<views::LinkReport, String>),
 }
 
+/// Lines handled per step while working through received messages.
+const LINES_PER_STEP: usize = 256;
+/// Time per animation frame spent on received lines before yielding to rendering, ms.
+const FRAME_BUDGET_MS: f64 = 4.0;
+/// Above this many queued bytes the budget is ignored (memory over smoothness).
+const INBOX_LIMIT: usize = 8 << 20;
+
 /// The console page.
 pub struct App {
     console: Console,
+    /// Received messages not yet handled, and the offset into the first.
+    inbox: std::collections::VecDeque<String>,
+    inbox_pos: usize,
+    inbox_bytes: usize,
     link: Option<Link>,
     frame: Option<AnimationFrame>,
     _tick: Interval,
@@ -70,6 +81,9 @@ impl Component for App {
         views::fetch_targets(&ui.form.settings.proxy, ctx.link().callback(Msg::Targets));
         App {
             console: Console::default(),
+            inbox: Default::default(),
+            inbox_pos: 0,
+            inbox_bytes: 0,
             link: None,
             frame: None,
             _tick: tick,
@@ -88,7 +102,18 @@ impl Component for App {
                 self.effects(ctx);
                 return immediate || self.schedule(ctx);
             }
+            Msg::Link(LinkEvent::Text(t)) => {
+                // handled in slices between frames, so a burst never freezes the page
+                self.inbox_bytes += t.len();
+                self.inbox.push_back(t);
+                if self.inbox_bytes > INBOX_LIMIT {
+                    self.drain_inbox(f64::INFINITY);
+                    self.effects(ctx);
+                }
+                return self.schedule(ctx);
+            }
             Msg::Link(ev) => {
+                self.drain_inbox(f64::INFINITY);
                 let action = match ev {
                     LinkEvent::Opened => Action::Opened,
                     LinkEvent::Text(t) => Action::Message(t),
@@ -103,6 +128,11 @@ impl Component for App {
             }
             Msg::Frame => {
                 self.frame = None;
+                self.drain_inbox(FRAME_BUDGET_MS);
+                self.effects(ctx);
+                if !self.inbox.is_empty() {
+                    self.schedule(ctx);
+                }
                 if self.ui.follow {
                     self.ui.scroll_to_end = true;
                 }
@@ -188,6 +218,34 @@ impl App {
             && let Err(e) = l.send(&text)
         {
             self.console.notices.push_back(e);
+        }
+    }
+
+    /// Feeds queued lines to the console for at most `budget_ms`.
+    fn drain_inbox(&mut self, budget_ms: f64) {
+        let clock = web_sys::window().and_then(|w| w.performance());
+        let started = clock.as_ref().map_or(0.0, |p| p.now());
+        while let Some(front) = self.inbox.front() {
+            let rest = front.get(self.inbox_pos..).unwrap_or_default();
+            let end = rest
+                .match_indices('\n')
+                .nth(LINES_PER_STEP - 1)
+                .map_or(rest.len(), |(i, _)| i);
+            let chunk = rest.get(..end).unwrap_or_default().to_string();
+            if end >= rest.len() {
+                self.inbox_bytes -= front.len();
+                self.inbox.pop_front();
+                self.inbox_pos = 0;
+            } else {
+                self.inbox_pos += end + 1;
+            }
+            self.console.apply(now(), Action::Message(chunk));
+            if clock
+                .as_ref()
+                .is_some_and(|p| p.now() - started > budget_ms)
+            {
+                break;
+            }
         }
     }
 
