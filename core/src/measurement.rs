@@ -212,10 +212,16 @@ impl Measurement {
     pub fn display(&self) -> String {
         match &self.value {
             Value::Number(v) => {
-                let v = (v * 1e9).round() / 1e9;
+                // six decimals at most, trailing zeros dropped: 21.382051, 26.3, 694600
+                let text = format!("{v:.6}");
+                let text = if text.contains('.') {
+                    text.trim_end_matches('0').trim_end_matches('.')
+                } else {
+                    &text
+                };
                 match self.unit_symbol() {
-                    Some(u) if !u.is_empty() => format!("{v} {u}"),
-                    _ => format!("{v}"),
+                    Some(u) if !u.is_empty() => format!("{text} {u}"),
+                    _ => text.to_string(),
                 }
             }
             Value::Bits(b) => {
@@ -238,6 +244,9 @@ mod tests {
         ev.data = vec![0x88, 0x81, 0x01, 0x07];
         let m = Measurement::from_event(&ev).unwrap();
         assert_eq!(m.display(), "26.3 °C");
+        let mut f = Event::new(10, 6);
+        f.data = vec![0xA8, 0x41, 0xAB, 0x0E, 0x56]; // f32 21.382…
+        assert_eq!(Measurement::from_event(&f).unwrap().display(), "21.382 °C");
         let wrapped = ev.level1_over_level2(crate::Guid::ZERO, 1);
         assert_eq!(
             Measurement::from_event(&wrapped).unwrap().display(),

@@ -733,13 +733,14 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
     }
 }
 
+/// Local time of day with milliseconds.
 fn time_of_day(ms: u64) -> String {
-    let s = ms / 1000 % 86_400;
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
     format!(
         "{:02}:{:02}:{:02}.{:03}",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds(),
         ms % 1000
     )
 }
