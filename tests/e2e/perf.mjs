@@ -30,6 +30,10 @@ await page.fill('#user', 'admin');
 await page.fill('#password', 'secret');
 await page.click('#connect');
 await page.waitForFunction(() => document.querySelector('#status').textContent.includes('streaming'));
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Performance.enable');
+const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+const m0 = await metrics();
 await page.evaluate(() => {
   window.__gaps = [];
   let last = performance.now();
@@ -38,6 +42,9 @@ await page.evaluate(() => {
 });
 await new Promise((r) => setTimeout(r, seconds * 1000));
 const gaps = await page.evaluate(() => window.__gaps);
+const m1 = await metrics();
+const busy = Object.fromEntries(['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration']
+  .map((k) => [k + '_s', Math.round((m1[k] - m0[k]) * 100) / 100]));
 const total = await page.textContent('#total');
 const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
 const rows = JSON.parse(readFileSync(await download.path(), 'utf8'));
@@ -53,6 +60,7 @@ console.log(JSON.stringify({
   seconds, rate, first_render_ms: firstRender, frames: gaps.length,
   longest_frame_ms: Math.round(gaps[0]), p99_frame_ms: Math.round(gaps[Math.floor(gaps.length / 100)]),
   total_text: total, rows_held: rows.length, sequence_gaps: gapsInSeq,
+  main_thread_busy: busy,
   wasm_raw_bytes: statSync(join(root, 'dist', wasm)).size, bundle_gzip_bytes: gz,
 }, null, 1));
 await browser.close();

@@ -113,10 +113,13 @@ impl Component for App {
                 return self.schedule(ctx);
             }
             Msg::Link(ev) => {
+                // lines that arrived before this event come first (they may close the link)
                 self.drain_inbox(f64::INFINITY);
+                self.effects(ctx);
                 let action = match ev {
                     LinkEvent::Opened => Action::Opened,
                     LinkEvent::Text(t) => Action::Message(t),
+                    LinkEvent::Closed(_, _) if self.link.is_none() => return self.schedule(ctx),
                     LinkEvent::Closed(code, reason) => {
                         self.link = None;
                         Action::Closed(code, reason)

@@ -485,7 +485,10 @@ impl Console {
 
     fn lost(&mut self, now: Millis, why: String) {
         if self.user_closed {
-            self.link = Link::Disconnected(Some(why));
+            // keep the reason already shown (e.g. "login failed"): the close that follows says less
+            if !matches!(self.link, Link::Disconnected(Some(_))) {
+                self.link = Link::Disconnected(Some(why));
+            }
             return;
         }
         // refusals that a retry cannot fix: stop and say why
@@ -941,8 +944,9 @@ mod tests {
             Action::Closed(4003, "node closed the connection".into()),
         );
         assert!(
-            matches!(&c.link, Link::Disconnected(_)),
-            "no reconnect after a failed login"
+            matches!(&c.link, Link::Disconnected(Some(r)) if r.contains("login failed")),
+            "no reconnect after a failed login, and its reason stays: {:?}",
+            c.link
         );
         assert!(c.notices.iter().any(|n| n.contains("Invalid username")));
     }
