@@ -300,13 +300,13 @@ impl FromStr for Event {
         let head = num(head, Field::Head)?;
         let class = num(class, Field::Class)?;
         let kind = num(kind, Field::Type)?;
-        let obid = if obid.trim().is_empty() {
+        let obid = if obid.trim_ascii().is_empty() {
             0
         } else {
             num(obid, Field::Obid)?
         };
-        let ts = ts.trim();
-        let stamp = if dt.trim().is_empty() {
+        let ts = ts.trim_ascii();
+        let stamp = if dt.trim_ascii().is_empty() {
             if ts.is_empty() {
                 Stamp::Unknown
             } else {

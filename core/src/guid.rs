@@ -83,7 +83,7 @@ impl Guid {
     /// Parses the GUID field of an event line: like [`FromStr`], but an empty field is
     /// zero and un-braced short forms (`::1`, `-:1`) are refused as ambiguous.
     pub(crate) fn parse_event_field(text: &str) -> Result<Guid, GuidFieldError> {
-        let t = text.trim();
+        let t = text.trim_ascii();
         if t.starts_with("::") || t.starts_with("-:") {
             return Err(GuidFieldError::Ambiguous);
         }
@@ -193,7 +193,7 @@ impl FromStr for Guid {
     type Err = GuidError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let mut t = text.trim();
+        let mut t = text.trim_ascii();
         if let Some(fast) = parse_canonical(t.as_bytes()) {
             return Ok(fast);
         }

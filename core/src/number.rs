@@ -20,15 +20,26 @@ pub enum NumberError {
 pub(crate) fn parse_max(text: &str, max: u64) -> Result<u64, NumberError> {
     // fast path: plain decimal of up to 19 digits (cannot overflow u64)
     let raw = text.as_bytes();
-    if !raw.is_empty() && raw.len() < 20 && raw.iter().all(u8::is_ascii_digit) {
-        let v = raw.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-        return if v > max {
-            Err(NumberError::OutOfRange)
-        } else {
-            Ok(v)
-        };
+    if !raw.is_empty() && raw.len() < 20 {
+        let mut v = 0u64;
+        let mut plain = true;
+        for &c in raw {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                plain = false;
+                break;
+            }
+            v = v * 10 + u64::from(d);
+        }
+        if plain {
+            return if v > max {
+                Err(NumberError::OutOfRange)
+            } else {
+                Ok(v)
+            };
+        }
     }
-    let t = text.trim_matches(|c| c == ' ' || c == '\t');
+    let t = text.trim_ascii();
     let bytes = t.as_bytes();
     let (radix, digits) = match bytes {
         [] => return Err(NumberError::Empty),
