@@ -143,8 +143,12 @@ impl Component for App {
             }
             Msg::Targets(t) => self.ui.set_targets(t),
             Msg::Scroll(top) => {
+                let follow = self.ui.at_end(top);
+                // following and still at the end: this is our own scroll, nothing to re-render
+                let changed = follow != self.ui.follow || !follow;
                 self.ui.scroll_top = top;
-                self.ui.follow = self.ui.at_end(top);
+                self.ui.follow = follow;
+                return changed;
             }
             Msg::Select(seq) => self.ui.selected = seq,
             Msg::Filter(f) => self.ui.filter = f,

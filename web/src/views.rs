@@ -308,7 +308,8 @@ pub struct Ui {
     /// A linktest is running.
     pub linktest_running: bool,
     log_ref: NodeRef,
-    rows_shown: usize,
+    /// Rows in the (filtered) log at the last render, for the scroll logic.
+    rows_shown: std::cell::Cell<usize>,
 }
 
 fn load_saved() -> Vec<Saved> {
@@ -353,7 +354,7 @@ impl Ui {
             linktest: None,
             linktest_running: false,
             log_ref: NodeRef::default(),
-            rows_shown: 0,
+            rows_shown: std::cell::Cell::new(0),
         };
         ui.apply_theme();
         ui
@@ -390,7 +391,7 @@ impl Ui {
 
     /// Is this scroll offset at the end of the list?
     pub fn at_end(&self, top: i32) -> bool {
-        top + LOG_HEIGHT >= self.rows_shown as i32 * ROW_HEIGHT - ROW_HEIGHT
+        top + LOG_HEIGHT >= self.rows_shown.get() as i32 * ROW_HEIGHT - ROW_HEIGHT
     }
 
     /// Switches light/dark and remembers it.
@@ -414,7 +415,8 @@ impl Ui {
         if std::mem::take(&mut self.scroll_to_end)
             && let Some(el) = self.log_ref.cast::<web_sys::Element>()
         {
-            el.set_scroll_top(el.scroll_height());
+            // the height is known: no layout read needed (the browser clamps the value)
+            el.set_scroll_top(self.rows_shown.get() as i32 * ROW_HEIGHT);
         }
     }
 }
@@ -678,6 +680,7 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
         .then(|| c.log.rows.iter().filter(|r| flt.matches(r)).collect());
     let shown_len = filtered.as_ref().map_or(c.log.rows.len(), Vec::len);
     let hidden = c.log.rows.len() - shown_len;
+    app.ui.rows_shown.set(shown_len);
     // render only the rows in view (plus a margin)
     let total_height = shown_len as i32 * ROW_HEIGHT;
     let top = if app.ui.follow {
