@@ -185,6 +185,21 @@ pub enum SessionEvent {
     Closed(CloseReason),
 }
 
+impl SessionEvent {
+    /// Moves the received events out of `events`, in order, keeping everything else.
+    pub fn take_received(events: &mut Vec<SessionEvent>) -> Vec<Event> {
+        let mut out = Vec::new();
+        events.retain_mut(|e| match e {
+            SessionEvent::Received(ev) => {
+                out.push(std::mem::take(ev));
+                false
+            }
+            _ => true,
+        });
+        out
+    }
+}
+
 /// What the caller must do next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {

@@ -221,15 +221,7 @@ impl Driver {
     }
 
     fn take_received(&mut self) -> Vec<Event> {
-        let mut out = Vec::new();
-        self.events.retain(|e| match e {
-            SessionEvent::Received(ev) => {
-                out.push(ev.clone());
-                false
-            }
-            _ => true,
-        });
-        out
+        SessionEvent::take_received(&mut self.events)
     }
 }
 
