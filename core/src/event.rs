@@ -345,9 +345,10 @@ impl FromStr for Event {
     }
 }
 
-/// Data bytes after the GUID in one pass: plain decimals inline, anything else (hex,
-/// binary, blanks, errors) through the general number reader.
-fn parse_data(rest: &str) -> Result<Vec<u8>, EventParseError> {
+/// Reads comma-separated data bytes (the part of an event line after the GUID) in one
+/// pass: plain decimals inline, anything else (hex, binary, blanks, errors) through the
+/// general number reader. At most [`MAX_DATA`] bytes.
+pub fn parse_data(rest: &str) -> Result<Vec<u8>, EventParseError> {
     let bytes = rest.as_bytes();
     let mut data = Vec::with_capacity(MAX_DATA_LEVEL1.max(bytes.len() / 3).min(MAX_DATA));
     let mut i = 0;

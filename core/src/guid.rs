@@ -99,12 +99,7 @@ pub(crate) enum GuidFieldError {
 }
 
 fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    Some(HEX_VALUE[usize::from(c)]).filter(|v| *v <= 15)
 }
 
 /// Value of each byte as a hex digit, 0xFF where it is none.

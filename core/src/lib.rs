@@ -69,7 +69,7 @@ pub use client::{
 };
 pub use command::{Command, CommandParseError, InterfaceArg};
 pub use event::{
-    Event, EventParseError, Field, LEVEL1_OVER_LEVEL2, MAX_DATA, MAX_DATA_LEVEL1, Stamp,
+    Event, EventParseError, Field, LEVEL1_OVER_LEVEL2, MAX_DATA, MAX_DATA_LEVEL1, Stamp, parse_data,
 };
 pub use filter::{Filter, FilterParseError, FilterPart};
 pub use guid::{Guid, GuidError};

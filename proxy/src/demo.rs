@@ -22,6 +22,7 @@ use vscp_core::{
     Capabilities, Event, Guid, Interface, Millis, Node, NodeConfig, NodeOutput, NodeSession,
     SendRefused, Stamp, Version,
     registers::{CLASS1_INFORMATION, CLASS1_PROTOCOL, kind, who_is_there_frames},
+    stamp_if_unknown,
 };
 
 use crate::config::DemoArgs;
@@ -163,12 +164,9 @@ impl Node for DemoNode {
             },
         ]
     }
-    fn send(&mut self, mut event: Event, _channel: u32) -> Result<(), SendRefused> {
-        if event.stamp == Stamp::Unknown {
-            event.stamp = Stamp::Unix(unix_ns());
-        }
+    fn send(&mut self, event: Event, _channel: u32) -> Result<(), SendRefused> {
         self.to_sim
-            .try_send(event)
+            .try_send(stamp_if_unknown(event, unix_ns()))
             .map_err(|_| SendRefused::BufferFull)
     }
     fn challenge(&mut self) -> String {

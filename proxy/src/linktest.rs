@@ -106,6 +106,13 @@ fn shorten(prefix: &str, l: &str) -> String {
     }
 }
 
+/// TCP connect with a 5 s limit.
+async fn connect(addr: &str) -> std::io::Result<TcpStream> {
+    tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))?
+}
+
 /// A `ClientSession` over TCP that records the exchange.
 struct Driver {
     tcp: TcpStream,
@@ -118,11 +125,7 @@ struct Driver {
 
 impl Driver {
     async fn connect(o: &Options) -> std::io::Result<Driver> {
-        let tcp = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(&o.addr))
-            .await
-            .map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
-            })??;
+        let tcp = connect(&o.addr).await?;
         let config = ClientConfig {
             credentials: o.credentials.clone(),
             receive: ReceiveMode::Off,
@@ -235,11 +238,7 @@ struct Raw {
 
 impl Raw {
     async fn connect(addr: &str) -> std::io::Result<Raw> {
-        let tcp = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr))
-            .await
-            .map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
-            })??;
+        let tcp = connect(addr).await?;
         let mut raw = Raw {
             tcp,
             lines: LineBuf::default(),

@@ -270,19 +270,14 @@ impl Form {
 
 /// Data bytes separated by commas or blanks: decimal, `0x` hex or `0b` binary.
 pub fn parse_data(text: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    for tok in text.split([',', ' ']).filter(|t| !t.trim().is_empty()) {
-        // reuse the event parser's number rules through a one-byte event
-        let line = format!("0,0,0,,,,-,{}", tok.trim());
-        match line.parse::<Event>() {
-            Ok(ev) => out.extend(ev.data),
-            Err(e) => return Err(format!("data byte {}: {e}", out.len())),
-        }
-        if out.len() > vscp_core::MAX_DATA {
-            return Err(format!("at most {} data bytes", vscp_core::MAX_DATA));
-        }
+    let tokens: Vec<&str> = text
+        .split([',', ' '])
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    if tokens.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    vscp_core::parse_data(&tokens.join(",")).map_err(|e| e.to_string())
 }
 
 /// UI-only state: forms, targets, scroll position, selection, theme.
@@ -940,5 +935,20 @@ fn linktest_panel(app: &App, ctx: &Context<App>) -> Html {
             </h2>
             { body }
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_data;
+
+    #[test]
+    fn data_bytes_as_typed() {
+        assert_eq!(parse_data("1, 0x1F 0b11"), Ok(vec![1, 31, 3]));
+        assert_eq!(parse_data("  "), Ok(vec![]));
+        assert_eq!(parse_data("1,,2"), Ok(vec![1, 2]));
+        assert!(parse_data("256").is_err());
+        assert!(parse_data("x").is_err());
+        assert!(parse_data(&"1 ".repeat(513)).is_err());
     }
 }
