@@ -26,8 +26,6 @@ pub enum GuidError {
     Uuid(String),
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
 impl Guid {
     /// All zeros: written `-`, means "the interface's own GUID" when sent.
     pub const ZERO: Guid = Guid([0; 16]);
@@ -55,13 +53,7 @@ impl Guid {
 
     /// Appends the canonical 47-character form (`%02X` joined by `:`) to `out`.
     pub fn write_to(&self, out: &mut String) {
-        for (i, b) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(':');
-            }
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xF)]));
-        }
+        crate::ascii::AsciiWriter::new(out).guid(self);
     }
 
     /// Display-only compact form: leading `FF` bytes become `::` (e.g. `::01`).
@@ -98,7 +90,8 @@ pub(crate) enum GuidFieldError {
     Bad(GuidError),
 }
 
-fn hex_val(c: u8) -> Option<u8> {
+/// The value of a hex digit.
+pub(crate) fn hex_digit(c: u8) -> Option<u8> {
     Some(HEX_VALUE[usize::from(c)]).filter(|v| *v <= 15)
 }
 
@@ -120,19 +113,18 @@ static HEX_VALUE: [u8; 256] = {
 };
 
 /// Fast path: exactly `XX:XX:…:XX` (47 bytes, two digits per byte).
-fn parse_canonical(t: &[u8]) -> Option<Guid> {
+pub(crate) fn parse_canonical(t: &[u8]) -> Option<Guid> {
     let t: &[u8; 47] = t.try_into().ok()?;
     let mut g = [0u8; 16];
+    let mut bad = 0u8;
     for (i, byte) in g.iter_mut().enumerate() {
-        let at = i * 3;
-        let hi = HEX_VALUE[usize::from(*t.get(at)?)];
-        let lo = HEX_VALUE[usize::from(*t.get(at + 1)?)];
-        if (hi | lo) > 15 || t.get(at + 2).is_some_and(|sep| *sep != b':') {
-            return None;
-        }
+        let hi = HEX_VALUE[usize::from(t[3 * i])];
+        let lo = HEX_VALUE[usize::from(t[3 * i + 1])];
+        bad |= hi | lo;
         *byte = hi << 4 | lo;
     }
-    Some(Guid(g))
+    let colons = (0..15).all(|i| t[3 * i + 2] == b':');
+    (bad <= 15 && colons).then_some(Guid(g))
 }
 
 /// Reads hex groups separated by `:`, `-` or `,` into `out` (1–2 digits = 1 byte,
@@ -146,18 +138,18 @@ fn parse_groups(text: &str, out: &mut [u8; 16]) -> Option<usize> {
             continue;
         }
         let digits = group.as_bytes();
-        if !digits.iter().all(|c| hex_val(*c).is_some()) {
+        if !digits.iter().all(|c| hex_digit(*c).is_some()) {
             return None;
         }
         // an odd-length group gets an implicit leading zero
         let mut value_bytes = Vec::with_capacity(digits.len().div_ceil(2));
         let mut start = digits.len() % 2;
         if start == 1 {
-            value_bytes.push(hex_val(*digits.first()?)?);
+            value_bytes.push(hex_digit(*digits.first()?)?);
         }
         while start < digits.len() {
-            let hi = hex_val(*digits.get(start)?)?;
-            let lo = hex_val(*digits.get(start + 1)?)?;
+            let hi = hex_digit(*digits.get(start)?)?;
+            let lo = hex_digit(*digits.get(start + 1)?)?;
             value_bytes.push(hi << 4 | lo);
             start += 2;
         }
@@ -177,8 +169,8 @@ fn parse_uuid(t: &str) -> Option<Guid> {
     let hex: String = groups.concat();
     let mut g = [0u8; 16];
     for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
-        let hi = hex_val(*pair.first()?)?;
-        let lo = hex_val(*pair.get(1)?)?;
+        let hi = hex_digit(*pair.first()?)?;
+        let lo = hex_digit(*pair.get(1)?)?;
         *g.get_mut(i)? = hi << 4 | lo;
     }
     Some(Guid(g))
@@ -214,7 +206,7 @@ impl FromStr for Guid {
         let n = parse_groups(rest, &mut bytes).ok_or_else(|| {
             if rest
                 .split([':', '-', ','])
-                .any(|g| !g.trim().bytes().all(|c| hex_val(c).is_some()))
+                .any(|g| !g.trim().bytes().all(|c| hex_digit(c).is_some()))
             {
                 syntax()
             } else {

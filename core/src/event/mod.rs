@@ -2,9 +2,12 @@
 
 use std::{fmt, str::FromStr};
 
+use crate::ascii::AsciiWriter;
 use crate::datetime;
 use crate::guid::{Guid, GuidError, GuidFieldError};
 use crate::number::{self, NumberError};
+
+mod fast;
 
 /// Most data bytes a Level II event carries.
 pub const MAX_DATA: usize = 512;
@@ -218,38 +221,31 @@ impl Event {
 
     /// Appends the canonical line (decimal numbers, `-` for a zero GUID, no CRLF) to `out`.
     pub fn write_to(&self, out: &mut String) {
-        number::push_u64(out, u64::from(self.head));
-        out.push(',');
-        number::push_u64(out, u64::from(self.class));
-        out.push(',');
-        number::push_u64(out, u64::from(self.kind));
-        out.push(',');
-        number::push_u64(out, u64::from(self.obid));
-        out.push(',');
+        out.reserve(64 + 4 * self.data.len());
+        let mut w = AsciiWriter::new(out);
+        w.u64(u64::from(self.head));
+        w.comma_u64(u64::from(self.class));
+        w.comma_u64(u64::from(self.kind));
+        w.comma_u64(u64::from(self.obid));
+        w.byte(b',');
         match self.stamp {
-            Stamp::Unknown => out.push(','),
-            Stamp::Unix(ns) => {
-                out.push(',');
-                number::push_u64(out, ns);
-            }
+            Stamp::Unknown => w.byte(b','),
+            Stamp::Unix(ns) => w.comma_u64(ns),
             Stamp::DateTime { ns, counter_us } => {
-                datetime::write_ns(out, ns);
-                out.push(',');
+                datetime::write_ns(w.string(), ns);
+                w.byte(b',');
                 if let Some(us) = counter_us {
-                    number::push_u64(out, u64::from(us));
+                    w.u64(u64::from(us));
                 }
             }
         }
-        out.push(',');
+        w.byte(b',');
         if self.guid.is_zero() {
-            out.push('-');
+            w.byte(b'-');
         } else {
-            self.guid.write_to(out);
+            w.guid(&self.guid);
         }
-        for b in &self.data {
-            out.push(',');
-            number::push_byte(out, *b);
-        }
+        w.comma_bytes(&self.data);
     }
 }
 
@@ -257,92 +253,100 @@ impl FromStr for Event {
     type Err = EventParseError;
 
     fn from_str(line: &str) -> Result<Self, Self::Err> {
-        // one scan for the (up to) seven commas that end the header fields
-        let mut cuts = [0usize; 7];
-        let mut found = 0;
-        for (i, c) in line.bytes().enumerate() {
-            if c == b',' {
-                if let Some(slot) = cuts.get_mut(found) {
-                    *slot = i;
-                }
-                found += 1;
-                if found == cuts.len() {
-                    break;
-                }
+        match fast::parse(line.as_bytes()) {
+            Some(event) => Ok(event),
+            None => parse_general(line),
+        }
+    }
+}
+
+/// Reads every form of event line the reference allows, and explains what is wrong.
+fn parse_general(line: &str) -> Result<Event, EventParseError> {
+    // one scan for the (up to) seven commas that end the header fields
+    let mut cuts = [0usize; 7];
+    let mut found = 0;
+    for (i, c) in line.bytes().enumerate() {
+        if c == b',' {
+            if let Some(slot) = cuts.get_mut(found) {
+                *slot = i;
+            }
+            found += 1;
+            if found == cuts.len() {
+                break;
             }
         }
-        if found < 6 {
-            return Err(EventParseError::TooFewFields { got: found + 1 });
-        }
-        let field = |k: usize| {
-            let start = if k == 0 {
-                0
-            } else {
-                cuts.get(k - 1).map_or(0, |c| c + 1)
-            };
-            let end = if k < found {
-                cuts.get(k).copied().unwrap_or(line.len())
-            } else {
-                line.len()
-            };
-            line.get(start..end).unwrap_or_default()
-        };
-        let (head, class, kind, obid, dt, ts, guid) = (
-            field(0),
-            field(1),
-            field(2),
-            field(3),
-            field(4),
-            field(5),
-            field(6),
-        );
-        let rest = (found == 7).then(|| line.get(cuts[6] + 1..).unwrap_or_default());
-        let head = num(head, Field::Head)?;
-        let class = num(class, Field::Class)?;
-        let kind = num(kind, Field::Type)?;
-        let obid = if obid.trim_ascii().is_empty() {
+    }
+    if found < 6 {
+        return Err(EventParseError::TooFewFields { got: found + 1 });
+    }
+    let field = |k: usize| {
+        let start = if k == 0 {
             0
         } else {
-            num(obid, Field::Obid)?
+            cuts.get(k - 1).map_or(0, |c| c + 1)
         };
-        let ts = ts.trim_ascii();
-        let stamp = if dt.trim_ascii().is_empty() {
-            if ts.is_empty() {
-                Stamp::Unknown
-            } else {
-                Stamp::Unix(num(ts, Field::Timestamp)?)
-            }
+        let end = if k < found {
+            cuts.get(k).copied().unwrap_or(line.len())
         } else {
-            let ns = datetime::parse_ns(dt)
-                .ok_or_else(|| EventParseError::BadTimestamp(dt.to_string()))?;
-            let counter_us = if ts.is_empty() {
-                None
-            } else {
-                Some(
-                    num::<u32>(ts, Field::Timestamp)
-                        .map_err(|_| EventParseError::BadTimestamp(ts.to_string()))?,
-                )
-            };
-            Stamp::DateTime { ns, counter_us }
+            line.len()
         };
-        let guid = Guid::parse_event_field(guid).map_err(|e| match e {
-            GuidFieldError::Ambiguous => EventParseError::AmbiguousGuid,
-            GuidFieldError::Bad(g) => EventParseError::BadGuid(g),
-        })?;
-        let data = match rest {
-            Some(rest) => parse_data(rest)?,
-            None => Vec::new(),
+        line.get(start..end).unwrap_or_default()
+    };
+    let (head, class, kind, obid, dt, ts, guid) = (
+        field(0),
+        field(1),
+        field(2),
+        field(3),
+        field(4),
+        field(5),
+        field(6),
+    );
+    let rest = (found == 7).then(|| line.get(cuts[6] + 1..).unwrap_or_default());
+    let head = num(head, Field::Head)?;
+    let class = num(class, Field::Class)?;
+    let kind = num(kind, Field::Type)?;
+    let obid = if obid.trim_ascii().is_empty() {
+        0
+    } else {
+        num(obid, Field::Obid)?
+    };
+    let ts = ts.trim_ascii();
+    let stamp = if dt.trim_ascii().is_empty() {
+        if ts.is_empty() {
+            Stamp::Unknown
+        } else {
+            Stamp::Unix(num(ts, Field::Timestamp)?)
+        }
+    } else {
+        let ns =
+            datetime::parse_ns(dt).ok_or_else(|| EventParseError::BadTimestamp(dt.to_string()))?;
+        let counter_us = if ts.is_empty() {
+            None
+        } else {
+            Some(
+                num::<u32>(ts, Field::Timestamp)
+                    .map_err(|_| EventParseError::BadTimestamp(ts.to_string()))?,
+            )
         };
-        Ok(Event {
-            head,
-            class,
-            kind,
-            obid,
-            stamp,
-            guid,
-            data,
-        })
-    }
+        Stamp::DateTime { ns, counter_us }
+    };
+    let guid = Guid::parse_event_field(guid).map_err(|e| match e {
+        GuidFieldError::Ambiguous => EventParseError::AmbiguousGuid,
+        GuidFieldError::Bad(g) => EventParseError::BadGuid(g),
+    })?;
+    let data = match rest {
+        Some(rest) => parse_data(rest)?,
+        None => Vec::new(),
+    };
+    Ok(Event {
+        head,
+        class,
+        kind,
+        obid,
+        stamp,
+        guid,
+        data,
+    })
 }
 
 /// Reads comma-separated data bytes (the part of an event line after the GUID) in one
@@ -417,6 +421,90 @@ mod tests {
         ev.head = 0x100;
         ev.set_priority(3);
         assert_eq!((ev.head, ev.priority()), (0x160, 3));
+    }
+
+    /// Lines made of the tokens both readers meet: valid, odd and wrong ones.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn near_event_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let number = prop_oneof![
+            1 => any::<u64>().prop_map(|v| v.to_string()),
+            60 => (0u32..70_000).prop_map(|v| v.to_string()),
+            1 => (0u32..300).prop_map(|v| format!("0{v}")),
+            1 => (0u32..300).prop_map(|v| format!("0x{v:X}")),
+            1 => Just(String::new()),
+            1 => Just(" 7".to_string()),
+            1 => Just("0b101".to_string()),
+            1 => Just("99999999999999999999".to_string()),
+            1 => Just("x".to_string()),
+        ];
+        let guid = prop_oneof![
+            4 => any::<[u8; 16]>().prop_map(|g| Guid(g).to_string()),
+            1 => any::<[u8; 16]>().prop_map(|g| Guid(g).to_string().to_lowercase()),
+            2 => Just("-".to_string()),
+            1 => Just(String::new()),
+            1 => Just("{::1}".to_string()),
+            1 => Just("::1".to_string()),
+            1 => Just("FF:FF".to_string()),
+        ];
+        let good_data = prop_oneof![
+            (0u32..256).prop_map(|v| v.to_string()),
+            (0u32..256).prop_map(|v| format!("0x{v:02X}")),
+            (0u32..16).prop_map(|v| format!("0X{v:x}")),
+        ];
+        let odd_data = prop_oneof![
+            (256u32..10_000).prop_map(|v| v.to_string()),
+            (256u32..300).prop_map(|v| format!("0x{v:X}")),
+            Just(String::new()),
+            Just("0x".to_string()),
+            Just(" 1".to_string()),
+            Just("0b11".to_string()),
+            Just("007".to_string()),
+            Just("1x".to_string()),
+            Just("0xg".to_string()),
+        ];
+        // good bytes, sometimes with one odd token somewhere among them
+        let data = (
+            prop_oneof![
+                proptest::collection::vec(good_data.clone(), 0..12),
+                proptest::collection::vec(good_data, 500..520),
+            ],
+            proptest::option::of((odd_data, any::<prop::sample::Index>())),
+        )
+            .prop_map(|(mut data, odd)| {
+                if let Some((token, at)) = odd {
+                    let at = at.index(data.len() + 1);
+                    data.insert(at, token);
+                }
+                data
+            });
+        (
+            proptest::collection::vec(number, 6),
+            prop_oneof![4 => Just(String::new()), 1 => Just("2026-11-25T14:54:29".to_string())],
+            guid,
+            data,
+        )
+            .prop_map(|(n, dt, guid, data)| {
+                let mut line = format!("{},{},{},{},{dt},{},{guid}", n[0], n[1], n[2], n[3], n[4]);
+                for d in data {
+                    line.push(',');
+                    line.push_str(&d);
+                }
+                line
+            })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        /// The one-pass reader never accepts what the general reader refuses, nor reads
+        /// anything differently.
+        #[test]
+        fn fast_reader_agrees_with_general_reader(line in near_event_line()) {
+            if let Some(fast) = fast::parse(line.as_bytes()) {
+                proptest::prop_assert_eq!(Ok(fast), parse_general(&line));
+            }
+        }
     }
 
     #[test]
