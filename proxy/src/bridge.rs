@@ -11,7 +11,8 @@ use std::{
     time::Duration,
 };
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use bytes::{BufMut, BytesMut};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter},
@@ -23,7 +24,7 @@ use crate::close::CloseCode;
 use crate::config::Limits;
 use crate::server::Shutdown;
 
-/// Bytes read from the node per read call.
+/// Bytes read from the node per read call (at most).
 const READ_CHUNK: usize = 256 * 1024;
 /// Size of the buffered writer towards the node.
 const WRITE_BUFFER: usize = 64 * 1024;
@@ -148,10 +149,7 @@ where
                     for line in text.as_str().split('\n') {
                         let line = line.strip_suffix('\r').unwrap_or(line);
                         if line.len() > limits.max_line {
-                            return Some((
-                                CloseCode::LineTooLong,
-                                format!("line too long (> {} bytes) from browser", limits.max_line),
-                            ));
+                            return Some(too_long("browser", limits.max_line));
                         }
                         if line.is_empty() {
                             continue; // never send empty lines: servers differ in how they answer
@@ -185,37 +183,38 @@ where
     };
 
     let down = async {
-        let mut buf = vec![0u8; READ_CHUNK];
-        let mut partial: Vec<u8> = Vec::new();
+        // raw bytes from the node; a partial last line stays at the front
+        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        // the next message; its memory is reclaimed once the websocket has sent the last one
+        let mut msg = BytesMut::new();
         loop {
-            let n = match tcp_r.read(&mut buf).await {
+            buf.reserve(READ_CHUNK / 2);
+            match tcp_r.read_buf(&mut buf).await {
                 Ok(0) => return Some((CloseCode::NodeClosed, "node closed the connection".into())),
-                Ok(n) => n,
+                Ok(_) => {}
                 Err(e) => {
                     return Some((CloseCode::NodeError, format!("read from node failed: {e}")));
                 }
-            };
+            }
             touch();
-            let chunk = buf.get(..n).unwrap_or_default();
-            let Some(end) = chunk.iter().rposition(|b| *b == b'\n') else {
-                partial.extend_from_slice(chunk);
-                if partial.len() > limits.max_line + 1 {
-                    return Some((
-                        CloseCode::LineTooLong,
-                        format!("line too long (> {} bytes) from node", limits.max_line),
-                    ));
+            let Some(end) = memchr::memrchr(b'\n', &buf) else {
+                if buf.len() > limits.max_line + 1 {
+                    return Some(too_long("node", limits.max_line));
                 }
                 continue;
             };
-            let (complete, rest) = chunk.split_at(end + 1);
-            partial.extend_from_slice(complete);
-            let text = match lines_to_message(&partial, limits.max_line) {
-                Ok(t) => t,
-                Err(e) => return Some(e),
-            };
-            partial.clear();
-            partial.extend_from_slice(rest);
-            if !text.is_empty() && ws_tx.send(Message::Text(text.into())).await.is_err() {
+            let complete = buf.split_to(end + 1);
+            if let Err(e) = append_lines(&complete, &mut msg, limits.max_line) {
+                return Some(e);
+            }
+            if msg.is_empty() {
+                continue;
+            }
+            let payload = msg.split().freeze();
+            let text = Utf8Bytes::try_from(payload.clone())
+                .unwrap_or_else(|_| String::from_utf8_lossy(&payload).into_owned().into());
+            drop(payload);
+            if ws_tx.send(Message::Text(text)).await.is_err() {
                 return None; // browser gone
             }
         }
@@ -246,29 +245,38 @@ async fn write_line<W: AsyncWriteExt + Unpin>(w: &mut W, line: &str) -> std::io:
     w.write_all(b"\r\n").await
 }
 
-/// Turns complete lines (ending in LF) into one message: CR stripped, `\n` between lines,
-/// no trailing newline, empty lines dropped. One copy, one UTF-8 check for the whole
-/// message (lossy only when a node sends invalid UTF-8).
-fn lines_to_message(bytes: &[u8], max_line: usize) -> Result<String, (CloseCode, String)> {
-    let mut out = Vec::with_capacity(bytes.len());
-    for line in bytes.split(|b| *b == b'\n') {
+fn too_long(side: &str, max_line: usize) -> (CloseCode, String) {
+    (
+        CloseCode::LineTooLong,
+        format!("line too long (> {max_line} bytes) from {side}"),
+    )
+}
+
+/// Appends complete lines (each ending in LF) to a message: CR stripped, `\n` between
+/// lines, no trailing newline, empty lines dropped.
+fn append_lines(
+    bytes: &[u8],
+    msg: &mut BytesMut,
+    max_line: usize,
+) -> Result<(), (CloseCode, String)> {
+    msg.reserve(bytes.len());
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', bytes) {
+        let line = bytes.get(start..nl).unwrap_or_default();
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        start = nl + 1;
         if line.is_empty() {
             continue;
         }
         if line.len() > max_line {
-            return Err((
-                CloseCode::LineTooLong,
-                format!("line too long (> {max_line} bytes) from node"),
-            ));
+            return Err(too_long("node", max_line));
         }
-        if !out.is_empty() {
-            out.push(b'\n');
+        if !msg.is_empty() {
+            msg.put_u8(b'\n');
         }
-        out.extend_from_slice(line);
+        msg.extend_from_slice(line);
     }
-    Ok(String::from_utf8(out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -277,11 +285,10 @@ mod tests {
 
     #[test]
     fn message_framing() {
-        assert_eq!(
-            lines_to_message(b"+OK\r\n1,2\r\n\r\n", 10).unwrap(),
-            "+OK\n1,2"
-        );
-        assert!(lines_to_message(b"0123456789A\n", 10).is_err());
-        assert_eq!(lines_to_message(b"\xFFok\n", 10).unwrap(), "\u{FFFD}ok");
+        let mut msg = BytesMut::new();
+        append_lines(b"+OK\r\n1,2\r\n\r\n", &mut msg, 10).unwrap();
+        append_lines(b"3\n", &mut msg, 10).unwrap();
+        assert_eq!(&msg[..], b"+OK\n1,2\n3");
+        assert!(append_lines(b"0123456789A\n", &mut msg, 10).is_err());
     }
 }
