@@ -151,7 +151,8 @@ impl<'a> AsciiWriter<'a> {
     fn flush(&mut self) {
         if let Some(text) = self.buf.get(..self.len) {
             // only ASCII is ever stored
-            self.out.push_str(std::str::from_utf8(text).unwrap_or_default());
+            self.out
+                .push_str(std::str::from_utf8(text).unwrap_or_default());
         }
         self.len = 0;
     }

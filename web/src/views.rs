@@ -1,6 +1,12 @@
 //! The page: connection bar, event log (virtualized), detail pane, filters, send form,
 //! command console and server panel. UI-only state lives in [`Ui`].
 
+use std::{
+    cell::RefCell,
+    collections::HashMap,
+    hash::{DefaultHasher, Hasher},
+};
+
 use gloo::storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
 use vscp_core::{Event, Guid, ReceiveMode, State, names};
@@ -305,6 +311,10 @@ pub struct Ui {
     log_ref: NodeRef,
     /// Rows in the (filtered) log at the last render, for the scroll logic.
     rows_shown: std::cell::Cell<usize>,
+    /// Saved connections (a copy of local storage).
+    saved: Vec<Saved>,
+    /// Each panel's last view and the fingerprint of what it showed.
+    panels: RefCell<HashMap<&'static str, (u64, Html)>>,
 }
 
 fn load_saved() -> Vec<Saved> {
@@ -330,7 +340,8 @@ impl Ui {
             data: "0,1,3".into(),
             ..Form::default()
         };
-        if let Some(s) = load_saved().into_iter().next() {
+        let saved = load_saved();
+        if let Some(s) = saved.first().cloned() {
             form.settings.target = s.target;
             form.settings.user = s.user;
             form.settings.password = s.password.clone().unwrap_or_default();
@@ -350,6 +361,8 @@ impl Ui {
             linktest_running: false,
             log_ref: NodeRef::default(),
             rows_shown: std::cell::Cell::new(0),
+            saved,
+            panels: RefCell::default(),
         };
         ui.apply_theme();
         ui
@@ -370,7 +383,8 @@ impl Ui {
         });
         all.insert(0, entry);
         all.truncate(10);
-        let _ = LocalStorage::set(SAVED_KEY, all);
+        let _ = LocalStorage::set(SAVED_KEY, &all);
+        self.saved = all;
     }
 
     /// Takes the targets list; picks the first when none is chosen.
@@ -499,31 +513,89 @@ fn status_text(c: &Console) -> (String, &'static str) {
 /// The whole page.
 pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let c = app.console();
+    let ui = &app.ui;
     let link = ctx.link();
     let (status, kind) = status_text(c);
+    let connected = !matches!(c.link, Link::Disconnected(_));
     html! {
         <div class="app">
             <header>
                 <h1>{"vscp-link"}</h1>
                 <span id="status" class={classes!("status", kind)} role="status">{status}</span>
-                <button class="ghost" title="light/dark" onclick={link.callback(|_| Msg::Theme)}>{ if app.ui.dark { "☀" } else { "☾" } }</button>
+                <button class="ghost" title="light/dark" onclick={link.callback(|_| Msg::Theme)}>{ if ui.dark { "☀" } else { "☾" } }</button>
             </header>
-            { connection(app, ctx) }
+            { ui.panel("connection", &(&ui.form.settings, ui.form.keep_password, &ui.targets, connected, &ui.saved), || connection(app, ctx)) }
             { notices(c) }
             <main>
                 <section class="log-area">
-                    { filters(app, ctx) }
+                    { ui.panel("filters", &(&ui.filter, &ui.form.sf_class, &ui.form.sf_kind, c.paused, ui.follow, c.mode), || filters(app, ctx)) }
                     { log_view(app, ctx) }
                     { detail(app) }
                 </section>
                 <aside>
-                    { send_form(app, ctx) }
-                    { command_console(app, ctx) }
-                    { server_panel(app, ctx) }
-                    { linktest_panel(app, ctx) }
+                    { ui.panel("send", &(&ui.form.class, &ui.form.kind, ui.form.priority, &ui.form.guid, &ui.form.data, &c.sent), || send_form(app, ctx)) }
+                    { ui.panel("console", &(&ui.form.command, &c.transcript), || command_console(app, ctx)) }
+                    { ui.panel("server", &c.server, || server_panel(app, ctx)) }
+                    { ui.panel("linktest", &(&ui.linktest, ui.linktest_running), || linktest_panel(app, ctx)) }
                 </aside>
             </main>
         </div>
+    }
+}
+
+/// A hash of the `Debug` text of what a panel shows: equal means the panel is unchanged.
+fn fingerprint(inputs: &dyn std::fmt::Debug) -> u64 {
+    struct Sink(DefaultHasher);
+    impl std::fmt::Write for Sink {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.write(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut sink = Sink(DefaultHasher::new());
+    let _ = std::fmt::write(&mut sink, format_args!("{inputs:?}"));
+    sink.0.finish()
+}
+
+/// Props of [`Frozen`]: equal when the fingerprints are.
+#[derive(Properties)]
+pub struct FrozenProps {
+    fingerprint: u64,
+    html: Html,
+}
+
+impl PartialEq for FrozenProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint
+    }
+}
+
+/// A part of the page that Yew neither rebuilds nor compares while its inputs stay the same
+/// (the log changes every frame; the panels around it rarely do).
+#[function_component(Frozen)]
+fn frozen(props: &FrozenProps) -> Html {
+    props.html.clone()
+}
+
+impl Ui {
+    /// The panel `name`, built by `view` only when `inputs` changed since the last frame.
+    fn panel(
+        &self,
+        name: &'static str,
+        inputs: &dyn std::fmt::Debug,
+        view: impl FnOnce() -> Html,
+    ) -> Html {
+        let fp = fingerprint(inputs);
+        let mut panels = self.panels.borrow_mut();
+        let html = match panels.get(name) {
+            Some((old, html)) if *old == fp => html.clone(),
+            _ => {
+                let html = view();
+                panels.insert(name, (fp, html.clone()));
+                html
+            }
+        };
+        html! { <Frozen fingerprint={fp} {html} /> }
     }
 }
 
@@ -558,7 +630,7 @@ fn connection(app: &App, ctx: &Context<App>) -> Html {
         },
         Err(e) => html! { <span class="err">{e}</span> },
     };
-    let saved = load_saved();
+    let saved = &app.ui.saved;
     html! {
         <form class="conn" onsubmit={connect}>
             <label>{"Proxy"}<input id="proxy" value={f.settings.proxy.clone()} oninput={edit(FormEdit::Proxy)} /></label>
@@ -706,14 +778,15 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
         </div>
         <div class="log-head row"><span>{"time"}</span><span>{"prio"}</span><span>{"class"}</span><span>{"type"}</span><span>{"node / GUID"}</span><span>{"data"}</span><span>{"value"}</span></div>
         <div class="log" id="log" ref={app.ui.log_ref.clone()} style={format!("height:{LOG_HEIGHT}px")} onscroll={onscroll}>
-            <div style={format!("height:{total_height}px;position:relative")}>
-            { for window.iter().enumerate().map(|(i, r)| {
-                let i = first + i;
+            <div style={format!("height:{total_height}px")}>
+            // rows in flow inside a moved window, unkeyed: a new frame rewrites the texts of
+            // the same row elements instead of creating new ones
+            <div class="window" style={format!("transform:translateY({}px)", first as i32 * ROW_HEIGHT)}>
+            { for window.iter().map(|r| {
                 let seq = r.seq;
                 let e = &r.event;
                 html! {
-                    <div class={classes!("row", "ev", (selected == Some(seq)).then_some("sel"))} key={seq}
-                        style={format!("top:{}px", i as i32 * ROW_HEIGHT)}
+                    <div class={classes!("row", "ev", (selected == Some(seq)).then_some("sel"))}
                         onclick={link.callback(move |_| Msg::Select(Some(seq)))}>
                         <span>{ time_of_day(r.received_ms) }</span>
                         <span>{ e.priority() }</span>
@@ -725,6 +798,7 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
                     </div>
                 }
             }) }
+            </div>
             </div>
         </div>
         </>

@@ -69,7 +69,11 @@ impl Cursor<'_> {
             v = v * 100_000_000 + eight;
             self.i += 8;
         }
-        while let Some(d) = self.peek().map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+        while let Some(d) = self
+            .peek()
+            .map(|c| c.wrapping_sub(b'0'))
+            .filter(|d| *d < 10)
+        {
             if self.i - start == 19 {
                 return None;
             }
