@@ -37,11 +37,15 @@ const m0 = await metrics();
 await page.evaluate(() => {
   window.__gaps = [];
   let last = performance.now();
-  const loop = (t) => { window.__gaps.push(t - last); last = t; requestAnimationFrame(loop); };
+  const start = performance.now();
+  const loop = (t) => { window.__gaps.push([t - last, Math.round(t - start)]); last = t; requestAnimationFrame(loop); };
   requestAnimationFrame(loop);
 });
 await new Promise((r) => setTimeout(r, seconds * 1000));
-const gaps = await page.evaluate(() => window.__gaps);
+const marked = await page.evaluate(() => window.__gaps);
+const gaps = marked.map(([gap]) => gap);
+const worst = [...marked].sort((a, b) => b[0] - a[0]).slice(0, 5)
+  .map(([gap, at]) => `${Math.round(gap)} ms at ${(at / 1000).toFixed(1)} s`);
 const m1 = await metrics();
 const busy = Object.fromEntries(['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration']
   .map((k) => [k + '_s', Math.round((m1[k] - m0[k]) * 100) / 100]));
@@ -58,7 +62,7 @@ const jsFile = readdirSync(join(root, 'dist')).find((f) => f.endsWith('.js'));
 const gz = gzipSync(wasmBytes).length + gzipSync(readFileSync(join(root, 'dist', jsFile))).length;
 console.log(JSON.stringify({
   seconds, rate, first_render_ms: firstRender, frames: gaps.length,
-  longest_frame_ms: Math.round(gaps[0]), p99_frame_ms: Math.round(gaps[Math.floor(gaps.length / 100)]),
+  longest_frame_ms: Math.round(gaps[0]), worst_frames: worst, p99_frame_ms: Math.round(gaps[Math.floor(gaps.length / 100)]),
   total_text: total, rows_held: rows.length, sequence_gaps: gapsInSeq,
   main_thread_busy: busy,
   wasm_raw_bytes: statSync(join(root, 'dist', wasm)).size, bundle_gzip_bytes: gz,

@@ -778,6 +778,10 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
         </div>
         <div class="log-head row"><span>{"time"}</span><span>{"prio"}</span><span>{"class"}</span><span>{"type"}</span><span>{"node / GUID"}</span><span>{"data"}</span><span>{"value"}</span></div>
         <div class="log" id="log" ref={app.ui.log_ref.clone()} style={format!("height:{LOG_HEIGHT}px")} onscroll={onscroll}>
+            if shown_len == 0 {
+                // also loads the log's monospace font before the first events need it
+                <p class="empty">{ if hidden > 0 { "All events are hidden by the filter." } else { "No events yet. Connect to a node to see its events here." } }</p>
+            }
             <div style={format!("height:{total_height}px")}>
             // rows in flow inside a moved window, unkeyed: a new frame rewrites the texts of
             // the same row elements instead of creating new ones
