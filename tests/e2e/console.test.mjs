@@ -149,7 +149,64 @@ test('linktest page reports the demo node conformant', async () => {
   await page.click('#linktest-run');
   await page.waitForFunction(() => document.querySelector('#linktest-summary')?.textContent.includes('0 failed'), null, { timeout: 40000 });
   assert.match(await page.textContent('#linktest'), /rcvloop-keepalive/);
-  await page.locator('#linktest').screenshot({ path: join(artifacts, '08-linktest.png') });
+  await page.locator('#linktest').screenshot({ path: join(artifacts, '09-linktest.png') });
+  await page.close();
+});
+
+test('narrow window, keyboard only; an imported log scrolls and shows the rows in view', async () => {
+  const page = await browser.newPage({ viewport: { width: 480, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForSelector('#target option', { state: 'attached' });
+  // offline first: a saved log of 300 temperature events and one entry that is not an event
+  const saved = Array.from({ length: 300 }, (_, i) => ({
+    seq: i, received_ms: 1700000000000 + i * 1000,
+    line: `96,10,6,${i},,,FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01,136,0,${i % 256}`,
+  }));
+  saved.push({ line: 'not an event' });
+  await page.setInputFiles('#import', { name: 'log.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(saved)) });
+  await page.waitForFunction(() => document.querySelector('#shown').textContent.startsWith('300 '));
+  assert.match(await page.textContent('#notices'), /1 entries were not events/);
+  // rows shown must sit inside the log's box wherever it is scrolled to
+  const rowsInView = () => page.evaluate(() => {
+    const box = document.querySelector('#log').getBoundingClientRect();
+    return [...document.querySelectorAll('#log .ev')].filter((r) => {
+      const b = r.getBoundingClientRect();
+      return b.bottom > box.top && b.top < box.bottom;
+    }).length;
+  });
+  // the row 30 px below the log's top edge: 1 at the start, 101 once scrolled by 100 rows
+  const rowAtTop = () => page.evaluate(() => {
+    const box = document.querySelector('#log').getBoundingClientRect();
+    return document.elementFromPoint(box.left + 20, box.top + 30)?.closest('.ev')?.querySelector('.data').textContent;
+  });
+  for (const [top, row] of [[0, '88 00 01'], [2400, '88 00 65']]) {
+    await page.$eval('#log', (el, t) => { el.scrollTop = t; el.dispatchEvent(new Event('scroll')); }, top);
+    await page.waitForFunction(() => !document.querySelector('#follow').checked);
+    await page.waitForTimeout(100);
+    const shown = await rowsInView();
+    assert.ok(shown >= 15, `rows in view at scrollTop ${top}: ${shown}`);
+    assert.equal(await rowAtTop(), row, `row near the top at scrollTop ${top}`);
+  }
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page is ${overflow}px wider than a 480px window`);
+  await page.screenshot({ path: join(artifacts, '05-narrow-import.png'), fullPage: true });
+  // keyboard only: log in, then a command with its history
+  await page.focus('#user');
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.type('admin');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('secret');
+  await page.keyboard.press('Enter'); // submits the connection form
+  await statusHas(page, 'streaming');
+  await page.focus('#cmd');
+  await page.keyboard.type('VERS');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#transcript').textContent.includes('> VERS'));
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await page.inputValue('#cmd'), 'VERS');
+  assert.deepEqual(errors, []);
   await page.close();
 });
 
@@ -157,7 +214,7 @@ test('wrong password shows the reason', async () => {
   const { page } = await openConsole('wrong');
   await statusHas(page, 'login failed');
   assert.match(await page.textContent('#notices'), /Invalid username or password/);
-  await page.screenshot({ path: join(artifacts, '05-wrong-password.png') });
+  await page.screenshot({ path: join(artifacts, '06-wrong-password.png') });
   await page.close();
 });
 
@@ -167,9 +224,9 @@ test('proxy stop shows disconnected, restart reconnects', async () => {
   await stopProxy(proxy);
   proxy = null;
   await statusHas(page, 'reconnecting');
-  await page.screenshot({ path: join(artifacts, '06-proxy-down.png') });
+  await page.screenshot({ path: join(artifacts, '07-proxy-down.png') });
   proxy = await startProxy();
   await statusHas(page, 'streaming', 20000);
-  await page.screenshot({ path: join(artifacts, '07-reconnected.png') });
+  await page.screenshot({ path: join(artifacts, '08-reconnected.png') });
   await page.close();
 });
