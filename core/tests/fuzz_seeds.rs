@@ -8,10 +8,13 @@ mod harness;
 
 use std::path::Path;
 
+/// A fuzz target's name and what it does with one input.
+type Target = (&'static str, fn(&[u8]));
+
 #[test]
 fn seed_corpus_replays_without_panics() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
-    let targets: [(&str, fn(&[u8])); 4] = [
+    let targets: [Target; 4] = [
         ("event_line", harness::event_line),
         ("reply_stream", harness::reply_stream),
         ("client_session", harness::client_session),
