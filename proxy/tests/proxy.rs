@@ -674,3 +674,52 @@ async fn a_thousand_idle_sessions_fit_in_64_mib() {
     assert_eq!(open.len(), 1000);
     assert!(after < 64 * 1024, "RSS {after} KiB");
 }
+
+/// A stand-in node on `addr`: greets, then answers its first line with `reply` (raw bytes)
+/// and closes when `close` is set.
+async fn fake_node(listener: tokio::net::TcpListener, reply: &'static [u8], close: bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut tcp, _) = listener.accept().await.unwrap();
+    tcp.write_all(b"+OK - fake node\r\n").await.unwrap();
+    let mut buf = [0u8; 256];
+    let n = tcp.read(&mut buf).await.unwrap();
+    assert!(buf[..n].ends_with(b"\r\n"), "CRLF towards the node");
+    tcp.write_all(reply).await.unwrap();
+    if close {
+        return; // dropped: the node goes away
+    }
+    let _ = tcp.read(&mut buf).await; // until the proxy closes
+}
+
+#[tokio::test]
+async fn node_goes_away_restarts_and_misbehaves() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let node = format!("fake={addr}");
+    let p = Proxy::start(&["--node", &node]);
+    let url = p.url("target=fake");
+
+    // the node closes mid-session: 4003, after every line it sent
+    let node_task = tokio::spawn(fake_node(listener, b"+OK - last words\r\n", true));
+    let mut ws = connect(&url).await;
+    assert_eq!(until_status(&mut ws).await, ["+OK - fake node"]);
+    ws.send(Message::text("NOOP")).await.unwrap();
+    assert_eq!(until_status(&mut ws).await, ["+OK - last words"]);
+    assert_eq!(close_of(&mut ws).await.0, 4003);
+    node_task.await.unwrap();
+
+    // the node is down: 4002
+    let (code, reason) = close_of(&mut connect(&url).await).await;
+    assert_eq!(code, 4002, "{reason}");
+
+    // the node restarts on the same port and sends a line longer than --max-line: 4004
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let node_task = tokio::spawn(fake_node(listener, &[b'X'; 9000], false));
+    let mut ws = connect(&url).await;
+    assert_eq!(until_status(&mut ws).await, ["+OK - fake node"]);
+    ws.send(Message::text("NOOP")).await.unwrap();
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(code, 4004, "{reason}");
+    assert!(reason.contains("from node"), "{reason}");
+    node_task.await.unwrap();
+}
