@@ -131,12 +131,15 @@ impl Component for App {
             }
             Msg::Frame => {
                 self.frame = None;
+                self.ui.scroll_if_asked();
+                let before = (self.console.log.total, self.console.log.rows.len());
                 self.drain_inbox(FRAME_BUDGET_MS);
                 self.effects(ctx);
                 if !self.inbox.is_empty() {
                     self.schedule(ctx);
                 }
-                if self.ui.follow {
+                let grew = before != (self.console.log.total, self.console.log.rows.len());
+                if self.ui.follow && grew {
                     self.ui.scroll_to_end = true;
                 }
                 return true;
@@ -193,8 +196,10 @@ impl Component for App {
         views::page(self, ctx)
     }
 
-    fn rendered(&mut self, _ctx: &Context<Self>, _first: bool) {
-        self.ui.after_render();
+    fn rendered(&mut self, ctx: &Context<Self>, _first: bool) {
+        if self.ui.scroll_to_end {
+            self.schedule(ctx); // the scroll happens at the start of the next frame
+        }
     }
 }
 

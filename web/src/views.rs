@@ -419,8 +419,10 @@ impl Ui {
         }
     }
 
-    /// Keeps the log scrolled to the end when following.
-    pub fn after_render(&mut self) {
+    /// Scrolls the log to its end when a render asked for it. Called at the start of an
+    /// animation frame, before any change to the page: the layout is then up to date, and
+    /// setting the offset does not force the browser to lay the page out again.
+    pub fn scroll_if_asked(&mut self) {
         if std::mem::take(&mut self.scroll_to_end)
             && let Some(el) = self.log_ref.cast::<web_sys::Element>()
         {
