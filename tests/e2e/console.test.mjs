@@ -189,6 +189,29 @@ test('narrow window, keyboard only; an imported log scrolls and shows the rows i
     assert.ok(shown >= 15, `rows in view at scrollTop ${top}: ${shown}`);
     assert.equal(await rowAtTop(), row, `row near the top at scrollTop ${top}`);
   }
+  // the keyboard walks the rows; the selected one stays in view and fills the detail pane
+  const selected = () => page.evaluate(() => {
+    const sel = document.querySelector('#log .ev.sel');
+    if (!sel) return null;
+    const box = document.querySelector('#log').getBoundingClientRect();
+    const b = sel.getBoundingClientRect();
+    return { data: sel.querySelector('.data').textContent, inView: b.top >= box.top - 1 && b.bottom <= box.bottom + 1 };
+  });
+  await page.focus('#log');
+  await page.keyboard.press('Home');
+  await page.waitForFunction(() => document.querySelector('#log .ev.sel .data')?.textContent === '88 00 00');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.querySelector('#log .ev.sel .data')?.textContent === '88 00 02');
+  assert.match(await page.textContent('#detail'), /raw line96,10,6,2,,/);
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => document.querySelector('#log .ev.sel .data')?.textContent === '88 00 2B'); // row 299
+  assert.ok((await selected()).inView, 'last row scrolled into view');
+  await page.keyboard.press('PageUp');
+  await page.waitForTimeout(100);
+  assert.ok((await selected()).inView, 'PageUp keeps the selection in view');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('#log .ev.sel'));
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `page is ${overflow}px wider than a 480px window`);
   await page.screenshot({ path: join(artifacts, '05-narrow-import.png'), fullPage: true });

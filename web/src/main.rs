@@ -26,6 +26,8 @@ pub enum Msg {
     Scroll(i32),
     /// Row selected for the detail pane.
     Select(Option<u64>),
+    /// Selection moved by the keyboard this many rows (`i64::MIN`/`MAX`: first/last).
+    Step(i64),
     /// Client filter changed.
     Filter(ViewFilter),
     /// Follow the newest row?
@@ -154,6 +156,7 @@ impl Component for App {
                 return changed;
             }
             Msg::Select(seq) => self.ui.selected = seq,
+            Msg::Step(step) => self.ui.step_selection(&self.console, step),
             Msg::Filter(f) => self.ui.filter = f,
             Msg::Follow(f) => {
                 self.ui.follow = f;
@@ -197,7 +200,7 @@ impl Component for App {
     }
 
     fn rendered(&mut self, ctx: &Context<Self>, _first: bool) {
-        if self.ui.scroll_to_end {
+        if self.ui.scroll_pending() {
             self.schedule(ctx); // the scroll happens at the start of the next frame
         }
     }

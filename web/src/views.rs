@@ -298,6 +298,8 @@ pub struct Ui {
     pub follow: bool,
     /// Scroll to the end after the next render.
     pub scroll_to_end: bool,
+    /// Scroll to this offset after the next render.
+    pub scroll_to: Option<i32>,
     /// Selected row.
     pub selected: Option<u64>,
     /// Client filter.
@@ -354,6 +356,7 @@ impl Ui {
             scroll_top: 0,
             follow: true,
             scroll_to_end: false,
+            scroll_to: None,
             selected: None,
             filter: ViewFilter::default(),
             dark,
@@ -423,12 +426,53 @@ impl Ui {
     /// animation frame, before any change to the page: the layout is then up to date, and
     /// setting the offset does not force the browser to lay the page out again.
     pub fn scroll_if_asked(&mut self) {
-        if std::mem::take(&mut self.scroll_to_end)
+        // the height is known: no layout read needed (the browser clamps the value)
+        let to_end = std::mem::take(&mut self.scroll_to_end)
+            .then(|| self.rows_shown.get() as i32 * ROW_HEIGHT);
+        if let Some(top) = self.scroll_to.take().or(to_end)
             && let Some(el) = self.log_ref.cast::<web_sys::Element>()
         {
-            // the height is known: no layout read needed (the browser clamps the value)
-            el.set_scroll_top(self.rows_shown.get() as i32 * ROW_HEIGHT);
+            el.set_scroll_top(top);
         }
+    }
+
+    /// Is a scroll waiting for the next frame?
+    pub fn scroll_pending(&self) -> bool {
+        self.scroll_to_end || self.scroll_to.is_some()
+    }
+
+    /// Moves the selection `step` rows through the shown rows (`i64::MIN`/`MAX`: first/last)
+    /// and scrolls it into view; with nothing selected it starts at the top row in view.
+    pub fn step_selection(&mut self, c: &Console, step: i64) {
+        let shown: Vec<u64> = c
+            .log
+            .rows
+            .iter()
+            .filter(|r| !self.filter.is_active() || self.filter.matches(r))
+            .map(|r| r.seq)
+            .collect();
+        let Some(last) = shown.len().checked_sub(1) else {
+            return;
+        };
+        let from = self
+            .selected
+            .and_then(|s| shown.iter().position(|x| *x == s))
+            .map_or((self.scroll_top / ROW_HEIGHT) as i64 - step.signum(), |i| {
+                i as i64
+            });
+        let at = from.saturating_add(step).clamp(0, last as i64) as usize;
+        self.selected = shown.get(at).copied();
+        self.follow = step == i64::MAX;
+        let y = at as i32 * ROW_HEIGHT;
+        let top = if y < self.scroll_top {
+            y
+        } else if y + ROW_HEIGHT > self.scroll_top + LOG_HEIGHT {
+            y + ROW_HEIGHT - LOG_HEIGHT
+        } else {
+            self.scroll_top
+        };
+        self.scroll_top = top;
+        self.scroll_to = Some(top);
     }
 }
 
@@ -766,6 +810,21 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
     let onscroll = link.callback(|e: web_sys::Event| {
         Msg::Scroll(e.target_unchecked_into::<web_sys::Element>().scroll_top())
     });
+    let onkeydown = link.batch_callback(|e: KeyboardEvent| {
+        const PAGE: i64 = (LOG_HEIGHT / ROW_HEIGHT) as i64 - 1;
+        let step = match e.key().as_str() {
+            "ArrowDown" => 1,
+            "ArrowUp" => -1,
+            "PageDown" => PAGE,
+            "PageUp" => -PAGE,
+            "Home" => i64::MIN,
+            "End" => i64::MAX,
+            "Escape" => return Some(Msg::Select(None)),
+            _ => return None,
+        };
+        e.prevent_default();
+        Some(Msg::Step(step))
+    });
     let selected = app.ui.selected;
     let now_ms = js_sys::Date::now() as u64;
     html! {
@@ -779,7 +838,8 @@ fn log_view(app: &App, ctx: &Context<App>) -> Html {
             if c.paused { <span class="err">{ format!("paused ({} not shown)", c.log.paused_skipped) }</span> }
         </div>
         <div class="log-head row"><span>{"time"}</span><span>{"prio"}</span><span>{"class"}</span><span>{"type"}</span><span>{"node / GUID"}</span><span>{"data"}</span><span>{"value"}</span></div>
-        <div class="log" id="log" ref={app.ui.log_ref.clone()} style={format!("height:{LOG_HEIGHT}px")} onscroll={onscroll}>
+        <div class="log" id="log" ref={app.ui.log_ref.clone()} style={format!("height:{LOG_HEIGHT}px")} onscroll={onscroll}
+            tabindex="0" aria-label="event log: ↑/↓, PgUp/PgDn, Home/End select a row, Esc clears" {onkeydown}>
             if shown_len == 0 {
                 // also loads the log's monospace font before the first events need it
                 <p class="empty">{ if hidden > 0 { "All events are hidden by the filter." } else { "No events yet. Connect to a node to see its events here." } }</p>
