@@ -36,9 +36,14 @@ const metrics = async () => Object.fromEntries((await cdp.send('Performance.getM
 const m0 = await metrics();
 await page.evaluate(() => {
   window.__gaps = [];
-  let last = performance.now();
+  // gaps between consecutive frames; the first callback has no frame before it
+  let last = null;
   const start = performance.now();
-  const loop = (t) => { window.__gaps.push([t - last, Math.round(t - start)]); last = t; requestAnimationFrame(loop); };
+  const loop = (t) => {
+    if (last !== null) window.__gaps.push([t - last, Math.round(t - start)]);
+    last = t;
+    requestAnimationFrame(loop);
+  };
   requestAnimationFrame(loop);
 });
 await new Promise((r) => setTimeout(r, seconds * 1000));
