@@ -232,12 +232,20 @@ where
         }
     };
 
-    tokio::select! {
+    let shutting_down = || Some((CloseCode::ShuttingDown, "proxy shutting down".into()));
+    let end = tokio::select! {
+        biased;
+        _ = shutdown.wait() => return shutting_down(),
         e = up => e,
         e = down => e,
         e = idle => e,
-        _ = shutdown.wait() => Some((CloseCode::ShuttingDown, "proxy shutting down".into())),
+    };
+    // in-process demo nodes close their side when shutdown fires, possibly while this
+    // task was already reading: the browser must hear "shutting down", not "node closed"
+    if shutdown.is_triggered() {
+        return shutting_down();
     }
+    end
 }
 
 async fn write_line<W: AsyncWriteExt + Unpin>(w: &mut W, line: &str) -> std::io::Result<()> {

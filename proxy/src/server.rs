@@ -80,6 +80,11 @@ impl Shutdown {
         let _ = self.1.send(true);
     }
 
+    /// Was shutdown triggered?
+    pub(crate) fn is_triggered(&self) -> bool {
+        *self.0.borrow()
+    }
+
     /// Resolves once shutdown was triggered.
     pub(crate) async fn wait(&self) {
         let mut rx = self.0.clone();
