@@ -448,7 +448,7 @@ impl Ui {
             .log
             .rows
             .iter()
-            .filter(|r| !self.filter.is_active() || self.filter.matches(r))
+            .filter(|r| self.filter.matches(r))
             .map(|r| r.seq)
             .collect();
         let Some(last) = shown.len().checked_sub(1) else {
