@@ -20,98 +20,91 @@ use tokio::{
     time::Instant,
 };
 
-use crate::close::CloseCode;
+use vscp_api::CloseCode;
+
 use crate::config::Limits;
-use crate::server::Shutdown;
+use crate::shutdown::Shutdown;
 
 /// Bytes read from the node per read call (at most).
 const READ_CHUNK: usize = 256 * 1024;
 /// Size of the buffered writer towards the node.
 const WRITE_BUFFER: usize = 64 * 1024;
+/// Close reasons are limited to 123 bytes by the websocket protocol.
+const MAX_REASON: usize = 120;
 
-/// How a bridge ended: the close code and reason sent to the browser (if any).
-type End = Option<(CloseCode, String)>;
+/// Why the proxy ends (or refuses) a session: the close code and reason the browser gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub code: CloseCode,
+    pub reason: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(code: CloseCode, reason: impl Into<String>) -> Refusal {
+        Refusal {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.code.code(), self.reason)
+    }
+}
+
+/// How a bridge ended: `Ok` when the browser closed or went away.
+type End = Result<(), Refusal>;
 
 /// Connects to `addr` and bridges until either side ends; always closes the websocket
 /// with a code that says why.
 pub(crate) async fn run(mut ws: WebSocket, addr: String, limits: Limits, shutdown: Shutdown) {
-    let tcp = match tokio::time::timeout(limits.connect, TcpStream::connect(&addr)).await {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            return close(
-                ws,
-                Some((CloseCode::NodeUnreachable, format!("node unreachable: {e}"))),
-            )
-            .await;
-        }
-        Err(_) => {
-            return close(
-                ws,
-                Some((
-                    CloseCode::NodeUnreachable,
-                    "node unreachable: connect timed out".into(),
-                )),
-            )
-            .await;
-        }
-    };
-    let _ = tcp.set_nodelay(true);
-    let end = match limits.node_tls.clone() {
-        None => {
-            let (rd, wr) = tcp.into_split();
-            bridge(&mut ws, rd, wr, &limits, shutdown).await
-        }
-        Some(tls) => {
-            let host = addr
-                .rsplit_once(':')
-                .map_or(addr.as_str(), |(h, _)| h)
-                .trim_matches(['[', ']']);
-            let name = match tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_string())
-            {
-                Ok(n) => n,
-                Err(e) => {
-                    return close(
-                        ws,
-                        Some((
-                            CloseCode::NodeUnreachable,
-                            format!("bad node name {host}: {e}"),
-                        )),
-                    )
-                    .await;
-                }
-            };
-            match tokio::time::timeout(limits.connect, tls.connect(name, tcp)).await {
-                Ok(Ok(stream)) => {
-                    let (rd, wr) = tokio::io::split(stream);
-                    bridge(&mut ws, rd, wr, &limits, shutdown).await
-                }
-                Ok(Err(e)) => Some((
-                    CloseCode::NodeUnreachable,
-                    format!("node TLS handshake failed: {e}"),
-                )),
-                Err(_) => Some((
-                    CloseCode::NodeUnreachable,
-                    "node TLS handshake timed out".into(),
-                )),
-            }
-        }
-    };
-    close(ws, end).await;
+    let end = session(&mut ws, &addr, &limits, shutdown).await;
+    close(ws, end.err()).await;
 }
 
-pub(crate) async fn close(mut ws: WebSocket, end: End) {
-    if let Some((code, reason)) = end {
+async fn session(ws: &mut WebSocket, addr: &str, limits: &Limits, shutdown: Shutdown) -> End {
+    let unreachable = |why: String| Refusal::new(CloseCode::NodeUnreachable, why);
+    let tcp = tokio::time::timeout(limits.connect, TcpStream::connect(addr))
+        .await
+        .map_err(|_| unreachable("node unreachable: connect timed out".into()))?
+        .map_err(|e| unreachable(format!("node unreachable: {e}")))?;
+    let _ = tcp.set_nodelay(true);
+    let Some(tls) = limits.node_tls.clone() else {
+        let (rd, wr) = tcp.into_split();
+        return bridge(ws, rd, wr, limits, shutdown).await;
+    };
+    let name = crate::tls::node_name(addr)?;
+    let stream = tokio::time::timeout(limits.connect, tls.connect(name, tcp))
+        .await
+        .map_err(|_| unreachable("node TLS handshake timed out".into()))?
+        .map_err(|e| unreachable(format!("node TLS handshake failed: {e}")))?;
+    let (rd, wr) = tokio::io::split(stream);
+    bridge(ws, rd, wr, limits, shutdown).await
+}
+
+/// Sends the close frame for `end` (when there is one) and closes the websocket.
+pub(crate) async fn close(mut ws: WebSocket, end: Option<Refusal>) {
+    if let Some(Refusal { code, reason }) = end {
         tracing::debug!(?code, %reason, "closing websocket");
-        let mut reason = reason;
-        reason.truncate(120); // close reasons are limited to 123 bytes
         let frame = CloseFrame {
-            code: code as u16,
-            reason: reason.into(),
+            code: code.code(),
+            reason: truncate(&reason, MAX_REASON).to_string().into(),
         };
         let _ = tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(Some(frame))))
             .await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), ws.close()).await;
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
 }
 
 async fn bridge<R, W>(
@@ -133,15 +126,21 @@ where
     let last = AtomicU64::new(0);
     let touch = || last.store(base.elapsed().as_millis() as u64, Ordering::Relaxed);
     let deadline = || base + Duration::from_millis(last.load(Ordering::Relaxed)) + limits.idle;
+    let node_error = |what: &str, e: std::io::Error| {
+        Refusal::new(CloseCode::NodeError, format!("{what} node failed: {e}"))
+    };
 
     let up = async {
         loop {
             let msg = match ws_rx.next().await {
                 Some(Ok(m)) => m,
                 Some(Err(e)) => {
-                    return Some((CloseCode::BadFrame, format!("websocket error: {e}")));
+                    return Err(Refusal::new(
+                        CloseCode::BadFrame,
+                        format!("websocket error: {e}"),
+                    ));
                 }
-                None => return None,
+                None => return Ok(()),
             };
             touch();
             match msg {
@@ -149,26 +148,23 @@ where
                     for line in text.as_str().split('\n') {
                         let line = line.strip_suffix('\r').unwrap_or(line);
                         if line.len() > limits.max_line {
-                            return Some(too_long("browser", limits.max_line));
+                            return Err(too_long("browser", limits.max_line));
                         }
                         if line.is_empty() {
                             continue; // never send empty lines: servers differ in how they answer
                         }
-                        if let Err(e) = write_line(&mut tcp_w, line).await {
-                            return Some((
-                                CloseCode::NodeError,
-                                format!("write to node failed: {e}"),
-                            ));
-                        }
+                        write_line(&mut tcp_w, line)
+                            .await
+                            .map_err(|e| node_error("write to", e))?;
                     }
                 }
                 Message::Binary(_) => {
-                    return Some((
+                    return Err(Refusal::new(
                         CloseCode::BinaryMessage,
-                        "binary messages are not allowed".into(),
+                        "binary messages are not allowed",
                     ));
                 }
-                Message::Close(_) => return None,
+                Message::Close(_) => return Ok(()),
                 Message::Ping(_) | Message::Pong(_) => continue,
             }
             // flush once nothing more is waiting: many lines, one syscall
@@ -176,8 +172,8 @@ where
                 .peek()
                 .now_or_never()
                 .is_some();
-            if !more_waiting && let Err(e) = tcp_w.flush().await {
-                return Some((CloseCode::NodeError, format!("write to node failed: {e}")));
+            if !more_waiting {
+                tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
             }
         }
     };
@@ -189,24 +185,25 @@ where
         let mut msg = BytesMut::new();
         loop {
             buf.reserve(READ_CHUNK / 2);
-            match tcp_r.read_buf(&mut buf).await {
-                Ok(0) => return Some((CloseCode::NodeClosed, "node closed the connection".into())),
-                Ok(_) => {}
-                Err(e) => {
-                    return Some((CloseCode::NodeError, format!("read from node failed: {e}")));
-                }
+            let n = tcp_r
+                .read_buf(&mut buf)
+                .await
+                .map_err(|e| node_error("read from", e))?;
+            if n == 0 {
+                return Err(Refusal::new(
+                    CloseCode::NodeClosed,
+                    "node closed the connection",
+                ));
             }
             touch();
             let Some(end) = memchr::memrchr(b'\n', &buf) else {
                 if buf.len() > limits.max_line + 1 {
-                    return Some(too_long("node", limits.max_line));
+                    return Err(too_long("node", limits.max_line));
                 }
                 continue;
             };
             let complete = buf.split_to(end + 1);
-            if let Err(e) = append_lines(&complete, &mut msg, limits.max_line) {
-                return Some(e);
-            }
+            append_lines(&complete, &mut msg, limits.max_line)?;
             if msg.is_empty() {
                 continue;
             }
@@ -215,7 +212,7 @@ where
                 .unwrap_or_else(|_| String::from_utf8_lossy(&payload).into_owned().into());
             drop(payload);
             if ws_tx.send(Message::Text(text)).await.is_err() {
-                return None; // browser gone
+                return Ok(()); // browser gone
             }
         }
     };
@@ -224,7 +221,7 @@ where
         loop {
             tokio::time::sleep_until(deadline()).await;
             if deadline() <= Instant::now() {
-                return Some((
+                return Err(Refusal::new(
                     CloseCode::IdleTimeout,
                     format!("idle for {} s", limits.idle.as_secs()),
                 ));
@@ -232,7 +229,7 @@ where
         }
     };
 
-    let shutting_down = || Some((CloseCode::ShuttingDown, "proxy shutting down".into()));
+    let shutting_down = || Err(Refusal::new(CloseCode::ShuttingDown, "proxy shutting down"));
     let end = tokio::select! {
         biased;
         _ = shutdown.wait() => return shutting_down(),
@@ -253,8 +250,8 @@ async fn write_line<W: AsyncWriteExt + Unpin>(w: &mut W, line: &str) -> std::io:
     w.write_all(b"\r\n").await
 }
 
-fn too_long(side: &str, max_line: usize) -> (CloseCode, String) {
-    (
+fn too_long(side: &str, max_line: usize) -> Refusal {
+    Refusal::new(
         CloseCode::LineTooLong,
         format!("line too long (> {max_line} bytes) from {side}"),
     )
@@ -262,11 +259,7 @@ fn too_long(side: &str, max_line: usize) -> (CloseCode, String) {
 
 /// Appends complete lines (each ending in LF) to a message: CR stripped, `\n` between
 /// lines, no trailing newline, empty lines dropped.
-fn append_lines(
-    bytes: &[u8],
-    msg: &mut BytesMut,
-    max_line: usize,
-) -> Result<(), (CloseCode, String)> {
+fn append_lines(bytes: &[u8], msg: &mut BytesMut, max_line: usize) -> Result<(), Refusal> {
     msg.reserve(bytes.len());
     let mut start = 0;
     for nl in memchr::memchr_iter(b'\n', bytes) {
@@ -298,5 +291,13 @@ mod tests {
         append_lines(b"3\n", &mut msg, 10).unwrap();
         assert_eq!(&msg[..], b"+OK\n1,2\n3");
         assert!(append_lines(b"0123456789A\n", &mut msg, 10).is_err());
+    }
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        assert_eq!(truncate("aé", 2), "a");
+        assert_eq!(truncate("aé", 3), "aé");
+        assert_eq!(truncate("abc", 10), "abc");
+        assert_eq!(truncate("€", 1), "");
     }
 }

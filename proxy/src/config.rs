@@ -7,7 +7,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 /// Websocket-to-TCP proxy for the VSCP link protocol; serves the vscp-link console.
 #[derive(Parser, Debug, Clone)]
 #[command(version, about)]
-pub(crate) struct Args {
+pub struct Args {
     /// Address to serve HTTP/websocket on (loopback by default; expose it on purpose).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -68,7 +68,7 @@ pub(crate) struct Args {
 
 /// Subcommands.
 #[derive(Subcommand, Debug, Clone)]
-pub(crate) enum Sub {
+pub enum Sub {
     /// Run only the simulated installation as a link-protocol server (for other clients).
     Demo(DemoArgs),
     /// Check a link-protocol server for conformance; exit code 1 when a check fails.
@@ -77,7 +77,7 @@ pub(crate) enum Sub {
 
 /// Options of `linktest`.
 #[derive(ClapArgs, Debug, Clone)]
-pub(crate) struct LinktestArgs {
+pub struct LinktestArgs {
     /// The server, `HOST:PORT`.
     pub addr: String,
     /// Login user (omit for servers without login).
@@ -99,7 +99,7 @@ pub(crate) struct LinktestArgs {
 
 /// Options of the standalone demo node.
 #[derive(ClapArgs, Debug, Clone)]
-pub(crate) struct DemoArgs {
+pub struct DemoArgs {
     /// Address of the link-protocol server.
     #[arg(long, default_value = "127.0.0.1:9598")]
     pub listen: SocketAddr,
@@ -139,7 +139,7 @@ pub(crate) struct Limits {
 impl Args {
     pub(crate) fn limits(&self) -> anyhow::Result<Limits> {
         let node_tls = match (&self.node_tls, &self.node_ca) {
-            (true, Some(ca)) => Some(node_tls(ca)?),
+            (true, Some(ca)) => Some(crate::tls::connector(ca)?),
             _ => None,
         };
         Ok(Limits {
@@ -149,24 +149,4 @@ impl Args {
             node_tls,
         })
     }
-}
-
-/// A TLS client trusting only the given CA file.
-fn node_tls(ca: &std::path::Path) -> anyhow::Result<tokio_rustls::TlsConnector> {
-    use anyhow::Context;
-    use tokio_rustls::rustls;
-    let mut roots = rustls::RootCertStore::empty();
-    let file = std::fs::File::open(ca).with_context(|| format!("--node-ca {}", ca.display()))?;
-    for cert in rustls_pemfile::certs(&mut std::io::BufReader::new(file)) {
-        roots.add(cert?)?;
-    }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(std::sync::Arc::new(
-        config,
-    )))
 }

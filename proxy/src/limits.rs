@@ -36,11 +36,6 @@ impl ConnLimits {
         }
     }
 
-    /// Live sessions.
-    pub(crate) fn total(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).total
-    }
-
     /// Takes a slot for `ip`, or `None` when a cap is reached.
     pub(crate) fn acquire(&self, ip: IpAddr) -> Option<ConnGuard> {
         let mut c = self.inner.lock().unwrap_or_else(|e| e.into_inner());

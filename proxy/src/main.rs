@@ -1,20 +1,7 @@
-//! vscp-proxy: serves the vscp-link console and bridges its websockets to VSCP link-protocol
-//! servers (TCP port 9598) on an allow-list.
-//!
-//! Run it next to a node: `vscp-proxy --node hall=192.168.1.20:9598`, then open
-//! `http://127.0.0.1:8080/`. `vscp-proxy --demo` adds simulated nodes in-process;
-//! `vscp-proxy demo` runs only the simulated node on 127.0.0.1:9598 for other clients;
-//! `vscp-proxy linktest HOST:PORT --user U --password P` checks any link-protocol server.
-
-mod bridge;
-mod close;
-mod config;
-mod demo;
-mod limits;
-mod linktest;
-mod server;
+//! The `vscp-proxy` command: see the library's documentation and `vscp-proxy --help`.
 
 use clap::Parser;
+use vscp_proxy::{Args, LinktestOptions, Server, Shutdown, Sub};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -25,18 +12,18 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = config::Args::parse();
-    let shutdown = server::Shutdown::on_signals();
+    let args = Args::parse();
+    let shutdown = Shutdown::on_signals();
     match args.command {
-        Some(config::Sub::Demo(d)) => demo::run_standalone(d, shutdown).await,
-        Some(config::Sub::Linktest(t)) => {
-            let options = linktest::Options {
+        Some(Sub::Demo(d)) => vscp_proxy::run_demo(d, shutdown).await,
+        Some(Sub::Linktest(t)) => {
+            let options = LinktestOptions {
                 addr: t.addr,
                 credentials: t.user.map(|u| (u, t.password)),
                 throughput: t.throughput,
                 rounds: t.rounds,
             };
-            let report = linktest::run(&options).await;
+            let report = vscp_proxy::linktest(&options).await;
             if t.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -44,6 +31,10 @@ async fn main() -> anyhow::Result<()> {
             }
             std::process::exit(i32::from(report.failed > 0));
         }
-        None => server::run(args, shutdown).await,
+        None => {
+            let server = Server::bind(&args, &shutdown).await?;
+            println!("{}", server.banner());
+            server.run().await
+        }
     }
 }

@@ -16,17 +16,18 @@ use hyper_util::{
     rt::{TokioIo, TokioTimer},
     service::TowerToHyperService,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::{net::TcpListener, sync::Semaphore};
 use tower_http::services::{ServeDir, ServeFile};
+use vscp_api::{CloseCode, LinktestRequest, Target};
 
 use crate::{
-    bridge,
-    close::CloseCode,
+    bridge::{self, Refusal},
     config::{Args, Limits},
     demo,
     limits::{ConnGuard, ConnLimits},
     linktest,
+    shutdown::Shutdown,
 };
 
 /// Largest websocket message from a browser (many lines may travel together).
@@ -35,70 +36,8 @@ const MAX_WS_MESSAGE: usize = 1 << 20;
 const EXTRA_HTTP_CONNS: usize = 256;
 /// Read chunk of each websocket (browser lines are short; big messages still arrive, in more reads).
 const WS_READ_CHUNK: usize = 8 * 1024;
-
-/// A shutdown signal every task can wait for.
-#[derive(Clone, Debug)]
-pub(crate) struct Shutdown(
-    tokio::sync::watch::Receiver<bool>,
-    Arc<tokio::sync::watch::Sender<bool>>,
-);
-
-impl Shutdown {
-    /// A signal that fires on SIGINT or SIGTERM.
-    pub(crate) fn on_signals() -> Shutdown {
-        let s = Shutdown::new();
-        let trigger = s.clone();
-        tokio::spawn(async move {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                let mut term = signal(SignalKind::terminate()).ok();
-                let term = async {
-                    match term.as_mut() {
-                        Some(t) => {
-                            t.recv().await;
-                        }
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term => {} }
-            }
-            #[cfg(not(unix))]
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-            trigger.trigger();
-        });
-        s
-    }
-
-    pub(crate) fn new() -> Shutdown {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        Shutdown(rx, Arc::new(tx))
-    }
-
-    pub(crate) fn trigger(&self) {
-        let _ = self.1.send(true);
-    }
-
-    /// Was shutdown triggered?
-    pub(crate) fn is_triggered(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Resolves once shutdown was triggered.
-    pub(crate) async fn wait(&self) {
-        let mut rx = self.0.clone();
-        let _ = rx.wait_for(|v| *v).await;
-    }
-}
-
-/// One allow-listed node.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct Target {
-    pub name: String,
-    pub address: String,
-    pub demo: bool,
-}
+/// How long open sessions get to send their "shutting down" close frames.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 #[derive(Clone)]
 struct App {
@@ -120,8 +59,128 @@ struct WsQuery {
     token: Option<String>,
 }
 
-/// Serves until shutdown.
-pub(crate) async fn run(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
+/// A bound proxy, ready to serve (`bind`, then `run`).
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    slots: Arc<Semaphore>,
+    handshake: Duration,
+    targets: Arc<Vec<Target>>,
+    shutdown: Shutdown,
+}
+
+impl Server {
+    /// Binds `--listen` (port 0 picks one) and starts the demo nodes when asked.
+    pub async fn bind(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Server> {
+        let targets = targets(args, shutdown).await?;
+        if !args.static_dir.join("index.html").exists() {
+            tracing::warn!(dir = %args.static_dir.display(), "console not built here: run `./x run`, or pass --static");
+        }
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(c), Some(k)) => Some(crate::tls::acceptor(c, k)?),
+            _ => None,
+        };
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("bind {}", args.listen))?;
+        let targets = Arc::new(targets);
+        let app = App {
+            targets: targets.clone(),
+            limits: args.limits()?,
+            conns: ConnLimits::new(args.max_conns, args.max_conns_per_ip),
+            token: args.token.as_deref().map(Arc::from),
+            origins: Arc::new(args.allow_origins.clone()),
+            shutdown: shutdown.clone(),
+            linktest: Arc::new(Semaphore::new(1)),
+        };
+        Ok(Server {
+            listener,
+            router: router(app, &args.static_dir),
+            tls,
+            slots: Arc::new(Semaphore::new(args.max_conns + EXTRA_HTTP_CONNS)),
+            handshake: Duration::from_secs(args.handshake_timeout),
+            targets,
+            shutdown: shutdown.clone(),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The line printed at start: where the console is and which targets are allowed.
+    pub fn banner(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let local = self
+            .local_addr()
+            .map_or_else(|e| e.to_string(), |a| a.to_string());
+        let targets: Vec<String> = self
+            .targets
+            .iter()
+            .map(|t| format!("{}={}", t.name, t.address))
+            .collect();
+        format!(
+            "vscp-proxy: console at {scheme}://{local}/  targets: {}",
+            targets.join(", ")
+        )
+    }
+
+    /// Serves until shutdown, then gives open sessions a moment to say why they close.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let shutdown = self.shutdown.clone();
+        loop {
+            let (stream, peer) = tokio::select! {
+                r = self.listener.accept() => match r {
+                    Ok(c) => c,
+                    Err(e) => { tracing::warn!(%e, "accept"); continue }
+                },
+                _ = shutdown.wait() => break,
+            };
+            let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, "connection limit reached");
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let svc = TowerToHyperService::new(self.router.clone().layer(Extension(Peer(peer))));
+            let tls = self.tls.clone();
+            let handshake = self.handshake;
+            tokio::spawn(async move {
+                let mut http = hyper::server::conn::http1::Builder::new();
+                http.timer(TokioTimer::new()).header_read_timeout(handshake);
+                let result = match tls {
+                    Some(acceptor) => {
+                        match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
+                            Ok(Ok(s)) => {
+                                http.serve_connection(TokioIo::new(s), svc)
+                                    .with_upgrades()
+                                    .await
+                            }
+                            _ => return,
+                        }
+                    }
+                    None => {
+                        http.serve_connection(TokioIo::new(stream), svc)
+                            .with_upgrades()
+                            .await
+                    }
+                };
+                if let Err(e) = result {
+                    tracing::debug!(%peer, %e, "http connection");
+                }
+                drop(permit);
+            });
+        }
+        if !shutdown.sessions_ended(SHUTDOWN_GRACE).await {
+            tracing::warn!("sessions still open after the shutdown grace time");
+        }
+        Ok(())
+    }
+}
+
+/// The allow-list: `--node` entries, the demo when asked, else `local=127.0.0.1:9598`.
+async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>> {
     let mut targets: Vec<Target> = args
         .nodes
         .iter()
@@ -149,88 +208,7 @@ pub(crate) async fn run(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
             demo: false,
         });
     }
-    if !args.static_dir.join("index.html").exists() {
-        tracing::warn!(dir = %args.static_dir.display(), "console not built here: run `./x run`, or pass --static");
-    }
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(c), Some(k)) => Some(tls_acceptor(c, k)?),
-        _ => None,
-    };
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("bind {}", args.listen))?;
-    let local = listener.local_addr()?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    println!(
-        "vscp-proxy: console at {scheme}://{local}/  targets: {}",
-        targets
-            .iter()
-            .map(|t| format!("{}={}", t.name, t.address))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let conns = ConnLimits::new(args.max_conns, args.max_conns_per_ip);
-    let app = App {
-        targets: Arc::new(targets),
-        limits: args.limits()?,
-        conns: conns.clone(),
-        token: args.token.as_deref().map(Arc::from),
-        origins: Arc::new(args.allow_origins.clone()),
-        shutdown: shutdown.clone(),
-        linktest: Arc::new(Semaphore::new(1)),
-    };
-    let router = router(app, &args.static_dir);
-    let slots = Arc::new(Semaphore::new(args.max_conns + EXTRA_HTTP_CONNS));
-    let handshake = Duration::from_secs(args.handshake_timeout);
-    loop {
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(c) => c,
-                Err(e) => { tracing::warn!(%e, "accept"); continue }
-            },
-            _ = shutdown.wait() => break,
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "connection limit reached");
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let svc = TowerToHyperService::new(router.clone().layer(Extension(Peer(peer))));
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(TokioTimer::new()).header_read_timeout(handshake);
-            let result = match tls {
-                Some(acceptor) => {
-                    match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
-                        Ok(Ok(s)) => {
-                            http.serve_connection(TokioIo::new(s), svc)
-                                .with_upgrades()
-                                .await
-                        }
-                        _ => return,
-                    }
-                }
-                None => {
-                    http.serve_connection(TokioIo::new(stream), svc)
-                        .with_upgrades()
-                        .await
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(%peer, %e, "http connection");
-            }
-            drop(permit);
-        });
-    }
-    // let open bridges send their "shutting down" close frames
-    for _ in 0..30 {
-        if conns.total() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(())
+    Ok(targets)
 }
 
 fn router(app: App, static_dir: &Path) -> Router {
@@ -269,11 +247,7 @@ async fn cache_headers(req: axum::extract::Request, next: Next) -> Response {
 }
 
 /// Checks the page's Origin and the token; used by every endpoint that reaches a node.
-fn check_caller(
-    app: &App,
-    headers: &HeaderMap,
-    token: Option<&str>,
-) -> Result<(), (CloseCode, String)> {
+fn check_caller(app: &App, headers: &HeaderMap, token: Option<&str>) -> Result<(), Refusal> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
         let host = headers
@@ -287,25 +261,28 @@ fn check_caller(
             app.origins.iter().any(|o| o == origin)
         };
         if !allowed {
-            return Err((CloseCode::BadOrigin, format!("origin {origin} not allowed")));
+            return Err(Refusal::new(
+                CloseCode::BadOrigin,
+                format!("origin {origin} not allowed"),
+            ));
         }
     }
     if let Some(want) = &app.token
         && token != Some(want)
     {
-        return Err((CloseCode::BadToken, "missing or wrong token".into()));
+        return Err(Refusal::new(CloseCode::BadToken, "missing or wrong token"));
     }
     Ok(())
 }
 
 /// The address of an allow-listed target.
-fn target_address(app: &App, name: &str) -> Result<String, (CloseCode, String)> {
+fn target_address(app: &App, name: &str) -> Result<String, Refusal> {
     app.targets
         .iter()
         .find(|t| t.name == name)
         .map(|t| t.address.clone())
         .ok_or_else(|| {
-            (
+            Refusal::new(
                 CloseCode::TargetNotAllowed,
                 format!("target {name:?} is not allowed"),
             )
@@ -318,25 +295,14 @@ fn admit(
     peer: SocketAddr,
     headers: &HeaderMap,
     q: &WsQuery,
-) -> Result<(String, ConnGuard), (CloseCode, String)> {
+) -> Result<(String, ConnGuard), Refusal> {
     check_caller(app, headers, q.token.as_deref())?;
     let address = target_address(app, q.target.as_deref().unwrap_or_default())?;
     let guard = app
         .conns
         .acquire(peer.ip())
-        .ok_or_else(|| (CloseCode::TooManyConnections, "too many connections".into()))?;
+        .ok_or_else(|| Refusal::new(CloseCode::TooManyConnections, "too many connections"))?;
     Ok((address, guard))
-}
-
-/// Body of `POST /api/linktest`.
-#[derive(Deserialize)]
-struct LinktestRequest {
-    target: String,
-    #[serde(default)]
-    user: String,
-    #[serde(default)]
-    password: String,
-    token: Option<String>,
 }
 
 /// Runs linktest against an allow-listed target (one run at a time) and returns the report.
@@ -353,7 +319,7 @@ async fn linktest_api(
         .and_then(|()| target_address(&app, &req.target))
     {
         Ok(a) => a,
-        Err((_, why)) => return refused(StatusCode::FORBIDDEN, why),
+        Err(refusal) => return refused(StatusCode::FORBIDDEN, refusal.reason),
     };
     let Ok(_running) = app.linktest.clone().try_acquire_owned() else {
         return refused(
@@ -380,6 +346,7 @@ async fn ws_gate(
     // The verdict travels in the close frame: a browser cannot read a refused handshake.
     let verdict = admit(&app, peer, &headers, &q);
     let (limits, shutdown) = (app.limits.clone(), app.shutdown.clone());
+    let live = shutdown.session();
     ws.max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
         // tungstenite zero-fills its read chunk: the 128 KiB default would cost that much RSS per session
@@ -391,29 +358,11 @@ async fn ws_gate(
                     bridge::run(socket, addr, limits, shutdown).await;
                     drop(guard);
                 }
-                Err(end) => {
-                    tracing::info!(%peer, reason = %end.1, "websocket refused");
-                    bridge::close(socket, Some(end)).await;
+                Err(refusal) => {
+                    tracing::info!(%peer, %refusal, "websocket refused");
+                    bridge::close(socket, Some(refusal)).await;
                 }
             }
+            drop(live);
         })
-}
-
-fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
-    use tokio_rustls::rustls;
-    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
-        std::fs::File::open(cert).context("--tls-cert")?,
-    ))
-    .collect::<Result<Vec<_>, _>>()?;
-    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
-        std::fs::File::open(key).context("--tls-key")?,
-    ))?
-    .context("no private key in --tls-key")?;
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)?;
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }

@@ -27,14 +27,58 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Load-heavy tests take turns: on a 2-core machine, overlapping floods would measure each other.
 static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A running proxy; killed on drop.
+/// A running proxy: in-process on its own runtime thread (`start`), or as the binary a
+/// user runs (`process`: signals, memory). Stopped on drop.
 struct Proxy {
-    child: Child,
     port: u16,
+    run: Run,
+}
+
+enum Run {
+    InProcess(vscp_proxy::Shutdown, Option<std::thread::JoinHandle<()>>),
+    Process(Child),
 }
 
 impl Proxy {
+    /// In-process on port 0, with its own two-thread runtime (the test's runtime stays apart).
     fn start(args: &[&str]) -> Proxy {
+        use clap::Parser;
+        let args = vscp_proxy::Args::try_parse_from(
+            [
+                "vscp-proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--static",
+                "/nonexistent",
+            ]
+            .iter()
+            .chain(args),
+        )
+        .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let shutdown = vscp_proxy::Shutdown::new();
+                let server = vscp_proxy::Server::bind(&args, &shutdown).await.unwrap();
+                tx.send((server.local_addr().unwrap().port(), shutdown.clone()))
+                    .unwrap();
+                server.run().await.unwrap();
+            });
+        });
+        let (port, shutdown) = rx.recv().unwrap();
+        Proxy {
+            port,
+            run: Run::InProcess(shutdown, Some(thread)),
+        }
+    }
+
+    /// The binary, as a user starts it.
+    fn process(args: &[&str]) -> Proxy {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
             .args(["--listen", "127.0.0.1:0", "--static", "/nonexistent"])
             .args(args)
@@ -52,8 +96,8 @@ impl Proxy {
             .and_then(|r| r.split('/').next())
             .and_then(|p| p.parse().ok());
         Proxy {
-            child,
             port: port.unwrap_or_else(|| panic!("no port in {line:?}")),
+            run: Run::Process(child),
         }
     }
 
@@ -61,8 +105,15 @@ impl Proxy {
         format!("ws://127.0.0.1:{}/ws?{query}", self.port)
     }
 
+    fn pid(&self) -> u32 {
+        match &self.run {
+            Run::Process(child) => child.id(),
+            Run::InProcess(..) => panic!("a process-level test needs Proxy::process"),
+        }
+    }
+
     fn rss_kib(&self) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
         s.lines()
             .find(|l| l.starts_with("VmRSS:"))
             .and_then(|l| l.split_whitespace().nth(1))
@@ -74,8 +125,18 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.run {
+            Run::InProcess(shutdown, thread) => {
+                shutdown.trigger();
+                if let Some(t) = thread.take() {
+                    let _ = t.join();
+                }
+            }
+            Run::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
 }
 
@@ -262,16 +323,19 @@ async fn token_and_connection_limits() {
 
 #[tokio::test]
 async fn shutdown_closes_sessions_with_a_reason() {
-    let mut p = Proxy::start(&["--demo"]);
+    let mut p = Proxy::process(&["--demo"]);
     let mut ws = connect(&p.url("target=demo")).await;
     until_status(&mut ws).await;
     Command::new("kill")
         .arg("-TERM")
-        .arg(p.child.id().to_string())
+        .arg(p.pid().to_string())
         .status()
         .unwrap();
     assert_eq!(close_of(&mut ws).await.0, 4008);
-    assert!(p.child.wait().unwrap().success());
+    let Run::Process(child) = &mut p.run else {
+        unreachable!()
+    };
+    assert!(child.wait().unwrap().success());
 }
 
 /// Runs a vscp-core client session over the proxy's websocket.
@@ -446,7 +510,7 @@ async fn no_event_lost_or_reordered_over_100000_demo_events() {
 #[tokio::test]
 async fn slow_reader_keeps_memory_bounded_and_others_keep_working() {
     let _turn = HEAVY.lock().await;
-    let p = Proxy::start(&["--demo", "--demo-rate", "50000"]);
+    let p = Proxy::process(&["--demo", "--demo-rate", "50000"]);
     let mut idle = connect(&p.url("target=demo")).await;
     login(&mut idle).await;
     idle.send(Message::text("RCVLOOP")).await.unwrap();
@@ -642,7 +706,7 @@ async fn tls_towards_the_node() {
 #[tokio::test]
 async fn a_thousand_idle_sessions_fit_in_64_mib() {
     let _turn = HEAVY.lock().await;
-    let p = Proxy::start(&[
+    let p = Proxy::process(&[
         "--demo",
         "--max-conns",
         "1000",

@@ -1,0 +1,137 @@
+//! Websocket close codes of the proxy (4000–4999 is the private range) and their meaning.
+
+/// Why the proxy closed a websocket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u16)]
+pub enum CloseCode {
+    /// `target=` names no allow-listed node.
+    TargetNotAllowed = 4001,
+    /// TCP connect to the node failed or timed out.
+    NodeUnreachable = 4002,
+    /// The node closed the TCP connection.
+    NodeClosed = 4003,
+    /// A line over the limit, in either direction.
+    LineTooLong = 4004,
+    /// No traffic for the idle time-out.
+    IdleTimeout = 4005,
+    /// `--token` set and the browser's token is missing or wrong.
+    BadToken = 4006,
+    /// The page's Origin (or Host) is not allowed.
+    BadOrigin = 4007,
+    /// The proxy is shutting down.
+    ShuttingDown = 4008,
+    /// Binary messages are not part of the protocol.
+    BinaryMessage = 4009,
+    /// Text that is not UTF-8, or a websocket protocol error.
+    BadFrame = 4010,
+    /// Connection limit (total or per IP) reached.
+    TooManyConnections = 4011,
+    /// Reading from or writing to the node failed.
+    NodeError = 4012,
+}
+
+/// A number that is not one of the proxy's close codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownCloseCode(pub u16);
+
+impl CloseCode {
+    /// Every code, in numeric order.
+    pub const ALL: [CloseCode; 12] = [
+        CloseCode::TargetNotAllowed,
+        CloseCode::NodeUnreachable,
+        CloseCode::NodeClosed,
+        CloseCode::LineTooLong,
+        CloseCode::IdleTimeout,
+        CloseCode::BadToken,
+        CloseCode::BadOrigin,
+        CloseCode::ShuttingDown,
+        CloseCode::BinaryMessage,
+        CloseCode::BadFrame,
+        CloseCode::TooManyConnections,
+        CloseCode::NodeError,
+    ];
+
+    /// The number on the wire.
+    #[must_use]
+    pub fn code(self) -> u16 {
+        self as u16
+    }
+
+    /// What it means, in words for the user.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            CloseCode::TargetNotAllowed => "target not allowed by the proxy",
+            CloseCode::NodeUnreachable => "node unreachable",
+            CloseCode::NodeClosed => "node closed the connection",
+            CloseCode::LineTooLong => "line too long",
+            CloseCode::IdleTimeout => "closed after idle time-out",
+            CloseCode::BadToken => "proxy token missing or wrong",
+            CloseCode::BadOrigin => "this page's origin is not allowed by the proxy",
+            CloseCode::ShuttingDown => "proxy shutting down",
+            CloseCode::BinaryMessage => "binary message refused",
+            CloseCode::BadFrame => "bad websocket frame",
+            CloseCode::TooManyConnections => "too many connections to the proxy",
+            CloseCode::NodeError => "node connection failed",
+        }
+    }
+
+    /// Would connecting again give the same refusal (a setting must change first)?
+    #[must_use]
+    pub fn is_permanent(self) -> bool {
+        matches!(
+            self,
+            CloseCode::TargetNotAllowed | CloseCode::BadToken | CloseCode::BadOrigin
+        )
+    }
+}
+
+impl TryFrom<u16> for CloseCode {
+    type Error = UnknownCloseCode;
+
+    fn try_from(code: u16) -> Result<Self, Self::Error> {
+        CloseCode::ALL
+            .into_iter()
+            .find(|c| c.code() == code)
+            .ok_or(UnknownCloseCode(code))
+    }
+}
+
+impl std::fmt::Display for CloseCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.describe(), self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip() {
+        for c in CloseCode::ALL {
+            assert_eq!(CloseCode::try_from(c.code()), Ok(c));
+        }
+        assert_eq!(CloseCode::try_from(1000), Err(UnknownCloseCode(1000)));
+        assert_eq!(CloseCode::try_from(4013), Err(UnknownCloseCode(4013)));
+    }
+
+    /// The README's table is the user's copy of this list: it must say the same.
+    #[test]
+    fn readme_table_matches() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<(u16, &str)> = readme
+            .lines()
+            .filter_map(|l| {
+                let mut cells = l.trim().strip_prefix('|')?.strip_suffix('|')?.split('|');
+                let code = cells.next()?.trim().parse().ok()?;
+                Some((code, cells.next()?.trim()))
+            })
+            .collect();
+        let want: Vec<(u16, &str)> = CloseCode::ALL
+            .iter()
+            .map(|c| (c.code(), c.describe()))
+            .collect();
+        assert_eq!(rows, want, "README close-code table differs from CloseCode");
+    }
+}

@@ -1,0 +1,26 @@
+//! vscp-api: what vscp-proxy and the vscp-link console agree on, in one place.
+//!
+//! The websocket close codes (and the words the console shows for them), the allow-listed
+//! targets of `GET /api/targets`, and the request and report of `POST /api/linktest`.
+//! Pure data with serde; builds for native and wasm32.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod close;
+mod linktest;
+
+pub use close::{CloseCode, UnknownCloseCode};
+pub use linktest::{Check, LinktestRequest, Outcome, Report};
+
+use serde::{Deserialize, Serialize};
+
+/// One allow-listed node, as `GET /api/targets` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// Name the browser asks for (`/ws?target=NAME`).
+    pub name: String,
+    /// Node address, `HOST:PORT`.
+    pub address: String,
+    /// One of the proxy's simulated nodes?
+    pub demo: bool,
+}

@@ -1,0 +1,288 @@
+//! The demo's TCP side: one `NodeSession` per client, all sharing one event bus fed by the
+//! simulation.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU32, AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt, BufWriter},
+    net::{TcpListener, TcpStream},
+    sync::{broadcast, mpsc},
+    time::Instant,
+};
+use vscp_core::{
+    Capabilities, Event, Guid, Interface, Millis, Node, NodeConfig, NodeOutput, NodeSession,
+    SendRefused, Stamp, Version, stamp_if_unknown,
+};
+
+use super::{INTERFACE_GUID, PASSWORD, USER, sim};
+use crate::config::DemoArgs;
+use crate::shutdown::Shutdown;
+
+/// Read-only demo login (privilege 2: receive, no SEND).
+const GUEST: (&str, &str) = ("guest", "guest");
+/// Events kept for a slow client before it starts losing them.
+const BUS_CAPACITY: usize = 16_384;
+/// The demo server's own GUID (GGID).
+const SERVER_GUID: Guid = Guid([
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 0, 0, 0, 0, 1,
+]);
+
+fn millis() -> Millis {
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    Millis(
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_millis() as u64,
+    )
+}
+
+fn unix_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Runs only the demo server until shutdown (`vscp-proxy demo`).
+pub async fn run_standalone(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    let addr = spawn(args.listen, args.demo_rate, shutdown.clone()).await?;
+    println!(
+        "vscp demo node on {addr}: log in with USER {USER} / PASS {PASSWORD} (read-only: guest/guest)"
+    );
+    shutdown.wait().await;
+    Ok(())
+}
+
+/// Starts the demo server on `addr` (port 0 picks one); returns the bound address.
+pub(crate) async fn spawn(
+    addr: SocketAddr,
+    rate: u32,
+    shutdown: Shutdown,
+) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let (bus, _) = broadcast::channel(BUS_CAPACITY);
+    let (to_sim, from_clients) = mpsc::channel(1024);
+    tokio::spawn(simulate(bus.clone(), from_clients, rate, shutdown.clone()));
+    tokio::spawn(async move {
+        let channels = AtomicU32::new(1);
+        loop {
+            let (tcp, peer) = tokio::select! {
+                r = listener.accept() => match r { Ok(c) => c, Err(e) => { tracing::warn!(%e, "demo accept"); continue } },
+                _ = shutdown.wait() => break,
+            };
+            let channel = channels.fetch_add(1, Ordering::Relaxed);
+            let node = DemoNode {
+                to_sim: to_sim.clone(),
+                guid: SERVER_GUID,
+                challenges: Arc::new(AtomicU64::new(1)),
+            };
+            tokio::spawn(serve(
+                tcp,
+                node,
+                bus.subscribe(),
+                channel,
+                shutdown.clone(),
+                peer,
+            ));
+        }
+    });
+    Ok(local)
+}
+
+/// The node-wide part the sessions share.
+struct DemoNode {
+    to_sim: mpsc::Sender<Event>,
+    guid: Guid,
+    challenges: Arc<AtomicU64>,
+}
+
+impl Node for DemoNode {
+    fn login(&mut self, user: &str, password: &str) -> Option<u8> {
+        match (user, password) {
+            (USER, PASSWORD) => Some(15),
+            u if u == GUEST => Some(2),
+            _ => None,
+        }
+    }
+    fn guid(&self) -> Guid {
+        self.guid
+    }
+    fn set_guid(&mut self, guid: Guid) -> bool {
+        self.guid = guid;
+        true
+    }
+    fn version(&self) -> Version {
+        let mut v = env!("CARGO_PKG_VERSION")
+            .split('.')
+            .map(|p| p.parse().unwrap_or(0));
+        Version {
+            major: v.next().unwrap_or(0),
+            minor: v.next().unwrap_or(0),
+            release: v.next().unwrap_or(0),
+            build: Some(0),
+        }
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities(1 << 61 | 1 << 15 | 1 << 5 | 1 << 3)
+    }
+    fn interfaces(&self) -> Vec<Interface> {
+        vec![
+            Interface {
+                id: 0,
+                kind: 1,
+                guid: SERVER_GUID,
+                name: "demo server".into(),
+            },
+            Interface {
+                id: 1,
+                kind: 2,
+                guid: INTERFACE_GUID,
+                name: "demo CAN bus (3 Level I nodes)".into(),
+            },
+        ]
+    }
+    fn send(&mut self, event: Event, _channel: u32) -> Result<(), SendRefused> {
+        self.to_sim
+            .try_send(stamp_if_unknown(event, unix_ns()))
+            .map_err(|_| SendRefused::BufferFull)
+    }
+    fn challenge(&mut self) -> String {
+        let n = self.challenges.fetch_add(1, Ordering::Relaxed) ^ unix_ns();
+        format!("{:016x}{:016x}", n, n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+}
+
+/// One client connection: a `NodeSession` between the TCP stream and the bus.
+async fn serve(
+    tcp: TcpStream,
+    mut node: DemoNode,
+    mut bus: broadcast::Receiver<Arc<Event>>,
+    channel: u32,
+    shutdown: Shutdown,
+    peer: SocketAddr,
+) {
+    let _ = tcp.set_nodelay(true);
+    let (mut rd, wr) = tcp.into_split();
+    let mut wr = BufWriter::with_capacity(64 * 1024, wr);
+    let config = NodeConfig {
+        channel_id: channel,
+        banner: vec![
+            "vscp-link demo node".into(),
+            format!("Version: {}", env!("CARGO_PKG_VERSION")),
+        ],
+        ..NodeConfig::default()
+    };
+    let mut session = NodeSession::new(config, millis());
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut lost = 0u64;
+    loop {
+        while let Some(out) = session.poll_output() {
+            let ok = match out {
+                NodeOutput::Transmit(line) => wr.write_all(line.as_bytes()).await.is_ok(),
+                NodeOutput::Close => {
+                    let _ = wr.flush().await;
+                    return;
+                }
+            };
+            if !ok {
+                return;
+            }
+        }
+        if wr.flush().await.is_err() {
+            return;
+        }
+        let wake = session
+            .poll_timeout()
+            .map_or(Instant::now() + Duration::from_secs(3600), |t| {
+                Instant::now() + Duration::from_millis(t.0.saturating_sub(millis().0))
+            });
+        tokio::select! {
+            r = rd.read(&mut buf) => match r {
+                Ok(0) | Err(_) => break,
+                Ok(n) => session.handle_bytes(&mut node, buf.get(..n).unwrap_or_default(), millis()),
+            },
+            ev = bus.recv() => match ev {
+                Ok(ev) => {
+                    let now = millis();
+                    session.deliver(&ev, now);
+                    // take what else is waiting: one flush for many events
+                    for _ in 0..255 {
+                        match bus.try_recv() {
+                            Ok(ev) => { session.deliver(&ev, now); }
+                            Err(broadcast::error::TryRecvError::Lagged(n)) => lost += n,
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => lost += n,
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            _ = tokio::time::sleep_until(wake) => session.handle_timeout(millis()),
+            _ = shutdown.wait() => break,
+        }
+    }
+    if lost > 0 {
+        tracing::warn!(%peer, lost, "demo client too slow: events dropped");
+    }
+}
+
+/// Publishes events with sequence numbers and time stamps.
+struct Bus {
+    tx: broadcast::Sender<Arc<Event>>,
+    seq: u32,
+}
+
+impl Bus {
+    fn emit(&mut self, mut ev: Event) {
+        self.seq = self.seq.wrapping_add(1);
+        ev.obid = self.seq;
+        ev.stamp = Stamp::Unix(unix_ns());
+        let _ = self.tx.send(Arc::new(ev));
+    }
+}
+
+/// Drives the simulation: ticks every 100 ms, the flood every 10 ms, client events as they come.
+async fn simulate(
+    tx: broadcast::Sender<Arc<Event>>,
+    mut from_clients: mpsc::Receiver<Event>,
+    rate: u32,
+    shutdown: Shutdown,
+) {
+    let mut bus = Bus { tx, seq: 0 };
+    let mut sim = sim::Sim::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut flood = tokio::time::interval(Duration::from_millis(10));
+    flood.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut owed = 0u64;
+    for ev in sim.start() {
+        bus.emit(ev);
+    }
+    loop {
+        tokio::select! {
+            _ = tick.tick() => sim.tick(millis()).into_iter().for_each(|ev| bus.emit(ev)),
+            _ = flood.tick(), if rate > 0 => {
+                owed += u64::from(rate);
+                let due = owed / 100;
+                owed %= 100;
+                for i in 0..due {
+                    bus.emit(sim::flood_event(i));
+                }
+            }
+            Some(ev) = from_clients.recv() => {
+                let _ = bus.tx.send(Arc::new(ev.clone())); // a real bus shows every frame to all
+                for reply in sim.answer(&ev) {
+                    bus.emit(reply);
+                }
+            }
+            _ = shutdown.wait() => break,
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The simulated installation, pure: three Level I nodes (temperature, humidity, relay) with
+//! their registers, reports, heartbeats and answers. Time comes in as [`Millis`]; events
+//! come out. The server in `server.rs` gives them sequence numbers and time stamps.
+
+use vscp_core::{
+    Event, Guid, Millis,
+    registers::{CLASS1_INFORMATION, CLASS1_PROTOCOL, kind, who_is_there_frames},
+};
+
+use super::INTERFACE_GUID;
+
+/// CLASS1.MEASUREMENT.
+const MEASUREMENT: u16 = 10;
+/// CLASS1.CONTROL.
+const CONTROL: u16 = 30;
+/// Heartbeat period of every node, ms.
+const HEARTBEAT_MS: u64 = 5_000;
+
+/// The nodes and their drifting values.
+pub(super) struct Sim {
+    nodes: Vec<SimNode>,
+    rng: Rng,
+    next_heartbeat: Millis,
+}
+
+impl Sim {
+    /// The three demo nodes; `start` has their new-node-online events.
+    pub(super) fn new() -> Sim {
+        Sim {
+            nodes: vec![
+                SimNode::new(1, Role::Temperature, "vscp-link.local/demo/temp.xml", 2),
+                SimNode::new(2, Role::Humidity, "vscp-link.local/demo/humid.xml", 3),
+                SimNode::new(3, Role::Relay, "vscp-link.local/demo/relay.xml", 0),
+            ],
+            rng: Rng(0x2545_F491_4F6C_DD1D),
+            next_heartbeat: Millis(0),
+        }
+    }
+
+    /// What the nodes say when they come up.
+    pub(super) fn start(&self) -> Vec<Event> {
+        self.nodes
+            .iter()
+            .map(|n| n.event(CLASS1_PROTOCOL, kind::NEW_NODE_ONLINE, vec![n.nickname]))
+            .collect()
+    }
+
+    /// Measurements that are due (each sensor at its interval register) and heartbeats.
+    pub(super) fn tick(&mut self, now: Millis) -> Vec<Event> {
+        let mut out = Vec::new();
+        for n in self.nodes.iter_mut() {
+            let interval = n.reg(REG_INTERVAL);
+            if n.role == Role::Relay || interval == 0 || now < n.next_report {
+                continue;
+            }
+            n.next_report = now.plus(u64::from(interval) * 1_000);
+            n.value += (self.rng.next_f64() - 0.5) * 0.4;
+            out.push(match n.role {
+                Role::Temperature => {
+                    n.value = n.value.clamp(15.0, 28.0);
+                    let mut data = vec![0xA8]; // float, unit 1 (°C), sensor 0
+                    data.extend((n.value as f32).to_be_bytes());
+                    n.event(MEASUREMENT, 6, data)
+                }
+                _ => {
+                    n.value = n.value.clamp(20.0, 80.0);
+                    let [hi, lo] = ((n.value * 10.0).round() as i16).to_be_bytes();
+                    n.event(MEASUREMENT, 35, vec![0x80, 0x81, hi, lo]) // normalized, ×10⁻¹, %
+                }
+            });
+        }
+        if now >= self.next_heartbeat {
+            self.next_heartbeat = now.plus(HEARTBEAT_MS);
+            for n in &self.nodes {
+                out.push(n.event(
+                    CLASS1_INFORMATION,
+                    9,
+                    vec![0, n.reg(REG_ZONE), n.reg(REG_SUBZONE)],
+                ));
+            }
+        }
+        out
+    }
+
+    /// What the nodes answer to an event a client sent.
+    pub(super) fn answer(&mut self, ev: &Event) -> Vec<Event> {
+        answer(&mut self.nodes, ev)
+    }
+}
+
+/// Load-test event `i` of a flood (`--demo-rate`), from node 9.
+pub(super) fn flood_event(i: u64) -> Event {
+    let mut ev = Event::new(MEASUREMENT, 1);
+    ev.guid = INTERFACE_GUID.with_nickname(9);
+    ev.data = vec![0x60, (i >> 8) as u8, i as u8];
+    ev
+}
+
+/// What a simulated node is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Temperature,
+    Humidity,
+    Relay,
+}
+
+/// One simulated Level I node with its register file (page 0 and the standard area).
+struct SimNode {
+    nickname: u8,
+    role: Role,
+    regs: [u8; 256],
+    value: f64,
+    next_report: Millis,
+}
+
+/// Application registers.
+const REG_INTERVAL: u8 = 0x00;
+const REG_ZONE: u8 = 0x01;
+const REG_SUBZONE: u8 = 0x02;
+const REG_RELAY_STATE: u8 = 0x03;
+
+impl SimNode {
+    fn new(nickname: u8, role: Role, mdf: &str, interval: u8) -> SimNode {
+        let mut regs = [0u8; 256];
+        regs[usize::from(REG_INTERVAL)] = interval;
+        regs[usize::from(REG_ZONE)] = 1;
+        regs[usize::from(REG_SUBZONE)] = nickname;
+        regs[0x81] = 1; // VSCP spec 1.13
+        regs[0x82] = 13;
+        regs[0x91] = nickname;
+        regs[0x94] = 1; // firmware 1.2.3
+        regs[0x95] = 2;
+        regs[0x96] = 3;
+        regs[0x97] = 0xFF;
+        regs[0xD0..0xE0].copy_from_slice(&INTERFACE_GUID.with_nickname(nickname).0);
+        for (slot, b) in regs[0xE0..].iter_mut().zip(mdf.bytes()) {
+            *slot = b;
+        }
+        let value = match role {
+            Role::Temperature => 21.5,
+            Role::Humidity => 45.0,
+            Role::Relay => 0.0,
+        };
+        SimNode {
+            nickname,
+            role,
+            regs,
+            value,
+            next_report: Millis(0),
+        }
+    }
+
+    fn guid(&self) -> Guid {
+        INTERFACE_GUID.with_nickname(self.nickname)
+    }
+
+    fn reg(&self, r: u8) -> u8 {
+        self.regs[usize::from(r)]
+    }
+
+    fn writable(r: u8) -> bool {
+        r < 0x80 || (0x83..=0x88).contains(&r) || r == 0x92 || r == 0x93
+    }
+
+    fn event(&self, class: u16, kind: u16, data: Vec<u8>) -> Event {
+        Event {
+            class,
+            kind,
+            data,
+            guid: self.guid(),
+            head: 3 << 5,
+            ..Event::default()
+        }
+    }
+}
+
+/// Tiny deterministic random walk for sensor drift.
+struct Rng(u64);
+impl Rng {
+    fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn answer(nodes: &mut [SimNode], ev: &Event) -> Vec<Event> {
+    let Some(l1) = ev.as_level1() else {
+        return Vec::new();
+    };
+    // for class 512+ the destination nickname is in byte 15 of the destination GUID
+    let dest = ev.level1_from_level2().map(|(g, _)| g.nickname());
+    let d = &l1.data;
+    let mut out = Vec::new();
+    for n in nodes.iter_mut() {
+        let addressed = |node_byte: Option<&u8>| match (dest, node_byte) {
+            (Some(to), _) => to == n.nickname || to == 0xFF,
+            (None, Some(b)) => *b == n.nickname || *b == 0xFF,
+            (None, None) => true,
+        };
+        match (l1.class, l1.kind) {
+            (CLASS1_PROTOCOL, kind::WHO_IS_THERE) if addressed(d.first()) => {
+                let url = String::from_utf8_lossy(&n.regs[0xE0..])
+                    .trim_end_matches('\0')
+                    .to_string();
+                for f in who_is_there_frames(n.guid(), &url) {
+                    out.push(n.event(CLASS1_PROTOCOL, kind::WHO_IS_THERE_RESPONSE, f));
+                }
+            }
+            (CLASS1_PROTOCOL, kind::READ_REGISTER) if addressed(d.first()) => {
+                if let Some(&r) = d.get(1) {
+                    out.push(n.event(CLASS1_PROTOCOL, kind::RW_RESPONSE, vec![r, n.reg(r)]));
+                }
+            }
+            (CLASS1_PROTOCOL, kind::WRITE_REGISTER) if addressed(d.first()) => {
+                if let (Some(&r), Some(&v)) = (d.get(1), d.get(2)) {
+                    out.extend(write_reg(n, r, v));
+                    out.push(n.event(CLASS1_PROTOCOL, kind::RW_RESPONSE, vec![r, n.reg(r)]));
+                }
+            }
+            (CLASS1_PROTOCOL, kind::EXTENDED_PAGE_READ) if addressed(d.first()) => {
+                if let [_, hi, lo, reg, rest @ ..] = d.as_slice() {
+                    let page = u16::from_be_bytes([*hi, *lo]);
+                    let count = match rest.first() {
+                        Some(0) | None => 256 - usize::from(*reg),
+                        Some(c) => usize::from(*c),
+                    };
+                    let regs: Vec<u8> = (0..count)
+                        .map(|i| usize::from(*reg) + i)
+                        .take_while(|r| *r < 256)
+                        .map(|r| if page == 0 || r >= 0x80 { n.regs[r] } else { 0 })
+                        .collect();
+                    for (i, chunk) in regs.chunks(4).enumerate() {
+                        let mut data = vec![i as u8, *hi, *lo, reg.wrapping_add((i * 4) as u8)];
+                        data.extend_from_slice(chunk);
+                        out.push(n.event(CLASS1_PROTOCOL, kind::EXTENDED_PAGE_RESPONSE, data));
+                    }
+                }
+            }
+            (CLASS1_PROTOCOL, kind::EXTENDED_PAGE_WRITE) if addressed(d.first()) => {
+                if let [_, hi, lo, reg, values @ ..] = d.as_slice() {
+                    let page = u16::from_be_bytes([*hi, *lo]);
+                    let mut written = Vec::new();
+                    for (i, v) in values.iter().take(4).enumerate() {
+                        let r = reg.wrapping_add(i as u8);
+                        if page == 0 || r >= 0x80 {
+                            out.extend(write_reg(n, r, *v));
+                        }
+                        written.push(n.reg(r));
+                    }
+                    let mut data = vec![0, *hi, *lo, *reg];
+                    data.extend(written);
+                    out.push(n.event(CLASS1_PROTOCOL, kind::EXTENDED_PAGE_RESPONSE, data));
+                }
+            }
+            (CONTROL, t @ (5 | 6))
+                if n.role == Role::Relay && (dest.is_none() || dest == Some(n.nickname)) =>
+            {
+                let zone_ok = d.get(1).is_none_or(|z| *z == 255 || *z == n.reg(REG_ZONE));
+                let sub_ok = d
+                    .get(2)
+                    .is_none_or(|s| *s == 255 || *s == n.reg(REG_SUBZONE));
+                if zone_ok && sub_ok {
+                    out.extend(write_reg(n, REG_RELAY_STATE, u8::from(t == 5)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Writes a register; the relay's state register switches it and reports On/Off.
+fn write_reg(n: &mut SimNode, r: u8, v: u8) -> Option<Event> {
+    if !SimNode::writable(r) {
+        return None;
+    }
+    n.regs[usize::from(r)] = v;
+    (n.role == Role::Relay && r == REG_RELAY_STATE).then(|| {
+        let kind = if v != 0 { 3 } else { 4 }; // CLASS1.INFORMATION On / Off
+        n.event(
+            CLASS1_INFORMATION,
+            kind,
+            vec![0, n.reg(REG_ZONE), n.reg(REG_SUBZONE)],
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vscp_core::registers::RegisterReply;
+
+    fn to(nickname: u8, class: u16, k: u16, data: &[u8]) -> Event {
+        let mut ev = Event::new(class, k);
+        ev.data = data.to_vec();
+        ev.guid = INTERFACE_GUID.with_nickname(nickname);
+        ev
+    }
+
+    #[test]
+    fn sensors_report_at_their_interval_and_heartbeat() {
+        let mut sim = Sim::new();
+        assert_eq!(sim.start().len(), 3);
+        let first = sim.tick(Millis(0));
+        assert_eq!(first.iter().filter(|e| e.class == MEASUREMENT).count(), 2);
+        assert_eq!(
+            first
+                .iter()
+                .filter(|e| e.class == CLASS1_INFORMATION)
+                .count(),
+            3
+        );
+        assert!(sim.tick(Millis(1_000)).is_empty());
+        // temperature every 2 s, humidity every 3 s
+        let at2 = sim.tick(Millis(2_000));
+        assert_eq!(at2.len(), 1);
+        assert_eq!(at2[0].guid.nickname(), 1);
+    }
+
+    #[test]
+    fn registers_read_write_and_relay() {
+        let mut sim = Sim::new();
+        let read = sim.answer(&to(0, CLASS1_PROTOCOL, kind::READ_REGISTER, &[1, 0xD0]));
+        assert_eq!(
+            read.iter().find_map(RegisterReply::from_event),
+            Some(RegisterReply::Value {
+                origin: 1,
+                reg: 0xD0,
+                value: 0xFF
+            })
+        );
+        // interval of node 1 to 0: it stops reporting
+        sim.answer(&to(
+            0,
+            CLASS1_PROTOCOL,
+            kind::WRITE_REGISTER,
+            &[1, REG_INTERVAL, 0],
+        ));
+        assert!(
+            sim.tick(Millis(10_000))
+                .iter()
+                .all(|e| e.guid.nickname() != 1 || e.class != MEASUREMENT)
+        );
+        // read-only register stays
+        sim.answer(&to(0, CLASS1_PROTOCOL, kind::WRITE_REGISTER, &[1, 0xD0, 0]));
+        assert_eq!(sim.nodes[0].reg(0xD0), 0xFF);
+        // relay on: CLASS1.INFORMATION On
+        let on = sim.answer(&to(0, CONTROL, 5, &[0, 255, 255]));
+        assert_eq!((on[0].class, on[0].kind), (CLASS1_INFORMATION, 3));
+    }
+}

@@ -1,0 +1,36 @@
+//! vscp-proxy: serves the vscp-link console and bridges its websockets to VSCP link-protocol
+//! servers (TCP port 9598) on an allow-list.
+//!
+//! Run it next to a node: `vscp-proxy --node hall=192.168.1.20:9598`, then open
+//! `http://127.0.0.1:8080/`. `vscp-proxy --demo` adds simulated nodes in-process;
+//! `vscp-proxy demo` runs only the simulated node on 127.0.0.1:9598 for other clients;
+//! `vscp-proxy linktest HOST:PORT --user U --password P` checks any link-protocol server.
+//!
+//! As a library (what the binary and the tests use):
+//! ```no_run
+//! # async fn f() -> anyhow::Result<()> {
+//! use clap::Parser;
+//! let args = vscp_proxy::Args::parse_from(["vscp-proxy", "--demo", "--listen", "127.0.0.1:0"]);
+//! let shutdown = vscp_proxy::Shutdown::new();
+//! let server = vscp_proxy::Server::bind(&args, &shutdown).await?;
+//! println!("{}", server.banner());
+//! server.run().await // until shutdown.trigger()
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod bridge;
+mod config;
+mod demo;
+mod limits;
+mod linktest;
+mod server;
+mod shutdown;
+mod tls;
+
+pub use config::{Args, DemoArgs, LinktestArgs, Sub};
+pub use demo::run_standalone as run_demo;
+pub use linktest::{Options as LinktestOptions, run as linktest};
+pub use server::Server;
+pub use shutdown::Shutdown;
