@@ -1,16 +1,41 @@
 //! vscp-web: the vscp-link console. A Yew app that runs vscp-core's client session in the
 //! browser and talks to vscp-proxy over a websocket.
+//!
+//! `state` is the reducer (no html, tested natively); `ui` is the page's own state; `update`
+//! computes everything the page shows and `view` only reads it; `components` has one panel
+//! per file; `link` is the websocket; `api` and `storage` talk to the proxy and the browser.
 
+mod api;
+mod components;
+mod export;
+mod format;
+mod forms;
 mod link;
 mod state;
-mod views;
+mod storage;
+mod ui;
+
+use std::{collections::VecDeque, rc::Rc};
 
 use gloo::{render::AnimationFrame, timers::callback::Interval};
-use state::{Action, Console, ViewFilter};
-use vscp_core::Millis;
+use vscp_api::{Report, Target};
+use vscp_core::{Millis, State};
 use yew::prelude::*;
 
-use crate::link::{Link, LinkEvent};
+use components::{
+    command_console::CommandConsole,
+    connection::Connection,
+    detail::Detail,
+    event_log::{Counters, EventLog},
+    filters::Filters,
+    linktest_panel::LinktestPanel,
+    notices::Notices,
+    send_form::SendForm,
+    server_panel::ServerPanel,
+};
+use forms::FormEdit;
+use link::{Link, LinkEvent};
+use state::{Action, Console, Effect, ViewFilter};
 
 /// Messages of the app component.
 pub enum Msg {
@@ -21,7 +46,7 @@ pub enum Msg {
     /// Render now (at most once per animation frame).
     Frame,
     /// Targets list from the proxy.
-    Targets(Result<Vec<views::Target>, String>),
+    Targets(Result<Vec<Target>, String>),
     /// Log scrolled to this offset (px).
     Scroll(i32),
     /// Row selected for the detail pane.
@@ -35,15 +60,13 @@ pub enum Msg {
     /// Light/dark.
     Theme,
     /// Form field edits.
-    Form(views::FormEdit),
-    /// Export the shown rows.
+    Form(FormEdit),
+    /// Export the shown rows (`csv` or `json`).
     Export(&'static str),
-    /// An imported file's text.
-    Imported(String),
     /// Run linktest against the chosen target.
     Linktest,
     /// Its report.
-    LinktestDone(Result<views::LinkReport, String>),
+    LinktestDone(Result<Report, String>),
 }
 
 /// Lines handled per step while working through received messages.
@@ -57,13 +80,15 @@ const INBOX_LIMIT: usize = 8 << 20;
 pub struct App {
     console: Console,
     /// Received messages not yet handled, and the offset into the first.
-    inbox: std::collections::VecDeque<String>,
+    inbox: VecDeque<String>,
     inbox_pos: usize,
     inbox_bytes: usize,
     link: Option<Link>,
     frame: Option<AnimationFrame>,
     _tick: Interval,
-    pub(crate) ui: views::Ui,
+    ui: ui::Ui,
+    /// The one callback every panel sends through (made once, so panel props stay equal).
+    on: Callback<Msg>,
 }
 
 fn now() -> Millis {
@@ -79,21 +104,91 @@ impl Component for App {
             let cb = ctx.link().callback(|_| Msg::Act(Action::Tick));
             Interval::new(250, move || cb.emit(()))
         };
-        let ui = views::Ui::load();
-        views::fetch_targets(&ui.form.settings.proxy, ctx.link().callback(Msg::Targets));
+        let ui = ui::Ui::load();
+        api::fetch_targets(&ui.form.settings.proxy, ctx.link().callback(Msg::Targets));
         App {
             console: Console::default(),
-            inbox: Default::default(),
+            inbox: VecDeque::new(),
             inbox_pos: 0,
             inbox_bytes: 0,
             link: None,
             frame: None,
             _tick: tick,
             ui,
+            on: ctx.link().callback(|m| m),
         }
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let render = self.handle(ctx, msg);
+        if render {
+            self.ui.refresh_window(&self.console);
+        }
+        render
+    }
+
+    fn view(&self, _ctx: &Context<Self>) -> Html {
+        let (c, ui, on) = (&self.console, &self.ui, &self.on);
+        let (status, kind) = status_text(c);
+        let counters = Counters {
+            rate: c.log.rate(now().0),
+            total: c.log.total,
+            evicted: c.log.evicted,
+            paused: c.paused,
+            paused_skipped: c.log.paused_skipped,
+        };
+        let selected = ui.selected.and_then(|seq| {
+            let rows = &c.log.rows;
+            rows.binary_search_by_key(&seq, |r| r.seq)
+                .ok()
+                .and_then(|i| rows.get(i))
+                .or_else(|| rows.iter().find(|r| r.seq == seq))
+                .cloned()
+        });
+        let node = selected
+            .as_ref()
+            .map(|r| format::node_label(&r.event.guid, &c.node_names))
+            .unwrap_or_default();
+        html! {
+            <div class="app">
+                <header>
+                    <h1>{"vscp-link"}</h1>
+                    <span id="status" class={classes!("status", kind)} role="status">{status}</span>
+                    <button class="ghost" title="light/dark" onclick={on.reform(|_| Msg::Theme)}>{ if ui.dark { "☀" } else { "☾" } }</button>
+                </header>
+                <Connection settings={ui.form.settings.clone()} keep_password={ui.form.keep_password}
+                    targets={ui.targets.clone()} connected={!matches!(c.link, state::Link::Disconnected(_))}
+                    saved={ui.saved.clone()} on={on.clone()} />
+                <Notices notices={c.notices.clone()} />
+                <main>
+                    <section class="log-area">
+                        <Filters filter={ui.filter.clone()} server_filter={ui.form.server_filter.clone()}
+                            paused={c.paused} follow={ui.follow} mode={c.mode} on={on.clone()} />
+                        <EventLog window={ui.window.clone()} {counters} selected={ui.selected}
+                            node_names={c.node_names.clone()} log_ref={ui.log_ref.clone()} on={on.clone()} />
+                        <Detail row={selected} {node} />
+                    </section>
+                    <aside>
+                        <SendForm fields={ui.form.send.clone()} sent={c.sent.clone()} on={on.clone()} />
+                        <CommandConsole line={ui.form.command.text.clone()} transcript={c.transcript.clone()} on={on.clone()} />
+                        <ServerPanel server={c.server.clone()} on={on.clone()} />
+                        <LinktestPanel result={ui.linktest.clone()} running={ui.linktest_running} on={on.clone()} />
+                    </aside>
+                </main>
+            </div>
+        }
+    }
+
+    fn rendered(&mut self, ctx: &Context<Self>, _first: bool) {
+        if self.ui.scroll_pending() {
+            self.schedule(ctx); // the scroll happens at the start of the next frame
+        }
+    }
+}
+
+impl App {
+    /// Handles one message; true when the page must render now.
+    fn handle(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
             Msg::Act(a) => {
                 let immediate = !matches!(a, Action::Tick | Action::Message(_));
@@ -144,7 +239,6 @@ impl Component for App {
                 if self.ui.follow && grew {
                     self.ui.scroll_to_end = true;
                 }
-                return true;
             }
             Msg::Targets(t) => self.ui.set_targets(t),
             Msg::Scroll(top) => {
@@ -165,96 +259,83 @@ impl Component for App {
             Msg::Theme => self.ui.toggle_theme(),
             Msg::Form(edit) => {
                 if let Some(url) = self.ui.form.edit(edit) {
-                    views::fetch_targets(&url, ctx.link().callback(Msg::Targets));
+                    api::fetch_targets(&url, ctx.link().callback(Msg::Targets));
                 }
             }
-            Msg::Export(kind) => views::export(kind, &self.console, &self.ui.filter),
+            Msg::Export(kind) => {
+                let rows = self.console.log.rows.iter();
+                let rows = rows.filter(|r| self.ui.filter.matches(r));
+                match kind {
+                    "csv" => export::download(export::to_csv(rows), kind, "text/csv"),
+                    _ => export::download(export::to_json(rows), "json", "application/json"),
+                }
+            }
             Msg::Linktest => {
                 self.ui.linktest_running = true;
-                views::run_linktest(
+                api::run_linktest(
                     &self.ui.form.settings,
                     ctx.link().callback(Msg::LinktestDone),
                 );
             }
             Msg::LinktestDone(r) => {
                 self.ui.linktest_running = false;
-                self.ui.linktest = Some(r);
+                self.ui.linktest = Some(Rc::new(r));
             }
-            Msg::Imported(text) => match state::from_json(&text) {
-                Ok((rows, bad)) => {
-                    self.console.apply(now(), Action::Import(rows));
-                    if bad > 0 {
-                        self.console.notices.push_back(format!(
-                            "import: {bad} entries were not events and were skipped"
-                        ));
-                    }
-                }
-                Err(e) => self.console.notices.push_back(e),
-            },
         }
         true
     }
 
-    fn view(&self, ctx: &Context<Self>) -> Html {
-        views::page(self, ctx)
-    }
-
-    fn rendered(&mut self, ctx: &Context<Self>, _first: bool) {
-        if self.ui.scroll_pending() {
-            self.schedule(ctx); // the scroll happens at the start of the next frame
-        }
-    }
-}
-
-impl App {
-    /// Opens, closes and feeds the websocket as the reducer asked.
+    /// Does what the reducer asked of the websocket. Failures come back as messages, so the
+    /// reducer is never entered again from here.
     fn effects(&mut self, ctx: &Context<Self>) {
-        if std::mem::take(&mut self.console.close) {
-            if let Some(text) = self.console.take_outbox()
-                && let Some(l) = &self.link
-            {
-                let _ = l.send(&text);
+        while let Some(effect) = self.console.poll_effect() {
+            match effect {
+                Effect::Open(url) => {
+                    if let Some(l) = self.link.take() {
+                        l.close();
+                    }
+                    match Link::open(&url, ctx.link().callback(Msg::Link)) {
+                        Ok(l) => self.link = Some(l),
+                        Err(e) => ctx.link().send_message(Msg::Act(Action::Closed(1006, e))),
+                    }
+                }
+                Effect::Send(text) => {
+                    if let Some(l) = &self.link
+                        && let Err(e) = l.send(&text)
+                    {
+                        ctx.link().send_message(Msg::Act(Action::Notice(e)));
+                    }
+                }
+                Effect::Close => {
+                    if let Some(l) = self.link.take() {
+                        l.close();
+                    }
+                }
             }
-            if let Some(l) = self.link.take() {
-                l.close();
-            }
-        }
-        if let Some(url) = self.console.open.take() {
-            if let Some(l) = self.link.take() {
-                l.close();
-            }
-            match Link::open(&url, ctx.link().callback(Msg::Link)) {
-                Ok(l) => self.link = Some(l),
-                Err(e) => self.console.apply(now(), Action::Closed(1006, e)),
-            }
-        }
-        if let Some(l) = &self.link
-            && let Some(text) = self.console.take_outbox()
-            && let Err(e) = l.send(&text)
-        {
-            self.console.notices.push_back(e);
         }
     }
 
-    /// Feeds queued lines to the console for at most `budget_ms`.
+    /// Feeds queued lines to the console for at most `budget_ms`. Each message is split into
+    /// lines once, here; the lines go to the session without a copy.
     fn drain_inbox(&mut self, budget_ms: f64) {
         let clock = web_sys::window().and_then(|w| w.performance());
         let started = clock.as_ref().map_or(0.0, |p| p.now());
         while let Some(front) = self.inbox.front() {
             let rest = front.get(self.inbox_pos..).unwrap_or_default();
-            let end = rest
-                .match_indices('\n')
-                .nth(LINES_PER_STEP - 1)
-                .map_or(rest.len(), |(i, _)| i);
-            let chunk = rest.get(..end).unwrap_or_default().to_string();
-            if end >= rest.len() {
+            let mut used = 0;
+            let lines = rest
+                .split_inclusive('\n')
+                .take(LINES_PER_STEP)
+                .inspect(|l| used += l.len())
+                .map(|l| l.strip_suffix('\n').unwrap_or(l));
+            self.console.receive(lines, now());
+            if self.inbox_pos + used >= front.len() {
                 self.inbox_bytes -= front.len();
                 self.inbox.pop_front();
                 self.inbox_pos = 0;
             } else {
-                self.inbox_pos += end + 1;
+                self.inbox_pos += used;
             }
-            self.console.apply(now(), Action::Message(chunk));
             if clock
                 .as_ref()
                 .is_some_and(|p| p.now() - started > budget_ms)
@@ -272,9 +353,31 @@ impl App {
         }
         false
     }
+}
 
-    pub(crate) fn console(&self) -> &Console {
-        &self.console
+/// The status bar's text and style.
+fn status_text(c: &Console) -> (String, &'static str) {
+    use state::Link as L;
+    match &c.link {
+        L::Disconnected(None) => ("disconnected".into(), "off"),
+        L::Disconnected(Some(r)) => (format!("disconnected — {r}"), "err"),
+        L::Connecting => ("connecting to proxy…".into(), "busy"),
+        L::Session(State::Greeting) => ("connected, waiting for greeting…".into(), "busy"),
+        L::Session(State::LoggingIn) => ("logging in…".into(), "busy"),
+        L::Session(State::Ready) => ("connected (polling/commands)".into(), "ok"),
+        L::Session(State::Streaming) => ("streaming (RCVLOOP)".into(), "ok"),
+        L::Session(State::Closed) => ("closed".into(), "err"),
+        L::Reconnecting {
+            at,
+            attempt,
+            reason,
+        } => {
+            let secs = at.0.saturating_sub(now().0).div_ceil(1000);
+            (
+                format!("reconnecting in {secs} s (attempt {attempt}) — {reason}"),
+                "err",
+            )
+        }
     }
 }
 

@@ -1,215 +1,44 @@
 //! Console state and its reducer: no html, no browser calls, so it runs under `cargo test`.
-//! The component stamps each action with the time; the link sends what lands in `outbox`.
+//! The component stamps each action with the time and carries out what
+//! [`Console::poll_effect`] asks for (open, send, close), like a driver of vscp-core's sessions.
 
-use std::collections::{HashMap, VecDeque};
+mod connection;
+mod log;
 
+use std::{
+    collections::{HashMap, VecDeque},
+    rc::Rc,
+};
+
+use vscp_api::CloseCode;
 use vscp_core::{
     Capabilities, ClientConfig, ClientSession, CloseReason, Command, CommandId, Event, Filter,
-    FilterPart, Guid, Info, Interface, Measurement, Millis, NoReply, Output, ReceiveMode, Reply,
-    SessionEvent, Stat, State, Version, names,
+    Guid, Info, Interface, Measurement, Millis, NoReply, Output, ReceiveMode, Reply, SessionEvent,
+    Stat, State, Version,
     registers::{Discovery, WhoIsThere},
 };
 
-/// Events kept in the log (oldest dropped first).
-pub const LOG_CAPACITY: usize = 100_000;
+pub use connection::{ConnSettings, Link, backoff_ms, close_reason};
+pub use log::{EventLog, Geometry, LogWindow, Row, ViewFilter};
+
 /// Lines kept in the command console transcript.
 const TRANSCRIPT_CAPACITY: usize = 2_000;
+/// Notices kept for the user.
+const NOTICE_CAPACITY: usize = 20;
+/// Sent events kept in the send history.
+const SENT_CAPACITY: usize = 50;
 /// Lines longer than this may be refused by small servers (protocol.md §1).
 pub const SMALL_SERVER_LINE: usize = 320;
 
-/// What the user typed in the connection form.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ConnSettings {
-    /// Proxy base URL, e.g. `http://127.0.0.1:8080` (ws URL derived from it).
-    pub proxy: String,
-    /// Target name from `/api/targets`.
-    pub target: String,
-    /// Login user (empty: no login).
-    pub user: String,
-    /// Login password.
-    pub password: String,
-    /// Proxy token, if the proxy wants one.
-    pub token: String,
-}
-
-impl ConnSettings {
-    /// The websocket URL for these settings.
-    #[must_use]
-    pub fn ws_url(&self) -> String {
-        let base = self.proxy.trim_end_matches('/');
-        let base = base
-            .replacen("https://", "wss://", 1)
-            .replacen("http://", "ws://", 1);
-        let mut url = format!("{base}/ws?target={}", encode(&self.target));
-        if !self.token.is_empty() {
-            url.push_str(&format!("&token={}", encode(&self.token)));
-        }
-        url
-    }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The connection as the status bar shows it.
+/// What the console asks its websocket to do, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Link {
-    /// Not connected (with the last reason, if any).
-    Disconnected(Option<String>),
-    /// Websocket opening.
-    Connecting,
-    /// Connected; the session's state.
-    Session(State),
-    /// Waiting to reconnect at this time (attempt number).
-    Reconnecting {
-        at: Millis,
-        attempt: u32,
-        reason: String,
-    },
-}
-
-/// One row of the event log.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    /// Sequence number in this console (1, 2, …).
-    pub seq: u64,
-    /// Receive time (ms since the epoch, from the browser clock).
-    pub received_ms: u64,
-    /// The event.
-    pub event: Event,
-    /// Decoded measurement text (`21.5 °C`), if any.
-    pub decoded: Option<String>,
-}
-
-/// Client-side filter: empty fields match everything.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ViewFilter {
-    /// Class number.
-    pub class: Option<u16>,
-    /// Type number.
-    pub kind: Option<u16>,
-    /// Origin nickname (GUID byte 15).
-    pub nickname: Option<u8>,
-    /// Highest priority number shown (0 = only highest).
-    pub max_priority: Option<u8>,
-    /// Case-insensitive text found anywhere in the row.
-    pub text: String,
-}
-
-impl ViewFilter {
-    /// Does the row pass?
-    #[must_use]
-    pub fn matches(&self, row: &Row) -> bool {
-        let e = &row.event;
-        self.class.is_none_or(|c| c == e.class)
-            && self.kind.is_none_or(|t| t == e.kind)
-            && self.nickname.is_none_or(|n| n == e.guid.nickname())
-            && self.max_priority.is_none_or(|p| e.priority() <= p)
-            && (self.text.is_empty()
-                || row_text(row)
-                    .to_lowercase()
-                    .contains(&self.text.to_lowercase()))
-    }
-
-    /// Is anything set?
-    #[must_use]
-    pub fn is_active(&self) -> bool {
-        *self != ViewFilter::default()
-    }
-}
-
-/// Everything searchable about a row, in one line.
-#[must_use]
-pub fn row_text(row: &Row) -> String {
-    let e = &row.event;
-    format!(
-        "{} {} {} {} {} {}",
-        class_label(e.class),
-        type_label(e.class, e.kind),
-        e.guid,
-        hex(&e.data),
-        row.decoded.as_deref().unwrap_or_default(),
-        e
-    )
-}
-
-/// `CLASS1.INFORMATION (20)`.
-#[must_use]
-pub fn class_label(class: u16) -> String {
-    match names::class_name(class) {
-        Some(n) => format!("{n} ({class})"),
-        None => format!("{class}"),
-    }
-}
-
-/// `ON (3)`.
-#[must_use]
-pub fn type_label(class: u16, kind: u16) -> String {
-    match names::type_name(class, kind) {
-        Some(n) => format!("{n} ({kind})"),
-        None => format!("{kind}"),
-    }
-}
-
-/// Data bytes as `0A 1B …`.
-#[must_use]
-pub fn hex(data: &[u8]) -> String {
-    let mut s = String::with_capacity(data.len() * 3);
-    for (i, b) in data.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push_str(&format!("{b:02X}"));
-    }
-    s
-}
-
-/// The event log: a capped ring with counters.
-#[derive(Clone, Debug, Default)]
-pub struct EventLog {
-    /// Rows, oldest first.
-    pub rows: VecDeque<Row>,
-    /// Events received since the start.
-    pub total: u64,
-    /// Rows pushed out by the cap.
-    pub evicted: u64,
-    /// Events received while paused (not shown).
-    pub paused_skipped: u64,
-    /// Receive times of the last second's events, for events/s.
-    recent: VecDeque<u64>,
-}
-
-impl EventLog {
-    /// Appends a row, evicting the oldest beyond [`LOG_CAPACITY`].
-    pub fn push(&mut self, row: Row) {
-        self.recent.push_back(row.received_ms);
-        while self
-            .recent
-            .front()
-            .is_some_and(|t| *t + 1_000 < row.received_ms)
-        {
-            self.recent.pop_front();
-        }
-        if self.rows.len() >= LOG_CAPACITY {
-            self.rows.pop_front();
-            self.evicted += 1;
-        }
-        self.rows.push_back(row);
-    }
-
-    /// Events per second over the last second (as of `now_ms`).
-    #[must_use]
-    pub fn rate(&self, now_ms: u64) -> usize {
-        self.recent.iter().filter(|t| **t + 1_000 >= now_ms).count()
-    }
+pub enum Effect {
+    /// Open a websocket to this URL (closing any open one first).
+    Open(String),
+    /// Send one message: one or more lines separated by `\n`.
+    Send(String),
+    /// Close the websocket.
+    Close,
 }
 
 /// One entry of the command console transcript.
@@ -262,6 +91,8 @@ pub enum Action {
     Opened,
     /// A websocket text message (one or more lines).
     Message(String),
+    /// Something the user must see (the console caps the list).
+    Notice(String),
     /// The websocket closed with this code and reason.
     Closed(u16, String),
     /// User pressed disconnect.
@@ -282,8 +113,8 @@ pub enum Action {
     TogglePause,
     /// Clear the log.
     Clear,
-    /// Replace the log with imported rows (offline view).
-    Import(Vec<Row>),
+    /// Replace the log with the rows of a saved JSON log (offline view).
+    Import(String),
 }
 
 /// The whole console.
@@ -299,77 +130,31 @@ pub struct Console {
     pub log: EventLog,
     /// Log paused?
     pub paused: bool,
-    /// Command console transcript.
-    pub transcript: VecDeque<Transcript>,
+    /// Command console transcript (shared with the panel that shows it).
+    pub transcript: Rc<VecDeque<Transcript>>,
     /// Server panel.
-    pub server: ServerInfo,
+    pub server: Rc<ServerInfo>,
     /// Events sent from the send form (newest last).
-    pub sent: Vec<Event>,
+    pub sent: Rc<Vec<Event>>,
     /// Errors and notices for the user (newest last).
-    pub notices: VecDeque<String>,
-    /// Lines to send on the websocket; the link drains it.
-    pub outbox: Vec<String>,
-    /// Set when the link must open a websocket to this URL.
-    pub open: Option<String>,
-    /// Set when the link must close the websocket.
-    pub close: bool,
+    pub notices: Rc<VecDeque<String>>,
+    /// What the websocket must do next.
+    effects: VecDeque<Effect>,
     /// Receive mode the user chose.
     pub mode: ReceiveMode,
     /// Node names learned from who-is-there answers (MDF file name), by GUID.
-    pub node_names: HashMap<Guid, String>,
+    pub node_names: Rc<HashMap<Guid, String>>,
     whois: HashMap<Guid, WhoIsThere>,
     pending: Vec<(CommandId, Purpose)>,
     receiving: bool,
     user_closed: bool,
     attempt: u32,
     next_seq: u64,
-    /// Bumped on every change the view must show.
-    pub version: u64,
-}
-
-impl Default for Link {
-    fn default() -> Self {
-        Link::Disconnected(None)
-    }
-}
-
-/// Words for a websocket close code from the proxy.
-#[must_use]
-pub fn close_reason(code: u16, reason: &str) -> String {
-    let what = match code {
-        4001 => "target not allowed by the proxy",
-        4002 => "node unreachable",
-        4003 => "node closed the connection",
-        4004 => "line too long",
-        4005 => "closed after idle time-out",
-        4006 => "proxy token missing or wrong",
-        4007 => "this page's origin is not allowed by the proxy",
-        4008 => "proxy shutting down",
-        4009 => "binary message refused",
-        4010 => "bad websocket frame",
-        4011 => "too many connections to the proxy",
-        4012 => "node connection failed",
-        1000 => "closed",
-        1006 => "proxy unreachable or connection lost",
-        _ => "connection closed",
-    };
-    if reason.is_empty() || code == 1006 {
-        what.to_string()
-    } else {
-        format!("{what} ({reason})")
-    }
-}
-
-/// Back-off before reconnect attempt `n` (1 s, 2 s, 4 s … 30 s).
-#[must_use]
-pub fn backoff_ms(attempt: u32) -> u64 {
-    (1_000u64 << attempt.min(5)).min(30_000)
 }
 
 impl Console {
     /// Applies one action at time `now` (ms since the epoch).
     pub fn apply(&mut self, now: Millis, action: Action) {
-        self.version += 1;
         match action {
             Action::Connect(s) => {
                 self.settings = s;
@@ -389,15 +174,10 @@ impl Console {
                 self.receiving = false;
                 self.session = Some(ClientSession::new(config, now));
                 self.link = Link::Session(State::Greeting);
-                self.server = ServerInfo::default();
+                self.server = Rc::default();
             }
-            Action::Message(text) => {
-                if let Some(s) = self.session.as_mut() {
-                    for line in text.split('\n') {
-                        s.handle_line(line, now);
-                    }
-                }
-            }
+            Action::Message(text) => return self.receive(text.split('\n'), now),
+            Action::Notice(text) => self.notice(text),
             Action::Closed(code, reason) => {
                 let why = close_reason(code, &reason);
                 if let Some(s) = self.session.as_mut() {
@@ -406,15 +186,17 @@ impl Console {
                 self.drain(now);
                 self.session = None;
                 self.pending.clear();
-                self.lost(now, why);
+                let permanent = CloseCode::try_from(code).is_ok_and(CloseCode::is_permanent);
+                self.lost(now, why, permanent);
             }
             Action::Disconnect => {
                 self.user_closed = true;
-                if let Some(s) = self.session.as_mut() {
-                    let _ = s.send(Command::Quit, now);
+                self.drain(now);
+                // QUIT goes out now, even behind a command or a receive loop still open
+                if self.session.take().is_some() {
+                    self.transmit(&Command::Quit.to_string());
                 }
-                self.close = true;
-                self.session = None;
+                self.effects.push_back(Effect::Close);
                 self.link = Link::Disconnected(Some("disconnected by you".into()));
             }
             Action::Tick => {
@@ -434,9 +216,10 @@ impl Console {
                     self.notice(format!("SEND line is {} bytes: small servers refuse lines over {SMALL_SERVER_LINE}", line.len() + 5));
                 }
                 if self.submit(Command::Send(ev.clone()), Purpose::SendEvent, now) {
-                    self.sent.push(ev);
-                    if self.sent.len() > 50 {
-                        self.sent.remove(0);
+                    let sent = Rc::make_mut(&mut self.sent);
+                    sent.push(ev);
+                    if sent.len() > SENT_CAPACITY {
+                        sent.remove(0);
                     }
                 }
             }
@@ -444,46 +227,68 @@ impl Console {
                 self.submit(Command::SetFilter(f.filter), Purpose::ServerFilter, now);
                 self.submit(Command::SetMask(f.mask), Purpose::ServerFilter, now);
             }
-            Action::RefreshServer => {
-                for c in [
-                    Command::Version,
-                    Command::Wcyd,
-                    Command::Interface(vscp_core::InterfaceArg::List),
-                    Command::ChId,
-                    Command::GetGuid,
-                    Command::Stat,
-                    Command::Info,
-                ] {
-                    self.submit(c, Purpose::Server, now);
-                }
-            }
+            Action::RefreshServer => self.refresh_server(now),
             Action::ReceiveMode(m) => self.apply_mode(m, now),
             Action::TogglePause => self.paused = !self.paused,
             Action::Clear => {
                 self.log = EventLog::default();
             }
-            Action::Import(rows) => {
-                self.log = EventLog::default();
-                for r in rows {
-                    self.log.total += 1;
-                    self.log.push(r);
+            Action::Import(text) => match crate::export::from_json(&text) {
+                Ok((rows, bad)) => {
+                    self.log = EventLog::default();
+                    for r in rows {
+                        self.log.total += 1;
+                        self.log.push(r);
+                    }
+                    if bad > 0 {
+                        self.notice(format!(
+                            "import: {bad} entries were not events and were skipped"
+                        ));
+                    }
                 }
+                Err(e) => self.notice(e),
+            },
+        }
+        self.drain(now);
+    }
+
+    /// Received lines, fed to the session one by one (the fast path of [`Action::Message`]:
+    /// the caller splits its messages once, with no copy).
+    pub fn receive<'a>(&mut self, lines: impl Iterator<Item = &'a str>, now: Millis) {
+        if let Some(s) = self.session.as_mut() {
+            for line in lines {
+                s.handle_line(line, now);
             }
         }
         self.drain(now);
     }
 
-    /// Takes the lines to send as one websocket message.
-    pub fn take_outbox(&mut self) -> Option<String> {
-        (!self.outbox.is_empty()).then(|| std::mem::take(&mut self.outbox).join("\n"))
+    /// The next thing the websocket must do. Call until `None` after every `apply`/`receive`.
+    #[must_use]
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
     }
 
     fn start(&mut self, _now: Millis) {
         self.link = Link::Connecting;
-        self.open = Some(self.settings.ws_url());
+        self.effects.push_back(Effect::Open(self.settings.ws_url()));
     }
 
-    fn lost(&mut self, now: Millis, why: String) {
+    fn refresh_server(&mut self, now: Millis) {
+        for c in [
+            Command::Version,
+            Command::Wcyd,
+            Command::Interface(vscp_core::InterfaceArg::List),
+            Command::ChId,
+            Command::GetGuid,
+            Command::Stat,
+            Command::Info,
+        ] {
+            self.submit(c, Purpose::Server, now);
+        }
+    }
+
+    fn lost(&mut self, now: Millis, why: String, permanent: bool) {
         if self.user_closed {
             // keep the reason already shown (e.g. "login failed"): the close that follows says less
             if !matches!(self.link, Link::Disconnected(Some(_))) {
@@ -492,9 +297,6 @@ impl Console {
             return;
         }
         // refusals that a retry cannot fix: stop and say why
-        let permanent = ["not allowed", "token", "origin", "login failed"]
-            .iter()
-            .any(|w| why.contains(w));
         if permanent {
             self.notice(why.clone());
             self.link = Link::Disconnected(Some(why));
@@ -510,16 +312,18 @@ impl Console {
     }
 
     fn notice(&mut self, text: String) {
-        self.notices.push_back(text);
-        if self.notices.len() > 20 {
-            self.notices.pop_front();
+        let notices = Rc::make_mut(&mut self.notices);
+        notices.push_back(text);
+        if notices.len() > NOTICE_CAPACITY {
+            notices.pop_front();
         }
     }
 
     fn transcript(&mut self, t: Transcript) {
-        self.transcript.push_back(t);
-        if self.transcript.len() > TRANSCRIPT_CAPACITY {
-            self.transcript.pop_front();
+        let transcript = Rc::make_mut(&mut self.transcript);
+        transcript.push_back(t);
+        if transcript.len() > TRANSCRIPT_CAPACITY {
+            transcript.pop_front();
         }
     }
 
@@ -575,32 +379,35 @@ impl Console {
     }
 
     fn drain(&mut self, now: Millis) {
-        let Some(s) = self.session.as_mut() else {
-            return;
-        };
-        let mut outs = Vec::new();
-        while let Some(o) = s.poll_output() {
-            outs.push(o);
-        }
-        for o in outs {
+        while let Some(o) = self.session.as_mut().and_then(ClientSession::poll_output) {
             match o {
-                Output::Transmit(line) => self.outbox.push(line.trim_end().to_string()),
+                Output::Transmit(line) => self.transmit(line.trim_end()),
                 Output::Event(e) => self.on_event(e, now),
             }
+        }
+    }
+
+    /// Queues a line; lines queued together travel in one websocket message.
+    fn transmit(&mut self, line: &str) {
+        if let Some(Effect::Send(msg)) = self.effects.back_mut() {
+            msg.push('\n');
+            msg.push_str(line);
+        } else {
+            self.effects.push_back(Effect::Send(line.to_string()));
         }
     }
 
     fn on_event(&mut self, e: SessionEvent, now: Millis) {
         match e {
             SessionEvent::Connected { banner } => {
-                self.server.banner = banner;
+                Rc::make_mut(&mut self.server).banner = banner;
                 self.attempt = 0;
             }
             SessionEvent::State(st) => {
                 self.link = Link::Session(st);
                 if st == State::Ready && !self.receiving {
                     self.receiving = true;
-                    self.apply(now, Action::RefreshServer);
+                    self.refresh_server(now);
                     self.apply_mode(self.mode, now);
                 }
             }
@@ -671,7 +478,7 @@ impl Console {
                     self.user_closed = true; // retrying will not help
                     self.notice(why.clone());
                 }
-                self.close = true;
+                self.effects.push_back(Effect::Close);
                 self.link = Link::Disconnected(Some(why));
             }
         }
@@ -686,8 +493,10 @@ impl Console {
             if let Some((_, url)) = frames.complete() {
                 let name = url.rsplit('/').next().unwrap_or(&url);
                 let name = name.split('.').next().unwrap_or(name);
-                if !name.is_empty() {
-                    self.node_names.insert(event.guid, name.to_string());
+                if !name.is_empty()
+                    && self.node_names.get(&event.guid).map(String::as_str) != Some(name)
+                {
+                    Rc::make_mut(&mut self.node_names).insert(event.guid, name.to_string());
                 }
             }
         }
@@ -697,7 +506,7 @@ impl Console {
         if !r.ok {
             return;
         }
-        let s = &mut self.server;
+        let s = Rc::make_mut(&mut self.server);
         match command {
             Command::Version => s.version = r.version().ok(),
             Command::Wcyd => s.caps = r.capabilities().ok(),
@@ -711,106 +520,29 @@ impl Console {
     }
 }
 
-/// A filter that passes only `class`/`type` (0 = any) — what the server-filter form builds.
-#[must_use]
-pub fn server_filter(class: Option<u16>, kind: Option<u16>, priority: Option<u8>) -> Filter {
-    let mut f = Filter::PASS_ALL;
-    if let Some(c) = class {
-        f.filter.class = c;
-        f.mask.class = 0xFFFF;
-    }
-    if let Some(t) = kind {
-        f.filter.kind = t;
-        f.mask.kind = 0xFFFF;
-    }
-    if let Some(p) = priority {
-        f.filter = FilterPart {
-            priority: p,
-            ..f.filter
-        };
-        f.mask.priority = 7;
-    }
-    f
-}
-
-/// CSV of rows: time, priority, class, type, GUID, data, decoded, raw line.
-#[must_use]
-pub fn to_csv<'a>(rows: impl Iterator<Item = &'a Row>) -> String {
-    let mut out = String::from(
-        "seq,received_ms,priority,class,class_name,type,type_name,guid,data,decoded,line\n",
-    );
-    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    for r in rows {
-        let e = &r.event;
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
-            r.seq,
-            r.received_ms,
-            e.priority(),
-            e.class,
-            q(&names::class_name(e.class).unwrap_or_default()),
-            e.kind,
-            q(names::type_name(e.class, e.kind).unwrap_or_default()),
-            e.guid,
-            q(&hex(&e.data)),
-            q(r.decoded.as_deref().unwrap_or_default()),
-            q(&e.to_string())
-        ));
-    }
-    out
-}
-
-/// JSON of rows: `[{"seq":…,"received_ms":…,"line":"…","decoded":…}]`; reads back with [`from_json`].
-#[must_use]
-pub fn to_json<'a>(rows: impl Iterator<Item = &'a Row>) -> String {
-    let items: Vec<serde_json::Value> = rows
-        .map(|r| {
-            serde_json::json!({
-                "seq": r.seq,
-                "received_ms": r.received_ms,
-                "class": r.event.class,
-                "type": r.event.kind,
-                "guid": r.event.guid.to_string(),
-                "data": r.event.data,
-                "decoded": r.decoded,
-                "line": r.event.to_string(),
-            })
-        })
-        .collect();
-    serde_json::Value::Array(items).to_string()
-}
-
-/// Reads a JSON export back into rows; bad entries are reported, good ones kept.
-pub fn from_json(text: &str) -> Result<(Vec<Row>, usize), String> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not a JSON log: {e}"))?;
-    let items = v.as_array().ok_or("not a JSON log: expected an array")?;
-    let mut rows = Vec::new();
-    let mut bad = 0;
-    for it in items {
-        let line = it.get("line").and_then(|l| l.as_str()).unwrap_or_default();
-        match line.parse::<Event>() {
-            Ok(event) => rows.push(Row {
-                seq: it
-                    .get("seq")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0),
-                received_ms: it
-                    .get("received_ms")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0),
-                decoded: Measurement::from_event(&event).ok().map(|m| m.display()),
-                event,
-            }),
-            Err(_) => bad += 1,
-        }
-    }
-    Ok((rows, bad))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::{from_json, to_csv, to_json};
+
+    /// The lines the console sent since the last call, as one text.
+    fn take_sent(c: &mut Console) -> Option<String> {
+        let mut sent: Vec<String> = Vec::new();
+        while let Some(e) = c.poll_effect() {
+            if let Effect::Send(t) = e {
+                sent.push(t);
+            }
+        }
+        (!sent.is_empty()).then(|| sent.join("\n"))
+    }
+
+    /// The URL the console asked to open, if it did.
+    fn take_open(c: &mut Console) -> Option<String> {
+        std::iter::from_fn(|| c.poll_effect()).find_map(|e| match e {
+            Effect::Open(url) => Some(url),
+            _ => None,
+        })
+    }
 
     fn connected() -> Console {
         let mut c = Console::default();
@@ -824,20 +556,23 @@ mod tests {
                 token: String::new(),
             }),
         );
-        assert_eq!(c.open.as_deref(), Some("ws://h:1/ws?target=demo"));
+        assert_eq!(
+            take_open(&mut c).as_deref(),
+            Some("ws://h:1/ws?target=demo")
+        );
         c.apply(Millis(0), Action::Opened);
         c.apply(Millis(1), Action::Message("Welcome\n+OK - Success.".into()));
-        assert_eq!(c.take_outbox().as_deref(), Some("USER admin"));
+        assert_eq!(take_sent(&mut c).as_deref(), Some("USER admin"));
         c.apply(Millis(2), Action::Message("+OK".into()));
-        assert_eq!(c.take_outbox().as_deref(), Some("PASS secret"));
+        assert_eq!(take_sent(&mut c).as_deref(), Some("PASS secret"));
         c.apply(Millis(3), Action::Message("+OK - Ready to work.".into()));
         c
     }
 
-    #[test]
-    fn login_then_stream_and_log() {
+    /// Connected, the server panel answered and RCVLOOP sent.
+    fn streaming() -> Console {
         let mut c = connected();
-        assert_eq!(c.take_outbox().as_deref(), Some("VERS"));
+        assert_eq!(take_sent(&mut c).as_deref(), Some("VERS"));
         c.apply(Millis(4), Action::Message("1,0,0,0\n+OK".into()));
         // the server panel queries run one by one; answer them all
         for reply in [
@@ -848,11 +583,17 @@ mod tests {
             "0,0,0,0,0,0,0\n+OK",
             "0,0,0,\"\"\n+OK",
         ] {
-            assert!(c.take_outbox().is_some());
+            assert!(take_sent(&mut c).is_some());
             c.apply(Millis(5), Action::Message(reply.into()));
         }
         assert_eq!(c.server.channel, Some(7));
-        assert_eq!(c.take_outbox().as_deref(), Some("RCVLOOP"));
+        assert_eq!(take_sent(&mut c).as_deref(), Some("RCVLOOP"));
+        c
+    }
+
+    #[test]
+    fn login_then_stream_and_log() {
+        let mut c = streaming();
         c.apply(
             Millis(6),
             Action::Message("+OK\n0,10,6,1,,5,-,168,65,172,0,0\n+OK".into()),
@@ -932,7 +673,10 @@ mod tests {
                 token: "t&1".into(),
             }),
         );
-        assert_eq!(c.open.as_deref(), Some("ws://h/ws?target=demo&token=t%261"));
+        assert_eq!(
+            take_open(&mut c).as_deref(),
+            Some("ws://h/ws?target=demo&token=t%261")
+        );
         c.apply(Millis(0), Action::Opened);
         c.apply(
             Millis(1),
@@ -952,17 +696,44 @@ mod tests {
     }
 
     #[test]
-    fn log_is_capped() {
-        let mut log = EventLog::default();
-        for i in 0..(LOG_CAPACITY as u64 + 10) {
-            log.push(Row {
-                seq: i,
-                received_ms: i,
-                event: Event::new(20, 3),
-                decoded: None,
-            });
+    fn disconnect_sends_quit_then_closes_and_refusals_stop_retrying() {
+        let mut c = streaming();
+        c.apply(Millis(6), Action::Message("+OK".into()));
+        c.apply(Millis(7), Action::Disconnect);
+        assert_eq!(c.poll_effect(), Some(Effect::Send("QUIT".into())));
+        assert_eq!(c.poll_effect(), Some(Effect::Close));
+        assert_eq!(c.poll_effect(), None);
+        // a refusal a retry cannot fix is decided by its close code, not its text
+        let mut c = connected();
+        c.apply(
+            Millis(5),
+            Action::Closed(4006, "missing or wrong token".into()),
+        );
+        assert!(matches!(&c.link, Link::Disconnected(Some(r)) if r.contains("token")));
+        let mut c = connected();
+        c.apply(Millis(5), Action::Closed(4012, "not allowed here".into()));
+        assert!(matches!(c.link, Link::Reconnecting { .. }), "{:?}", c.link);
+    }
+
+    #[test]
+    fn notices_are_capped_and_imports_report_bad_entries() {
+        let mut c = Console::default();
+        for i in 0..30 {
+            c.apply(Millis(i), Action::Notice(format!("n{i}")));
         }
-        assert_eq!((log.rows.len(), log.evicted), (LOG_CAPACITY, 10));
-        assert_eq!(log.rate(LOG_CAPACITY as u64 + 9), 1_001);
+        assert_eq!(c.notices.len(), NOTICE_CAPACITY);
+        assert_eq!(c.notices.back().map(String::as_str), Some("n29"));
+        c.apply(
+            Millis(40),
+            Action::Import(r#"[{"line":"0,20,3,,,,-,1"},{"line":"x"}]"#.into()),
+        );
+        assert_eq!(c.log.rows.len(), 1);
+        assert!(c.notices.back().is_some_and(|n| n.contains("1 entries")));
+        c.apply(Millis(41), Action::Import("not json".into()));
+        assert!(
+            c.notices
+                .back()
+                .is_some_and(|n| n.contains("not a JSON log"))
+        );
     }
 }

@@ -1,0 +1,62 @@
+//! The command console: type link-protocol commands, see the replies, ↑/↓ history.
+
+use std::{collections::VecDeque, rc::Rc};
+
+use yew::prelude::*;
+
+use super::on_input;
+use crate::{
+    Msg,
+    forms::FormEdit,
+    state::{Action, Transcript},
+};
+
+/// Lines of the transcript shown.
+const SHOWN: usize = 200;
+
+/// Props of [`CommandConsole`].
+#[derive(Properties, PartialEq)]
+pub struct CommandConsoleProps {
+    /// The input line.
+    pub line: String,
+    /// Commands, replies and notes (newest last).
+    pub transcript: Rc<VecDeque<Transcript>>,
+    /// Where user actions go.
+    pub on: Callback<Msg>,
+}
+
+/// The command console.
+#[function_component(CommandConsole)]
+pub fn command_console(p: &CommandConsoleProps) -> Html {
+    let on = &p.on;
+    let submit = {
+        let (line, on) = (p.line.clone(), on.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            on.emit(Msg::Form(FormEdit::Sent(line.clone())));
+            on.emit(Msg::Act(Action::Command(line.clone())));
+        })
+    };
+    let keys = {
+        let on = on.clone();
+        Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
+            "ArrowUp" => on.emit(Msg::Form(FormEdit::HistoryUp)),
+            "ArrowDown" => on.emit(Msg::Form(FormEdit::HistoryDown)),
+            _ => {}
+        })
+    };
+    let skip = p.transcript.len().saturating_sub(SHOWN);
+    html! {
+        <form class="panel console" onsubmit={submit}>
+            <h2>{"Command console"}</h2>
+            <pre id="transcript" class="transcript">{ for p.transcript.iter().skip(skip).map(|t| match t {
+                Transcript::Sent(l) => html! { <div class="sent">{ format!("> {l}") }</div> },
+                Transcript::Reply(l, err) => html! { <div class={classes!(err.then_some("err"))}>{ l }</div> },
+                Transcript::Note(l) => html! { <div class="note">{ l }</div> },
+            }) }</pre>
+            <input id="cmd" placeholder="type a command, e.g. NOOP, VERS, CDTA (↑/↓ history)" autocomplete="off"
+                value={p.line.clone()} onkeydown={keys}
+                oninput={on_input(on, |v| Msg::Form(FormEdit::Command(v)))} />
+        </form>
+    }
+}

@@ -1,0 +1,40 @@
+//! The detail pane of the selected log row.
+
+use yew::prelude::*;
+
+use crate::format::{class_label, hex, time_of_day, type_label};
+use crate::state::Row;
+
+/// Props of [`Detail`].
+#[derive(Properties, PartialEq)]
+pub struct DetailProps {
+    /// The selected row, if any.
+    pub row: Option<Row>,
+    /// Its node, in words.
+    pub node: String,
+}
+
+/// Every field of the selected event, decoded.
+#[function_component(Detail)]
+pub fn detail(p: &DetailProps) -> Html {
+    let Some(r) = &p.row else {
+        return html! {};
+    };
+    let e = &r.event;
+    html! {
+        <div class="detail" id="detail">
+            <dl>
+                <dt>{"received"}</dt><dd>{ time_of_day(r.received_ms) }</dd>
+                <dt>{"head"}</dt><dd>{ format!("{} (priority {}, frame version {})", e.head, e.priority(), (e.head >> 8) & 3) }</dd>
+                <dt>{"class"}</dt><dd>{ class_label(e.class) }</dd>
+                <dt>{"type"}</dt><dd>{ type_label(e.class, e.kind) }</dd>
+                <dt>{"obid"}</dt><dd>{ e.obid }</dd>
+                <dt>{"time"}</dt><dd>{ e.stamp.unix_ns().map_or("unknown".into(), |ns| format!("{ns} ns")) }</dd>
+                <dt>{"GUID"}</dt><dd>{ format!("{} — {}", e.guid, p.node) }</dd>
+                <dt>{"data"}</dt><dd>{ format!("{} ({} bytes)", hex(&e.data), e.data.len()) }</dd>
+                <dt>{"decoded"}</dt><dd>{ r.decoded.clone().unwrap_or_else(|| "—".into()) }</dd>
+                <dt>{"raw line"}</dt><dd><code>{ e.to_string() }</code></dd>
+            </dl>
+        </div>
+    }
+}

@@ -1,0 +1,130 @@
+//! The event log: counters, and a virtualized list that renders only the rows in view.
+
+use std::{collections::HashMap, rc::Rc};
+
+use vscp_core::Guid;
+use yew::prelude::*;
+
+use crate::{
+    Msg,
+    format::{class_label, hex, node_label, time_of_day, type_label},
+    state::{Geometry, LogWindow},
+};
+
+/// Row height and visible height of the list, px (the CSS uses the same row height).
+pub const GEOMETRY: Geometry = Geometry {
+    row: 24,
+    height: 480,
+};
+
+/// The counters above the list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Events in the last second.
+    pub rate: usize,
+    /// Events received.
+    pub total: u64,
+    /// Rows pushed out by the log's cap.
+    pub evicted: u64,
+    /// Paused?
+    pub paused: bool,
+    /// Events not shown while paused.
+    pub paused_skipped: u64,
+}
+
+/// Props of [`EventLog`].
+#[derive(Properties, PartialEq)]
+pub struct EventLogProps {
+    /// The rows in view and the counts.
+    pub window: Rc<LogWindow>,
+    /// The counters.
+    pub counters: Counters,
+    /// Selected row.
+    pub selected: Option<u64>,
+    /// Node names by GUID.
+    pub node_names: Rc<HashMap<Guid, String>>,
+    /// The scrolled element (the app scrolls it).
+    pub log_ref: NodeRef,
+    /// Where user actions go.
+    pub on: Callback<Msg>,
+}
+
+/// Rows moved by a key: ↑/↓ one, PgUp/PgDn a screen, Home/End to the ends.
+fn key_step(key: &str) -> Option<i64> {
+    const PAGE: i64 = (GEOMETRY.height / GEOMETRY.row) as i64 - 1;
+    Some(match key {
+        "ArrowDown" => 1,
+        "ArrowUp" => -1,
+        "PageDown" => PAGE,
+        "PageUp" => -PAGE,
+        "Home" => i64::MIN,
+        "End" => i64::MAX,
+        _ => return None,
+    })
+}
+
+/// The log list with its counters.
+#[function_component(EventLog)]
+pub fn event_log(p: &EventLogProps) -> Html {
+    let on = &p.on;
+    let w = &p.window;
+    let c = p.counters;
+    let onscroll = on.reform(|e: web_sys::Event| {
+        Msg::Scroll(e.target_unchecked_into::<web_sys::Element>().scroll_top())
+    });
+    let onkeydown = {
+        let on = on.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let key = e.key();
+            if key == "Escape" {
+                on.emit(Msg::Select(None));
+            } else if let Some(step) = key_step(&key) {
+                e.prevent_default();
+                on.emit(Msg::Step(step));
+            }
+        })
+    };
+    let total_height = w.shown as i32 * GEOMETRY.row;
+    html! {
+        <>
+        <div class="counters" id="counters">
+            <span>{ format!("{} events/s", c.rate) }</span>
+            <span id="total">{ format!("{} received", c.total) }</span>
+            <span id="shown">{ format!("{} shown", w.shown) }</span>
+            <span id="hidden">{ format!("{} hidden by filter", w.hidden) }</span>
+            if c.evicted > 0 { <span>{ format!("{} rolled out", c.evicted) }</span> }
+            if c.paused { <span class="err">{ format!("paused ({} not shown)", c.paused_skipped) }</span> }
+        </div>
+        <div class="log-head row"><span>{"time"}</span><span>{"prio"}</span><span>{"class"}</span><span>{"type"}</span><span>{"node / GUID"}</span><span>{"data"}</span><span>{"value"}</span></div>
+        <div class="log" id="log" ref={p.log_ref.clone()} style={format!("height:{}px", GEOMETRY.height)} onscroll={onscroll}
+            tabindex="0" aria-label="event log: ↑/↓, PgUp/PgDn, Home/End select a row, Esc clears" {onkeydown}>
+            if w.shown == 0 {
+                // also loads the log's monospace font before the first events need it
+                <p class="empty">{ if w.hidden > 0 { "All events are hidden by the filter." } else { "No events yet. Connect to a node to see its events here." } }</p>
+            }
+            <div style={format!("height:{total_height}px")}>
+            // rows in flow inside a moved window, unkeyed: a new frame rewrites the texts of
+            // the same row elements instead of creating new ones
+            <div class="window" style={format!("transform:translateY({}px)", w.first as i32 * GEOMETRY.row)}>
+            { for w.rows.iter().map(|r| {
+                let seq = r.seq;
+                let e = &r.event;
+                html! {
+                    <div class={classes!("row", "ev", (p.selected == Some(seq)).then_some("sel"))}
+                        onclick={on.reform(move |_| Msg::Select(Some(seq)))}>
+                        <span>{ time_of_day(r.received_ms) }</span>
+                        <span>{ e.priority() }</span>
+                        <span class="cls">{ class_label(e.class) }</span>
+                        <span class="typ">{ type_label(e.class, e.kind) }</span>
+                        <span class="guid" title={e.guid.to_string()}>{ node_label(&e.guid, &p.node_names) }</span>
+                        <span class="data">{ hex(&e.data) }</span>
+                        <span class="val">{ r.decoded.clone().unwrap_or_default() }</span>
+                    </div>
+                }
+            }) }
+            </div>
+            </div>
+        </div>
+        </>
+    }
+}

@@ -1,0 +1,133 @@
+//! Saving and loading the log: CSV and JSON text, and the browser download.
+
+use vscp_core::{Event, Measurement, names};
+use wasm_bindgen::JsCast;
+
+use crate::format::hex;
+use crate::state::Row;
+
+/// CSV of rows: time, priority, class, type, GUID, data, decoded, raw line.
+#[must_use]
+pub fn to_csv<'a>(rows: impl Iterator<Item = &'a Row>) -> String {
+    let mut out = String::from(
+        "seq,received_ms,priority,class,class_name,type,type_name,guid,data,decoded,line\n",
+    );
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    for r in rows {
+        let e = &r.event;
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            r.seq,
+            r.received_ms,
+            e.priority(),
+            e.class,
+            q(&names::class_name(e.class).unwrap_or_default()),
+            e.kind,
+            q(names::type_name(e.class, e.kind).unwrap_or_default()),
+            e.guid,
+            q(&hex(&e.data)),
+            q(r.decoded.as_deref().unwrap_or_default()),
+            q(&e.to_string())
+        ));
+    }
+    out
+}
+
+/// JSON of rows: `[{"seq":…,"received_ms":…,"line":"…","decoded":…}]`; reads back with [`from_json`].
+#[must_use]
+pub fn to_json<'a>(rows: impl Iterator<Item = &'a Row>) -> String {
+    let items: Vec<serde_json::Value> = rows
+        .map(|r| {
+            serde_json::json!({
+                "seq": r.seq,
+                "received_ms": r.received_ms,
+                "class": r.event.class,
+                "type": r.event.kind,
+                "guid": r.event.guid.to_string(),
+                "data": r.event.data,
+                "decoded": r.decoded,
+                "line": r.event.to_string(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}
+
+/// Reads a JSON export back into rows; bad entries are reported, good ones kept.
+pub fn from_json(text: &str) -> Result<(Vec<Row>, usize), String> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON log: {e}"))?;
+    let items = v.as_array().ok_or("not a JSON log: expected an array")?;
+    let mut rows = Vec::new();
+    let mut bad = 0;
+    for it in items {
+        let line = it.get("line").and_then(|l| l.as_str()).unwrap_or_default();
+        match line.parse::<Event>() {
+            Ok(event) => rows.push(Row {
+                seq: it
+                    .get("seq")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0),
+                received_ms: it
+                    .get("received_ms")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0),
+                decoded: Measurement::from_event(&event).ok().map(|m| m.display()),
+                event,
+            }),
+            Err(_) => bad += 1,
+        }
+    }
+    Ok((rows, bad))
+}
+
+/// Offers `text` to the user as a download named `vscp-events.EXT`.
+pub fn download(text: String, ext: &str, mime: &str) {
+    let parts = js_sys::Array::of1(&text.into());
+    let props = web_sys::BlobPropertyBag::new();
+    props.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    let doc = web_sys::window().and_then(|w| w.document());
+    if let Some(a) = doc
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
+        a.set_href(&url);
+        a.set_download(&format!("vscp-events.{ext}"));
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_and_bad_entries() {
+        let rows: Vec<Row> = ["0,10,6,1,,5,-,168,65,172,0,0", "0,20,3,2,,,-,0,1,2"]
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let event: Event = l.parse().unwrap();
+                Row {
+                    seq: i as u64 + 1,
+                    received_ms: 1_000 + i as u64,
+                    decoded: Measurement::from_event(&event).ok().map(|m| m.display()),
+                    event,
+                }
+            })
+            .collect();
+        let (back, bad) = from_json(&to_json(rows.iter())).unwrap();
+        assert_eq!((back, bad), (rows.clone(), 0));
+        let (back, bad) = from_json(r#"[{"line":"0,20,3,,,,-,1"},{"line":"nonsense"}]"#).unwrap();
+        assert_eq!((back.len(), bad), (1, 1));
+        assert!(from_json("{").is_err());
+        assert!(to_csv(rows.iter()).contains("TEMPERATURE"));
+    }
+}

@@ -1,0 +1,280 @@
+//! The forms' contents and their edits: pure, so `cargo test` covers them.
+
+use vscp_core::{Event, Filter, Guid, names};
+
+use crate::state::ConnSettings;
+use crate::storage::Saved;
+
+/// Everything the user is typing.
+#[derive(Clone, Debug, Default)]
+pub struct Form {
+    /// Connection settings being edited.
+    pub settings: ConnSettings,
+    /// Store the password with the saved connection?
+    pub keep_password: bool,
+    /// The send form.
+    pub send: SendFields,
+    /// The command console's input line and history.
+    pub command: CommandLine,
+    /// The server filter fields.
+    pub server_filter: ServerFilterFields,
+}
+
+/// The send form: class and type by name or number, priority, GUID, data bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendFields {
+    /// Class text (name or number).
+    pub class: String,
+    /// Type text.
+    pub kind: String,
+    /// Priority 0–7.
+    pub priority: u8,
+    /// GUID (`-` = interface).
+    pub guid: String,
+    /// Data bytes.
+    pub data: String,
+}
+
+impl Default for SendFields {
+    fn default() -> Self {
+        SendFields {
+            class: "CLASS1.CONTROL".into(),
+            kind: "TURNON".into(),
+            priority: 3,
+            guid: "-".into(),
+            data: "0,1,3".into(),
+        }
+    }
+}
+
+impl SendFields {
+    /// The event the form describes, or what is wrong with it.
+    pub fn event(&self) -> Result<Event, String> {
+        let class = names::class_by_name(&self.class)
+            .ok_or_else(|| format!("unknown class {:?}", self.class))?;
+        let kind = names::type_by_name(class, &self.kind)
+            .ok_or_else(|| format!("unknown type {:?}", self.kind))?;
+        let guid: Guid = if self.guid.trim().is_empty() {
+            Guid::ZERO
+        } else {
+            self.guid.parse().map_err(|e| format!("{e}"))?
+        };
+        let data = parse_data(&self.data)?;
+        let mut ev = Event {
+            class,
+            kind,
+            guid,
+            data,
+            ..Event::default()
+        };
+        ev.set_priority(self.priority);
+        if ev.is_level1() && !ev.fits_level1() {
+            return Err("a Level I event carries at most 8 data bytes".into());
+        }
+        Ok(ev)
+    }
+
+    /// The form filled from an event (a template or a sent one).
+    #[must_use]
+    pub fn from_event(ev: &Event) -> SendFields {
+        SendFields {
+            class: names::class_name(ev.class).unwrap_or_else(|| ev.class.to_string()),
+            kind: names::type_name(ev.class, ev.kind)
+                .map_or_else(|| ev.kind.to_string(), str::to_string),
+            priority: ev.priority(),
+            guid: if ev.guid.is_zero() {
+                "-".into()
+            } else {
+                ev.guid.to_string()
+            },
+            data: ev
+                .data
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+/// The command console's input, with ↑/↓ history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommandLine {
+    /// What is typed.
+    pub text: String,
+    history: Vec<String>,
+    pos: Option<usize>,
+}
+
+/// The server filter form: class and type (names or numbers; empty = any).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerFilterFields {
+    /// Class text.
+    pub class: String,
+    /// Type text.
+    pub kind: String,
+}
+
+impl ServerFilterFields {
+    /// The filter and mask for `SFLT`/`SMSK`: passes only the class/type given.
+    #[must_use]
+    pub fn filter(&self) -> Filter {
+        let class = names::class_by_name(&self.class).filter(|_| !self.class.trim().is_empty());
+        let kind = class
+            .and_then(|c| names::type_by_name(c, &self.kind))
+            .or_else(|| self.kind.trim().parse().ok())
+            .filter(|_| !self.kind.trim().is_empty());
+        let mut f = Filter::PASS_ALL;
+        if let Some(c) = class {
+            f.filter.class = c;
+            f.mask.class = 0xFFFF;
+        }
+        if let Some(t) = kind {
+            f.filter.kind = t;
+            f.mask.kind = 0xFFFF;
+        }
+        f
+    }
+}
+
+/// One form change.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FormEdit {
+    /// Proxy URL.
+    Proxy(String),
+    /// Target.
+    Target(String),
+    /// User.
+    User(String),
+    /// Password.
+    Password(String),
+    /// Token.
+    Token(String),
+    /// Keep password.
+    KeepPassword(bool),
+    /// The send form.
+    Send(SendFields),
+    /// Console input.
+    Command(String),
+    /// ↑ in the console.
+    HistoryUp,
+    /// ↓ in the console.
+    HistoryDown,
+    /// Remember a sent console line.
+    Sent(String),
+    /// Server filter fields.
+    ServerFilter(ServerFilterFields),
+    /// Load a saved connection.
+    Load(Saved),
+}
+
+impl Form {
+    /// Applies an edit; returns a proxy URL whose targets should be fetched.
+    pub fn edit(&mut self, e: FormEdit) -> Option<String> {
+        match e {
+            FormEdit::Proxy(v) => {
+                self.settings.proxy = v;
+                return Some(self.settings.proxy.clone());
+            }
+            FormEdit::Target(v) => self.settings.target = v,
+            FormEdit::User(v) => self.settings.user = v,
+            FormEdit::Password(v) => self.settings.password = v,
+            FormEdit::Token(v) => self.settings.token = v,
+            FormEdit::KeepPassword(v) => self.keep_password = v,
+            FormEdit::Send(v) => self.send = v,
+            FormEdit::Command(v) => {
+                self.command.text = v;
+                self.command.pos = None;
+            }
+            FormEdit::HistoryUp | FormEdit::HistoryDown => {
+                let c = &mut self.command;
+                let up = matches!(e, FormEdit::HistoryUp);
+                let n = c.history.len();
+                c.pos = match (c.pos, up) {
+                    (None, true) if n > 0 => Some(n - 1),
+                    (Some(p), true) => Some(p.saturating_sub(1)),
+                    (Some(p), false) if p + 1 < n => Some(p + 1),
+                    _ => None,
+                };
+                c.text = c
+                    .pos
+                    .and_then(|p| c.history.get(p).cloned())
+                    .unwrap_or_default();
+            }
+            FormEdit::Sent(line) => {
+                let c = &mut self.command;
+                if c.history.last() != Some(&line) {
+                    c.history.push(line);
+                }
+                c.text.clear();
+                c.pos = None;
+            }
+            FormEdit::ServerFilter(v) => self.server_filter = v,
+            FormEdit::Load(s) => {
+                self.keep_password = s.password.is_some();
+                self.settings = s.settings();
+                return Some(self.settings.proxy.clone());
+            }
+        }
+        None
+    }
+}
+
+/// Data bytes separated by commas or blanks: decimal, `0x` hex or `0b` binary.
+pub fn parse_data(text: &str) -> Result<Vec<u8>, String> {
+    let tokens: Vec<&str> = text
+        .split([',', ' '])
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    if tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    vscp_core::parse_data(&tokens.join(",")).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_bytes_as_typed() {
+        assert_eq!(parse_data("1, 0x1F 0b11"), Ok(vec![1, 31, 3]));
+        assert_eq!(parse_data("  "), Ok(vec![]));
+        assert_eq!(parse_data("1,,2"), Ok(vec![1, 2]));
+        assert!(parse_data("256").is_err());
+        assert!(parse_data("x").is_err());
+        assert!(parse_data(&"1 ".repeat(513)).is_err());
+    }
+
+    #[test]
+    fn send_form_round_trips_an_event_and_history_walks() {
+        let ev: Event = "96,30,5,,,,-,0,1,3".parse().unwrap();
+        let fields = SendFields::from_event(&ev);
+        assert_eq!(fields.class, "CLASS1.CONTROL");
+        assert_eq!(fields.event().unwrap().to_string(), ev.to_string());
+        let mut f = Form::default();
+        for l in ["NOOP", "VERS"] {
+            f.edit(FormEdit::Sent(l.into()));
+        }
+        f.edit(FormEdit::HistoryUp);
+        assert_eq!(f.command.text, "VERS");
+        f.edit(FormEdit::HistoryUp);
+        assert_eq!(f.command.text, "NOOP");
+        f.edit(FormEdit::HistoryDown);
+        assert_eq!(f.command.text, "VERS");
+        f.edit(FormEdit::HistoryDown);
+        assert_eq!(f.command.text, "");
+    }
+
+    #[test]
+    fn server_filter_passes_only_what_is_named() {
+        let f = ServerFilterFields {
+            class: "CLASS1.MEASUREMENT".into(),
+            kind: "6".into(),
+        }
+        .filter();
+        assert_eq!((f.filter.class, f.mask.class), (10, 0xFFFF));
+        assert_eq!((f.filter.kind, f.mask.kind), (6, 0xFFFF));
+        assert_eq!(ServerFilterFields::default().filter(), Filter::PASS_ALL);
+    }
+}

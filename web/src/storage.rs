@@ -1,0 +1,74 @@
+//! What the console keeps in the browser's local storage: saved connections and the theme.
+
+use gloo::storage::{LocalStorage, Storage};
+use serde::{Deserialize, Serialize};
+
+use crate::state::ConnSettings;
+
+const SAVED_KEY: &str = "vscp-link.connections";
+const THEME_KEY: &str = "vscp-link.theme";
+/// Saved connections kept (most recent first).
+const SAVED_CAPACITY: usize = 10;
+
+/// A saved connection (the password only when the user asked).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    /// Proxy base URL.
+    pub proxy: String,
+    /// Target name.
+    pub target: String,
+    /// Login user.
+    pub user: String,
+    /// Password, if kept.
+    pub password: Option<String>,
+    /// Proxy token.
+    pub token: String,
+}
+
+impl Saved {
+    /// The settings to connect with.
+    #[must_use]
+    pub fn settings(&self) -> ConnSettings {
+        ConnSettings {
+            proxy: self.proxy.clone(),
+            target: self.target.clone(),
+            user: self.user.clone(),
+            password: self.password.clone().unwrap_or_default(),
+            token: self.token.clone(),
+        }
+    }
+}
+
+/// The saved connections, most recent first.
+#[must_use]
+pub fn saved_connections() -> Vec<Saved> {
+    LocalStorage::get(SAVED_KEY).unwrap_or_default()
+}
+
+/// Saves a connection in front (replacing the same proxy/target/user); returns the new list.
+pub fn remember(s: &ConnSettings, keep_password: bool) -> Vec<Saved> {
+    let entry = Saved {
+        proxy: s.proxy.clone(),
+        target: s.target.clone(),
+        user: s.user.clone(),
+        password: keep_password.then(|| s.password.clone()),
+        token: s.token.clone(),
+    };
+    let mut all = saved_connections();
+    all.retain(|x| !(x.proxy == entry.proxy && x.target == entry.target && x.user == entry.user));
+    all.insert(0, entry);
+    all.truncate(SAVED_CAPACITY);
+    let _ = LocalStorage::set(SAVED_KEY, &all);
+    all
+}
+
+/// Did the user pick the dark theme?
+#[must_use]
+pub fn dark_theme() -> bool {
+    LocalStorage::get::<String>(THEME_KEY).is_ok_and(|t| t == "dark")
+}
+
+/// Remembers the theme.
+pub fn set_dark_theme(dark: bool) {
+    let _ = LocalStorage::set(THEME_KEY, if dark { "dark" } else { "light" });
+}

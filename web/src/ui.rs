@@ -1,0 +1,189 @@
+//! UI-only state: forms, targets, the log's scroll position and window, selection, theme.
+//! `update` computes everything the view shows (including the log window); the view only
+//! reads it.
+
+use std::rc::Rc;
+
+use vscp_api::{Report, Target};
+use yew::NodeRef;
+
+use crate::components::event_log::GEOMETRY;
+use crate::forms::Form;
+use crate::state::{ConnSettings, Console, LogWindow, ViewFilter};
+use crate::storage::{self, Saved};
+
+/// The console page's own state, beside the reducer's [`Console`].
+pub struct Ui {
+    /// Forms.
+    pub form: Form,
+    /// Targets from the proxy, or why there are none.
+    pub targets: Rc<Result<Vec<Target>, String>>,
+    /// Log scroll offset.
+    pub scroll_top: i32,
+    /// Keep the newest row in view.
+    pub follow: bool,
+    /// Scroll to the end at the start of the next frame.
+    pub scroll_to_end: bool,
+    /// Scroll to this offset at the start of the next frame.
+    pub scroll_to: Option<i32>,
+    /// Selected row.
+    pub selected: Option<u64>,
+    /// Client filter.
+    pub filter: ViewFilter,
+    /// Dark theme?
+    pub dark: bool,
+    /// Last linktest result (`None` while none ran).
+    pub linktest: Option<Rc<Result<Report, String>>>,
+    /// A linktest is running.
+    pub linktest_running: bool,
+    /// The log's scrolled element.
+    pub log_ref: NodeRef,
+    /// Saved connections (a copy of local storage).
+    pub saved: Rc<Vec<Saved>>,
+    /// The rows the log shows, computed by `update` for the next render.
+    pub window: Rc<LogWindow>,
+}
+
+impl Ui {
+    /// Initial UI state: proxy = this page's origin, the last saved connection, saved theme.
+    pub fn load() -> Ui {
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        let saved = storage::saved_connections();
+        let mut form = Form {
+            settings: ConnSettings {
+                proxy: origin.clone(),
+                ..ConnSettings::default()
+            },
+            ..Form::default()
+        };
+        if let Some(s) = saved.first() {
+            form.settings = ConnSettings {
+                proxy: origin,
+                ..s.settings()
+            };
+            form.keep_password = s.password.is_some();
+        }
+        let ui = Ui {
+            form,
+            targets: Rc::new(Err("loading targets…".into())),
+            scroll_top: 0,
+            follow: true,
+            scroll_to_end: false,
+            scroll_to: None,
+            selected: None,
+            filter: ViewFilter::default(),
+            dark: storage::dark_theme(),
+            linktest: None,
+            linktest_running: false,
+            log_ref: NodeRef::default(),
+            saved: Rc::new(saved),
+            window: Rc::default(),
+        };
+        ui.apply_theme();
+        ui
+    }
+
+    /// Saves the connection (most recent first).
+    pub fn remember(&mut self, s: &ConnSettings) {
+        self.saved = Rc::new(storage::remember(s, self.form.keep_password));
+    }
+
+    /// Takes the targets list; picks the first when none is chosen.
+    pub fn set_targets(&mut self, t: Result<Vec<Target>, String>) {
+        if let Ok(list) = &t
+            && !list.iter().any(|x| x.name == self.form.settings.target)
+            && let Some(first) = list.first()
+        {
+            self.form.settings.target = first.name.clone();
+        }
+        self.targets = Rc::new(t);
+    }
+
+    /// Recomputes the log window for the next render.
+    pub fn refresh_window(&mut self, c: &Console) {
+        let top = if self.follow {
+            i32::MAX
+        } else {
+            self.scroll_top
+        };
+        let window = c.log.window(&self.filter, top, GEOMETRY);
+        if *self.window != window {
+            self.window = Rc::new(window);
+        }
+    }
+
+    /// Is this scroll offset at the end of the list?
+    pub fn at_end(&self, top: i32) -> bool {
+        top + GEOMETRY.height >= self.window.shown as i32 * GEOMETRY.row - GEOMETRY.row
+    }
+
+    /// Switches light/dark and remembers it.
+    pub fn toggle_theme(&mut self) {
+        self.dark = !self.dark;
+        storage::set_dark_theme(self.dark);
+        self.apply_theme();
+    }
+
+    fn apply_theme(&self) {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            body.set_class_name(if self.dark { "dark" } else { "light" });
+        }
+    }
+
+    /// Scrolls the log when a render asked for it. Called at the start of an animation
+    /// frame, before any change to the page: the layout is then up to date, and setting the
+    /// offset does not force the browser to lay the page out again.
+    pub fn scroll_if_asked(&mut self) {
+        // the height is known: no layout read needed (the browser clamps the value)
+        let to_end = std::mem::take(&mut self.scroll_to_end)
+            .then(|| self.window.shown as i32 * GEOMETRY.row);
+        if let Some(top) = self.scroll_to.take().or(to_end)
+            && let Some(el) = self.log_ref.cast::<web_sys::Element>()
+        {
+            el.set_scroll_top(top);
+        }
+    }
+
+    /// Is a scroll waiting for the next frame?
+    pub fn scroll_pending(&self) -> bool {
+        self.scroll_to_end || self.scroll_to.is_some()
+    }
+
+    /// Moves the selection `step` rows through the shown rows (`i64::MIN`/`MAX`: first/last)
+    /// and scrolls it into view; with nothing selected it starts at the top row in view.
+    pub fn step_selection(&mut self, c: &Console, step: i64) {
+        let shown: Vec<u64> = c
+            .log
+            .rows
+            .iter()
+            .filter(|r| self.filter.matches(r))
+            .map(|r| r.seq)
+            .collect();
+        let Some(last) = shown.len().checked_sub(1) else {
+            return;
+        };
+        let (row, height) = (GEOMETRY.row, GEOMETRY.height);
+        let from = self
+            .selected
+            .and_then(|s| shown.iter().position(|x| *x == s))
+            .map_or((self.scroll_top / row) as i64 - step.signum(), |i| i as i64);
+        let at = from.saturating_add(step).clamp(0, last as i64) as usize;
+        self.selected = shown.get(at).copied();
+        self.follow = step == i64::MAX;
+        let y = at as i32 * row;
+        let top = if y < self.scroll_top {
+            y
+        } else if y + row > self.scroll_top + height {
+            y + row - height
+        } else {
+            self.scroll_top
+        };
+        self.scroll_top = top;
+        self.scroll_to = Some(top);
+    }
+}
