@@ -5,7 +5,7 @@ use vscp_core::{ReceiveMode, names};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::{checked, input_value, on_input, select_value};
+use super::{checked, edit_copy, select_value};
 use crate::{
     Msg,
     forms::{FormEdit, ServerFilterFields},
@@ -38,22 +38,10 @@ fn opt_num<T: std::str::FromStr>(s: &str) -> Option<T> {
 pub fn filters(p: &FiltersProps) -> Html {
     let on = &p.on;
     let flt = &p.filter;
-    let set = |f: fn(&mut ViewFilter, String)| {
-        let flt = flt.clone();
-        on.reform(move |e: InputEvent| {
-            let mut next = flt.clone();
-            f(&mut next, input_value(&e));
-            Msg::Filter(next)
-        })
-    };
+    let set = |f: fn(&mut ViewFilter, String)| edit_copy(on, flt, f, Msg::Filter);
     let sf = &p.server_filter;
     let sf_edit = |f: fn(&mut ServerFilterFields, String)| {
-        let sf = sf.clone();
-        on_input(on, move |v| {
-            let mut next = sf.clone();
-            f(&mut next, v);
-            Msg::Form(FormEdit::ServerFilter(next))
-        })
+        edit_copy(on, sf, f, |v| Msg::Form(FormEdit::ServerFilter(v)))
     };
     let apply_sf = {
         let filter = sf.filter();

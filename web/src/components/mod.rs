@@ -36,3 +36,18 @@ fn checked(e: &web_sys::Event) -> bool {
 fn on_input(on: &Callback<Msg>, make: impl Fn(String) -> Msg + 'static) -> Callback<InputEvent> {
     on.reform(move |e: InputEvent| make(input_value(&e)))
 }
+
+/// A callback on input events that sends a copy of `value` changed by `set`, wrapped in a message.
+fn edit_copy<T: Clone + 'static>(
+    on: &Callback<Msg>,
+    value: &T,
+    set: fn(&mut T, String),
+    wrap: fn(T) -> Msg,
+) -> Callback<InputEvent> {
+    let value = value.clone();
+    on_input(on, move |text| {
+        let mut next = value.clone();
+        set(&mut next, text);
+        wrap(next)
+    })
+}

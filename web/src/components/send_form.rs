@@ -5,7 +5,7 @@ use std::rc::Rc;
 use vscp_core::{Event, names};
 use yew::prelude::*;
 
-use super::{on_input, select_value};
+use super::{edit_copy, select_value};
 use crate::{
     Msg,
     forms::{FormEdit, SendFields},
@@ -56,14 +56,8 @@ pub fn send_form(p: &SendFormProps) -> Html {
             }
         })
     };
-    let edit = |set: fn(&mut SendFields, String)| {
-        let f = f.clone();
-        on_input(on, move |v| {
-            let mut next = f.clone();
-            set(&mut next, v);
-            Msg::Form(FormEdit::Send(next))
-        })
-    };
+    let edit =
+        |set: fn(&mut SendFields, String)| edit_copy(on, f, set, |v| Msg::Form(FormEdit::Send(v)));
     let priority = {
         let f = f.clone();
         on.reform(move |e: web_sys::Event| {
