@@ -28,6 +28,8 @@ pub enum CloseCode {
     TooManyConnections = 4011,
     /// Reading from or writing to the node failed.
     NodeError = 4012,
+    /// The browser did not answer a ping: it is gone.
+    NoPong = 4013,
 }
 
 /// A number that is not one of the proxy's close codes.
@@ -36,7 +38,7 @@ pub struct UnknownCloseCode(pub u16);
 
 impl CloseCode {
     /// Every code, in numeric order.
-    pub const ALL: [CloseCode; 12] = [
+    pub const ALL: [CloseCode; 13] = [
         CloseCode::TargetNotAllowed,
         CloseCode::NodeUnreachable,
         CloseCode::NodeClosed,
@@ -49,6 +51,7 @@ impl CloseCode {
         CloseCode::BadFrame,
         CloseCode::TooManyConnections,
         CloseCode::NodeError,
+        CloseCode::NoPong,
     ];
 
     /// The number on the wire.
@@ -73,6 +76,7 @@ impl CloseCode {
             CloseCode::BadFrame => "bad websocket frame",
             CloseCode::TooManyConnections => "too many connections to the proxy",
             CloseCode::NodeError => "node connection failed",
+            CloseCode::NoPong => "browser stopped answering pings",
         }
     }
 
@@ -113,7 +117,7 @@ mod tests {
             assert_eq!(CloseCode::try_from(c.code()), Ok(c));
         }
         assert_eq!(CloseCode::try_from(1000), Err(UnknownCloseCode(1000)));
-        assert_eq!(CloseCode::try_from(4013), Err(UnknownCloseCode(4013)));
+        assert_eq!(CloseCode::try_from(4014), Err(UnknownCloseCode(4014)));
     }
 
     /// The README's table is the user's copy of this list: it must say the same.

@@ -7,7 +7,7 @@
 //! stops the reads from the node (backpressure) and memory stays bounded.
 
 use std::{
-    sync::atomic::{AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
     time::Duration,
 };
 
@@ -31,6 +31,8 @@ const READ_CHUNK: usize = 256 * 1024;
 const WRITE_BUFFER: usize = 64 * 1024;
 /// Close reasons are limited to 123 bytes by the websocket protocol.
 const MAX_REASON: usize = 120;
+/// Time a browser gets to take the close frame.
+const CLOSE_TIME: Duration = Duration::from_secs(1);
 
 /// Why the proxy ends (or refuses) a session: the close code and reason the browser gets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,10 +60,26 @@ impl std::fmt::Display for Refusal {
 type End = Result<(), Refusal>;
 
 /// Connects to `addr` and bridges until either side ends; always closes the websocket
-/// with a code that says why.
-pub(crate) async fn run(mut ws: WebSocket, addr: String, limits: Limits, shutdown: Shutdown) {
-    let end = session(&mut ws, &addr, &limits, shutdown).await;
-    close(ws, end.err()).await;
+/// with a code that says why, and returns that (`None`: the browser closed).
+pub(crate) async fn run(
+    mut ws: WebSocket,
+    addr: &str,
+    limits: Limits,
+    shutdown: Shutdown,
+) -> Option<Refusal> {
+    let end = tokio::select! {
+        biased;
+        // also while the node is still being connected to
+        _ = shutdown.wait() => Err(shutting_down()),
+        end = session(&mut ws, addr, &limits, shutdown.clone()) => end,
+    };
+    let end = end.err();
+    close(ws, end.clone()).await;
+    end
+}
+
+fn shutting_down() -> Refusal {
+    Refusal::new(CloseCode::ShuttingDown, "proxy shutting down")
 }
 
 async fn session(ws: &mut WebSocket, addr: &str, limits: &Limits, shutdown: Shutdown) -> End {
@@ -84,18 +102,21 @@ async fn session(ws: &mut WebSocket, addr: &str, limits: &Limits, shutdown: Shut
     bridge(ws, rd, wr, limits, shutdown).await
 }
 
-/// Sends the close frame for `end` (when there is one) and closes the websocket.
+/// Sends the close frame for `end` (when there is one) and closes the websocket, giving a
+/// browser that does not read at most [`CLOSE_TIME`].
 pub(crate) async fn close(mut ws: WebSocket, end: Option<Refusal>) {
-    if let Some(Refusal { code, reason }) = end {
-        tracing::debug!(?code, %reason, "closing websocket");
-        let frame = CloseFrame {
-            code: code.code(),
-            reason: truncate(&reason, MAX_REASON).to_string().into(),
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(Some(frame))))
-            .await;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close()).await;
+    let goodbye = async {
+        if let Some(Refusal { code, reason }) = end {
+            tracing::debug!(?code, %reason, "closing websocket");
+            let frame = CloseFrame {
+                code: code.code(),
+                reason: truncate(&reason, MAX_REASON).to_string().into(),
+            };
+            let _ = ws.send(Message::Close(Some(frame))).await;
+        }
+        let _ = ws.close().await;
+    };
+    let _ = tokio::time::timeout(CLOSE_TIME, goodbye).await;
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
@@ -126,6 +147,8 @@ where
     let last = AtomicU64::new(0);
     let touch = || last.store(base.elapsed().as_millis() as u64, Ordering::Relaxed);
     let deadline = || base + Duration::from_millis(last.load(Ordering::Relaxed)) + limits.idle;
+    // a ping is out and its pong has not come back
+    let awaiting_pong = AtomicBool::new(false);
     let node_error = |what: &str, e: std::io::Error| {
         Refusal::new(CloseCode::NodeError, format!("{what} node failed: {e}"))
     };
@@ -140,11 +163,14 @@ where
                         format!("websocket error: {e}"),
                     ));
                 }
-                None => return Ok(()),
+                None => {
+                    tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
+                    return Ok(());
+                }
             };
-            touch();
             match msg {
                 Message::Text(text) => {
+                    touch(); // pings and pongs are not traffic: they must not hold off the idle time-out
                     for line in text.as_str().split('\n') {
                         let line = line.strip_suffix('\r').unwrap_or(line);
                         if line.len() > limits.max_line {
@@ -164,8 +190,13 @@ where
                         "binary messages are not allowed",
                     ));
                 }
-                Message::Close(_) => return Ok(()),
-                Message::Ping(_) | Message::Pong(_) => continue,
+                // lines that came before the close still go to the node
+                Message::Close(_) => {
+                    tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
+                    return Ok(());
+                }
+                Message::Pong(_) => awaiting_pong.store(false, Ordering::Relaxed),
+                Message::Ping(_) => {}
             }
             // flush once nothing more is waiting: many lines, one syscall
             let more_waiting = std::pin::Pin::new(&mut ws_rx)
@@ -183,12 +214,26 @@ where
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
         // the next message; its memory is reclaimed once the websocket has sent the last one
         let mut msg = BytesMut::new();
+        let mut ping = limits.ping.map(|every| {
+            let mut t = tokio::time::interval_at(Instant::now() + every, every);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
         loop {
             buf.reserve(READ_CHUNK / 2);
-            let n = tcp_r
-                .read_buf(&mut buf)
-                .await
-                .map_err(|e| node_error("read from", e))?;
+            let read = tokio::select! {
+                r = tcp_r.read_buf(&mut buf) => r,
+                _ = tick(&mut ping) => {
+                    if awaiting_pong.swap(true, Ordering::Relaxed) {
+                        return Err(Refusal::new(CloseCode::NoPong, "no pong: the browser is gone"));
+                    }
+                    if ws_tx.send(Message::Ping(Default::default())).await.is_err() {
+                        return Ok(()); // browser gone
+                    }
+                    continue;
+                }
+            };
+            let n = read.map_err(|e| node_error("read from", e))?;
             if n == 0 {
                 return Err(Refusal::new(
                     CloseCode::NodeClosed,
@@ -229,10 +274,9 @@ where
         }
     };
 
-    let shutting_down = || Err(Refusal::new(CloseCode::ShuttingDown, "proxy shutting down"));
     let end = tokio::select! {
         biased;
-        _ = shutdown.wait() => return shutting_down(),
+        _ = shutdown.wait() => return Err(shutting_down()),
         e = up => e,
         e = down => e,
         e = idle => e,
@@ -240,9 +284,19 @@ where
     // in-process demo nodes close their side when shutdown fires, possibly while this
     // task was already reading: the browser must hear "shutting down", not "node closed"
     if shutdown.is_triggered() {
-        return shutting_down();
+        return Err(shutting_down());
     }
     end
+}
+
+/// The next tick of an optional interval (never, without one).
+async fn tick(t: &mut Option<tokio::time::Interval>) {
+    match t {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 async fn write_line<W: AsyncWriteExt + Unpin>(w: &mut W, line: &str) -> std::io::Result<()> {

@@ -28,7 +28,12 @@ pub struct Args {
     /// (same host). Requests without an Origin header (non-browser clients) are allowed.
     #[arg(long = "allow-origin")]
     pub allow_origins: Vec<String>,
-    /// Shared secret the browser must present as `token=` on the websocket URL.
+    /// Host name the proxy may be reached by (repeatable). Default: IP addresses and
+    /// `localhost` only, so a web page cannot reach it by DNS rebinding.
+    #[arg(long = "allow-host")]
+    pub allow_hosts: Vec<String>,
+    /// Shared secret the browser must present as `token=` on the websocket URL (and on
+    /// `/api/targets`).
     #[arg(long)]
     pub token: Option<String>,
     /// PEM certificate chain: serve HTTPS/WSS.
@@ -61,6 +66,10 @@ pub struct Args {
     /// Seconds a client has to send its HTTP request headers (slowloris guard).
     #[arg(long, default_value_t = 10)]
     pub handshake_timeout: u64,
+    /// Seconds between websocket pings to the browser; a browser that misses one pong is
+    /// gone and its session ends (0: never ping).
+    #[arg(long, default_value_t = 20)]
+    pub ping_interval: u64,
     /// Subcommand.
     #[command(subcommand)]
     pub command: Option<Sub>,
@@ -132,6 +141,8 @@ pub(crate) struct Limits {
     pub max_line: usize,
     pub idle: Duration,
     pub connect: Duration,
+    /// Time between pings to the browser (`None`: no pings).
+    pub ping: Option<Duration>,
     /// TLS towards nodes, when `--node-tls` is given.
     pub node_tls: Option<tokio_rustls::TlsConnector>,
 }
@@ -146,6 +157,7 @@ impl Args {
             max_line: self.max_line,
             idle: Duration::from_secs(self.idle_timeout),
             connect: Duration::from_secs(self.connect_timeout),
+            ping: (self.ping_interval > 0).then(|| Duration::from_secs(self.ping_interval)),
             node_tls,
         })
     }

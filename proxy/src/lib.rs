@@ -23,6 +23,8 @@
 mod bridge;
 mod config;
 mod demo;
+mod files;
+mod guard;
 mod limits;
 mod linktest;
 mod server;

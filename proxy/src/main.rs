@@ -11,6 +11,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "vscp_proxy=info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
     let shutdown = Shutdown::on_signals();

@@ -1,13 +1,16 @@
 //! HTTP side: the accept loop (optional TLS, header time-out), static console files,
 //! `/api/targets`, `/healthz` and the `/ws?target=NAME` websocket gate.
 
-use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{
     Extension, Json, Router,
-    extract::{Query, State, WebSocketUpgrade},
-    http::{HeaderMap, HeaderValue, header},
+    extract::{
+        Query, Request, State, WebSocketUpgrade, rejection::QueryRejection,
+        ws::rejection::WebSocketUpgradeRejection,
+    },
+    http::{HeaderMap, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -18,13 +21,14 @@ use hyper_util::{
 };
 use serde::Deserialize;
 use tokio::{net::TcpListener, sync::Semaphore};
-use tower_http::services::{ServeDir, ServeFile};
 use vscp_api::{CloseCode, LinktestRequest, Target};
 
 use crate::{
     bridge::{self, Refusal},
     config::{Args, Limits},
     demo,
+    files::StaticFiles,
+    guard::{HostPolicy, Throttle},
     limits::{ConnGuard, ConnLimits},
     linktest,
     shutdown::Shutdown,
@@ -34,6 +38,12 @@ use crate::{
 const MAX_WS_MESSAGE: usize = 1 << 20;
 /// Raw TCP connections accepted beyond the websocket cap (page loads, API calls).
 const EXTRA_HTTP_CONNS: usize = 256;
+/// Raw TCP connections one IP may hold beyond its websocket cap, before any HTTP byte.
+const EXTRA_HTTP_CONNS_PER_IP: usize = 16;
+/// File descriptors kept free for the process itself (listener, files, logs).
+const RESERVED_FDS: u64 = 64;
+/// Longest pause of the accept loop after an error (e.g. out of file descriptors).
+const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// Read chunk of each websocket (browser lines are short; big messages still arrive, in more reads).
 const WS_READ_CHUNK: usize = 8 * 1024;
 /// How long open sessions get to send their "shutting down" close frames.
@@ -48,10 +58,20 @@ struct App {
     origins: Arc<Vec<String>>,
     shutdown: Shutdown,
     linktest: Arc<Semaphore>,
+    hosts: Arc<HostPolicy>,
+    files: Arc<StaticFiles>,
+    /// Refusals and session ends are logged, but not more than this allows.
+    log: Arc<Throttle>,
 }
 
 #[derive(Clone, Copy)]
 struct Peer(SocketAddr);
+
+/// `?token=` on the API.
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
 
 #[derive(Deserialize)]
 struct WsQuery {
@@ -64,8 +84,10 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
-    slots: Arc<Semaphore>,
+    /// Raw TCP connections: a total and a per-IP cap, taken at accept.
+    raw: ConnLimits,
     handshake: Duration,
+    log: Arc<Throttle>,
     targets: Arc<Vec<Target>>,
     shutdown: Shutdown,
 }
@@ -85,21 +107,27 @@ impl Server {
             .await
             .with_context(|| format!("bind {}", args.listen))?;
         let targets = Arc::new(targets);
+        let (sessions, raw) = connection_caps(args);
+        let log = Arc::new(Throttle::new(20, Duration::from_secs(10)));
         let app = App {
             targets: targets.clone(),
             limits: args.limits()?,
-            conns: ConnLimits::new(args.max_conns, args.max_conns_per_ip),
+            conns: ConnLimits::new(sessions, args.max_conns_per_ip),
             token: args.token.as_deref().map(Arc::from),
             origins: Arc::new(args.allow_origins.clone()),
             shutdown: shutdown.clone(),
             linktest: Arc::new(Semaphore::new(1)),
+            hosts: Arc::new(HostPolicy::new(&args.allow_hosts)),
+            files: Arc::new(StaticFiles::new(&args.static_dir)),
+            log: log.clone(),
         };
         Ok(Server {
             listener,
-            router: router(app, &args.static_dir),
+            router: router(app),
             tls,
-            slots: Arc::new(Semaphore::new(args.max_conns + EXTRA_HTTP_CONNS)),
+            raw: ConnLimits::new(raw, args.max_conns_per_ip + EXTRA_HTTP_CONNS_PER_IP),
             handshake: Duration::from_secs(args.handshake_timeout),
+            log,
             targets,
             shutdown: shutdown.clone(),
         })
@@ -130,22 +158,40 @@ impl Server {
     /// Serves until shutdown, then gives open sessions a moment to say why they close.
     pub async fn run(self) -> anyhow::Result<()> {
         let shutdown = self.shutdown.clone();
+        let mut backoff = Duration::ZERO;
         loop {
-            let (stream, peer) = tokio::select! {
-                r = self.listener.accept() => match r {
-                    Ok(c) => c,
-                    Err(e) => { tracing::warn!(%e, "accept"); continue }
-                },
+            let accepted = tokio::select! {
+                r = self.listener.accept() => r,
                 _ = shutdown.wait() => break,
             };
-            let Ok(permit) = self.slots.clone().try_acquire_owned() else {
-                tracing::warn!(%peer, "connection limit reached");
+            let (stream, peer) = match accepted {
+                Ok(c) => {
+                    backoff = Duration::ZERO;
+                    c
+                }
+                Err(e) => {
+                    // e.g. out of file descriptors: wait for sessions to end instead of spinning
+                    backoff = (backoff * 2).clamp(Duration::from_millis(10), MAX_ACCEPT_BACKOFF);
+                    if let Some(held) = self.log.admit() {
+                        tracing::warn!(%e, ?backoff, held_back = held, "accept failed");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => continue,
+                        _ = shutdown.wait() => break,
+                    }
+                }
+            };
+            let Some(permit) = self.raw.acquire(peer.ip()) else {
+                if let Some(held) = self.log.admit() {
+                    tracing::warn!(%peer, held_back = held, "connection refused: limit reached (total or per IP)");
+                }
                 continue;
             };
             let _ = stream.set_nodelay(true);
             let svc = TowerToHyperService::new(self.router.clone().layer(Extension(Peer(peer))));
             let tls = self.tls.clone();
             let handshake = self.handshake;
+            let log = self.log.clone();
             tokio::spawn(async move {
                 let mut http = hyper::server::conn::http1::Builder::new();
                 http.timer(TokioTimer::new()).header_read_timeout(handshake);
@@ -166,8 +212,11 @@ impl Server {
                             .await
                     }
                 };
-                if let Err(e) = result {
-                    tracing::debug!(%peer, %e, "http connection");
+                if let Err(e) = result
+                    && let Some(held) = log.admit()
+                {
+                    // header too large (431), header time-out, not HTTP at all
+                    tracing::info!(%peer, %e, held_back = held, "bad HTTP connection");
                 }
                 drop(permit);
             });
@@ -211,39 +260,79 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
     Ok(targets)
 }
 
-fn router(app: App, static_dir: &Path) -> Router {
-    let files = ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+/// Websocket sessions and raw connections, within the file descriptors the process may open
+/// (the soft limit is raised to the hard one first). Each session holds a browser and a node
+/// socket, and with `--demo` the demo's end of the node socket too.
+fn connection_caps(args: &Args) -> (usize, usize) {
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let per_session: u64 = if args.demo { 3 } else { 2 };
+    let budget = limit.saturating_sub(RESERVED_FDS);
+    let sessions = (args.max_conns as u64).min(budget / per_session).max(1);
+    let raw = (args.max_conns as u64 + EXTRA_HTTP_CONNS as u64)
+        .min(budget.saturating_sub(sessions * (per_session - 1)))
+        .max(1);
+    if sessions < args.max_conns as u64 {
+        tracing::warn!(
+            fd_limit = limit,
+            sessions,
+            "--max-conns lowered to what the file descriptor limit allows"
+        );
+    }
+    (sessions as usize, raw as usize)
+}
+
+fn router(app: App) -> Router {
+    let files = app.files.clone();
     Router::new()
         .route("/ws", get(ws_gate))
-        .route(
-            "/api/targets",
-            get(|State(app): State<App>| async move { Json(app.targets.as_ref().clone()) }),
-        )
+        .route("/api/targets", get(targets_api))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/linktest", axum::routing::post(linktest_api))
-        .fallback_service(files)
-        .layer(middleware::from_fn(cache_headers))
+        .fallback(move |req: Request| async move { files.serve(req).await })
+        .layer(middleware::from_fn_with_state(app.clone(), gate))
         .with_state(app)
 }
 
-/// `index.html` must be revalidated; Trunk's hashed assets never change.
-async fn cache_headers(req: axum::extract::Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    let mut resp = next.run(req).await;
-    let value = if path == "/"
-        || path.ends_with(".html")
-        || path.starts_with("/api/")
-        || path == "/healthz"
-    {
-        "no-cache"
+/// Every request: the Host must be one the proxy answers to (DNS rebinding), and every
+/// response gets the security headers. `/healthz` answers whatever the Host.
+async fn gate(State(app): State<App>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_default()
+        .to_string();
+    let mut resp = if req.uri().path() == "/healthz" || app.hosts.allows(&host) {
+        next.run(req).await
     } else {
-        "public, max-age=31536000, immutable"
+        if let Some(held) = app.log.admit() {
+            tracing::info!(%host, held_back = held, "request refused: Host not allowed (add --allow-host)");
+        }
+        (
+            StatusCode::MISDIRECTED_REQUEST,
+            format!("host {host:?} is not allowed; start the proxy with --allow-host"),
+        )
+            .into_response()
     };
-    if !path.starts_with("/ws") {
-        resp.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
-    }
+    app.files.secure(resp.headers_mut());
     resp
+}
+
+/// `GET /api/targets`: the allow-list, for callers that pass the Origin and token checks.
+async fn targets_api(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    match check_caller(&app, &headers, q.token.as_deref()) {
+        Ok(()) => Json(app.targets.as_ref().clone()).into_response(),
+        Err(refusal) => (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({ "error": refusal.reason })),
+        )
+            .into_response(),
+    }
 }
 
 /// Checks the page's Origin and the token; used by every endpoint that reaches a node.
@@ -276,8 +365,8 @@ fn check_caller(app: &App, headers: &HeaderMap, token: Option<&str>) -> Result<(
 }
 
 /// The address of an allow-listed target.
-fn target_address(app: &App, name: &str) -> Result<String, Refusal> {
-    app.targets
+fn target_address(targets: &[Target], name: &str) -> Result<String, Refusal> {
+    targets
         .iter()
         .find(|t| t.name == name)
         .map(|t| t.address.clone())
@@ -297,7 +386,7 @@ fn admit(
     q: &WsQuery,
 ) -> Result<(String, ConnGuard), Refusal> {
     check_caller(app, headers, q.token.as_deref())?;
-    let address = target_address(app, q.target.as_deref().unwrap_or_default())?;
+    let address = target_address(&app.targets, q.target.as_deref().unwrap_or_default())?;
     let guard = app
         .conns
         .acquire(peer.ip())
@@ -316,7 +405,7 @@ async fn linktest_api(
         (status, Json(serde_json::json!({ "error": msg }))).into_response()
     };
     let addr = match check_caller(&app, &headers, req.token.as_deref())
-        .and_then(|()| target_address(&app, &req.target))
+        .and_then(|()| target_address(&app.targets, &req.target))
     {
         Ok(a) => a,
         Err(refusal) => return refused(StatusCode::FORBIDDEN, refusal.reason),
@@ -339,13 +428,28 @@ async fn linktest_api(
 async fn ws_gate(
     State(app): State<App>,
     Extension(Peer(peer)): Extension<Peer>,
-    Query(q): Query<WsQuery>,
+    query: Result<Query<WsQuery>, QueryRejection>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
-) -> impl IntoResponse {
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(e) => {
+            if let Some(held) = app.log.admit() {
+                tracing::info!(%peer, %e, held_back = held, "bad websocket handshake");
+            }
+            return e.into_response();
+        }
+    };
     // The verdict travels in the close frame: a browser cannot read a refused handshake.
-    let verdict = admit(&app, peer, &headers, &q);
-    let (limits, shutdown) = (app.limits.clone(), app.shutdown.clone());
+    let verdict = match query {
+        Ok(Query(q)) => admit(&app, peer, &headers, &q),
+        Err(e) => Err(Refusal::new(
+            CloseCode::TargetNotAllowed,
+            format!("bad query: {}", e.body_text()),
+        )),
+    };
+    let (limits, shutdown, log) = (app.limits.clone(), app.shutdown.clone(), app.log.clone());
     let live = shutdown.session();
     ws.max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
@@ -355,14 +459,46 @@ async fn ws_gate(
             match verdict {
                 Ok((addr, guard)) => {
                     tracing::info!(%peer, %addr, "bridge open");
-                    bridge::run(socket, addr, limits, shutdown).await;
+                    let end = bridge::run(socket, &addr, limits, shutdown).await;
                     drop(guard);
+                    if let Some(held) = log.admit() {
+                        match end {
+                            Some(r) => tracing::info!(%peer, %addr, code = r.code.code(), reason = %r.reason, held_back = held, "session end"),
+                            None => tracing::info!(%peer, %addr, held_back = held, "session end: browser closed"),
+                        }
+                    }
                 }
                 Err(refusal) => {
-                    tracing::info!(%peer, %refusal, "websocket refused");
+                    if let Some(held) = log.admit() {
+                        tracing::info!(%peer, code = refusal.code.code(), reason = %refusal.reason, held_back = held, "websocket refused");
+                    }
                     bridge::close(socket, Some(refusal)).await;
                 }
             }
             drop(live);
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any query a browser can send gives a target refusal whose close reason fits the
+        /// websocket limit and ends on a character boundary (a byte cut used to panic).
+        #[test]
+        fn any_query_string_is_refused_cleanly(raw in any::<Vec<u8>>(), text in any::<String>()) {
+            let encoded: String = raw.iter().map(|b| format!("%{b:02X}")).collect();
+            let plain: String = percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC).to_string();
+            for q in [format!("target={encoded}"), format!("target={plain}&token={encoded}"), encoded.clone()] {
+                let Ok(uri) = format!("/ws?{q}").parse::<axum::http::Uri>() else { continue };
+                let Ok(Query(q)) = Query::<WsQuery>::try_from_uri(&uri) else { continue };
+                let refusal = target_address(&[], q.target.as_deref().unwrap_or_default()).unwrap_err();
+                let cut = bridge::truncate(&refusal.reason, 120);
+                prop_assert!(cut.len() <= 120);
+                prop_assert!(refusal.reason.starts_with(cut));
+            }
+        }
+    }
 }

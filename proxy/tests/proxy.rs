@@ -1,210 +1,17 @@
-//! vscp-proxy over real sockets on 127.0.0.1: the binary is started as a user would.
+//! vscp-proxy over real sockets on 127.0.0.1: forwarding, refusals, limits, load, TLS.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    sync::Arc,
-    time::Duration,
-};
+mod common;
 
-use futures_util::{SinkExt, StreamExt};
+use std::{process::Command, sync::Arc, time::Duration};
+
+use common::*;
+use futures_util::SinkExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream, connect_async,
-    tungstenite::{
-        Message,
-        client::IntoClientRequest,
-        protocol::{CloseFrame, frame::coding::CloseCode},
-    },
+    connect_async,
+    tungstenite::{Message, client::IntoClientRequest, protocol::frame::coding::CloseCode},
 };
-use vscp_core::{
-    ClientConfig, ClientSession, Command as Cmd, Event, Millis, Output, ReceiveMode, SessionEvent,
-    State,
-};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// Load-heavy tests take turns: on a 2-core machine, overlapping floods would measure each other.
-static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A running proxy: in-process on its own runtime thread (`start`), or as the binary a
-/// user runs (`process`: signals, memory). Stopped on drop.
-struct Proxy {
-    port: u16,
-    run: Run,
-}
-
-enum Run {
-    InProcess(vscp_proxy::Shutdown, Option<std::thread::JoinHandle<()>>),
-    Process(Child),
-}
-
-impl Proxy {
-    /// In-process on port 0, with its own two-thread runtime (the test's runtime stays apart).
-    fn start(args: &[&str]) -> Proxy {
-        use clap::Parser;
-        let args = vscp_proxy::Args::try_parse_from(
-            [
-                "vscp-proxy",
-                "--listen",
-                "127.0.0.1:0",
-                "--static",
-                "/nonexistent",
-            ]
-            .iter()
-            .chain(args),
-        )
-        .unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let shutdown = vscp_proxy::Shutdown::new();
-                let server = vscp_proxy::Server::bind(&args, &shutdown).await.unwrap();
-                tx.send((server.local_addr().unwrap().port(), shutdown.clone()))
-                    .unwrap();
-                server.run().await.unwrap();
-            });
-        });
-        let (port, shutdown) = rx.recv().unwrap();
-        Proxy {
-            port,
-            run: Run::InProcess(shutdown, Some(thread)),
-        }
-    }
-
-    /// The binary, as a user starts it.
-    fn process(args: &[&str]) -> Proxy {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
-            .args(["--listen", "127.0.0.1:0", "--static", "/nonexistent"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .split("127.0.0.1:")
-            .nth(1)
-            .and_then(|r| r.split('/').next())
-            .and_then(|p| p.parse().ok());
-        Proxy {
-            port: port.unwrap_or_else(|| panic!("no port in {line:?}")),
-            run: Run::Process(child),
-        }
-    }
-
-    fn url(&self, query: &str) -> String {
-        format!("ws://127.0.0.1:{}/ws?{query}", self.port)
-    }
-
-    fn pid(&self) -> u32 {
-        match &self.run {
-            Run::Process(child) => child.id(),
-            Run::InProcess(..) => panic!("a process-level test needs Proxy::process"),
-        }
-    }
-
-    fn rss_kib(&self) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        s.lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        match &mut self.run {
-            Run::InProcess(shutdown, thread) => {
-                shutdown.trigger();
-                if let Some(t) = thread.take() {
-                    let _ = t.join();
-                }
-            }
-            Run::Process(child) => {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
-}
-
-async fn connect(url: &str) -> Ws {
-    connect_async(url).await.unwrap().0
-}
-
-/// Reads messages until the websocket closes; returns the close code and reason.
-async fn close_of(ws: &mut Ws) -> (u16, String) {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("close in time")
-        {
-            Some(Ok(Message::Close(Some(CloseFrame { code, reason })))) => {
-                return (code.into(), reason.to_string());
-            }
-            Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => return (1006, e.to_string()),
-        }
-    }
-}
-
-/// Reads lines until one starts with `+OK`/`-OK`; returns all lines read.
-async fn until_status(ws: &mut Ws) -> Vec<String> {
-    until_statuses(ws, 1).await
-}
-
-/// Reads lines until `n` status lines were seen (replies may share one message).
-async fn until_statuses(ws: &mut Ws, mut n: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("reply in time")
-            .unwrap()
-            .unwrap();
-        let Message::Text(t) = msg else {
-            panic!("unexpected {msg:?}")
-        };
-        assert!(!t.contains('\r'), "CR must be stripped: {t:?}");
-        for l in t.split('\n') {
-            lines.push(l.to_string());
-            if l.starts_with("+OK") || l.starts_with("-OK") {
-                n -= 1;
-                if n == 0 {
-                    return lines;
-                }
-            }
-        }
-    }
-}
-
-async fn login(ws: &mut Ws) {
-    until_status(ws).await; // greeting
-    ws.send(Message::text("USER admin\nPASS secret"))
-        .await
-        .unwrap(); // two lines, one message
-    let replies = until_statuses(ws, 2).await;
-    assert_eq!(
-        replies,
-        [
-            "+OK - User name accepted, password please",
-            "+OK - Ready to work."
-        ]
-    );
-}
+use vscp_core::{ReceiveMode, SessionEvent, State};
 
 #[tokio::test]
 async fn forwards_both_ways_with_line_framing() {
@@ -336,106 +143,6 @@ async fn shutdown_closes_sessions_with_a_reason() {
         unreachable!()
     };
     assert!(child.wait().unwrap().success());
-}
-
-/// Runs a vscp-core client session over the proxy's websocket.
-struct WsClient {
-    ws: Ws,
-    session: ClientSession,
-    start: std::time::Instant,
-    events: Vec<SessionEvent>,
-}
-
-impl WsClient {
-    async fn open(url: &str, receive: ReceiveMode) -> WsClient {
-        let ws = connect(url).await;
-        let config = ClientConfig {
-            credentials: Some(("admin".into(), "secret".into())),
-            receive,
-            ..ClientConfig::default()
-        };
-        let start = std::time::Instant::now();
-        WsClient {
-            ws,
-            session: ClientSession::new(config, Millis(0)),
-            start,
-            events: Vec::new(),
-        }
-    }
-
-    fn now(&self) -> Millis {
-        Millis(self.start.elapsed().as_millis() as u64)
-    }
-
-    /// Pumps until `done` says so (or panics after 20 s).
-    async fn pump_until(&mut self, mut done: impl FnMut(&[SessionEvent]) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let mut out = Vec::new();
-            while let Some(o) = self.session.poll_output() {
-                match o {
-                    Output::Transmit(l) => out.push(l.trim_end().to_string()),
-                    Output::Event(e) => self.events.push(e),
-                }
-            }
-            if !out.is_empty() {
-                self.ws.send(Message::text(out.join("\n"))).await.unwrap();
-            }
-            if done(&self.events) {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out; events: {:?}",
-                self.events.last()
-            );
-            match tokio::time::timeout(Duration::from_millis(200), self.ws.next()).await {
-                Ok(Some(Ok(Message::Text(t)))) => {
-                    let now = self.now();
-                    for l in t.split('\n') {
-                        self.session.handle_line(l, now);
-                    }
-                }
-                Ok(Some(Ok(Message::Close(f)))) => self.session.handle_close(&format!("{f:?}")),
-                Ok(_) => {}
-                Err(_) => self.session.handle_timeout(self.now()),
-            }
-        }
-    }
-
-    async fn run(&mut self, cmd: &str) -> vscp_core::Reply {
-        let id = self
-            .session
-            .send(Cmd::parse_lenient(cmd).unwrap(), self.now())
-            .unwrap();
-        self.pump_until(|evs| {
-            evs.iter()
-                .any(|e| matches!(e, SessionEvent::Reply { id: i, .. } if *i == id))
-        })
-        .await;
-        let pos = self
-            .events
-            .iter()
-            .position(|e| matches!(e, SessionEvent::Reply { id: i, .. } if *i == id))
-            .unwrap();
-        match self.events.remove(pos) {
-            SessionEvent::Reply { reply: Ok(r), .. } => r,
-            other => panic!("{cmd}: {other:?}"),
-        }
-    }
-
-    fn received(&self) -> Vec<&Event> {
-        self.events
-            .iter()
-            .filter_map(|e| {
-                if let SessionEvent::Received(ev) = e {
-                    Some(ev)
-                } else {
-                    None
-                }
-            })
-            .collect()
-    }
 }
 
 #[tokio::test]
@@ -606,7 +313,7 @@ async fn http_endpoints() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let p = Proxy::start(&["--node", "hall=10.0.0.5:9598"]);
     let mut tcp = TcpStream::connect(("127.0.0.1", p.port)).await.unwrap();
-    tcp.write_all(b"GET /api/targets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    tcp.write_all(b"GET /api/targets HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
     let mut resp = String::new();
@@ -737,22 +444,6 @@ async fn a_thousand_idle_sessions_fit_in_64_mib() {
     );
     assert_eq!(open.len(), 1000);
     assert!(after < 64 * 1024, "RSS {after} KiB");
-}
-
-/// A stand-in node on `addr`: greets, then answers its first line with `reply` (raw bytes)
-/// and closes when `close` is set.
-async fn fake_node(listener: tokio::net::TcpListener, reply: &'static [u8], close: bool) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (mut tcp, _) = listener.accept().await.unwrap();
-    tcp.write_all(b"+OK - fake node\r\n").await.unwrap();
-    let mut buf = [0u8; 256];
-    let n = tcp.read(&mut buf).await.unwrap();
-    assert!(buf[..n].ends_with(b"\r\n"), "CRLF towards the node");
-    tcp.write_all(reply).await.unwrap();
-    if close {
-        return; // dropped: the node goes away
-    }
-    let _ = tcp.read(&mut buf).await; // until the proxy closes
 }
 
 #[tokio::test]

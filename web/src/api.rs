@@ -5,9 +5,13 @@ use yew::Callback;
 
 use crate::state::ConnSettings;
 
-/// Loads `/api/targets` from the proxy at `base`.
-pub fn fetch_targets(base: &str, cb: Callback<Result<Vec<Target>, String>>) {
-    let url = format!("{}/api/targets", base.trim_end_matches('/'));
+/// Loads `/api/targets` from the proxy the settings name (with their token, if any).
+pub fn fetch_targets(s: &ConnSettings, cb: Callback<Result<Vec<Target>, String>>) {
+    let mut url = format!("{}/api/targets", s.proxy.trim_end_matches('/'));
+    if !s.token.is_empty() {
+        url.push_str("?token=");
+        url.push_str(&String::from(js_sys::encode_uri_component(&s.token)));
+    }
     wasm_bindgen_futures::spawn_local(async move {
         let r = async {
             let resp = gloo::net::http::Request::get(&url)

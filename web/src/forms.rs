@@ -169,17 +169,21 @@ pub enum FormEdit {
 }
 
 impl Form {
-    /// Applies an edit; returns a proxy URL whose targets should be fetched.
-    pub fn edit(&mut self, e: FormEdit) -> Option<String> {
+    /// Applies an edit; true when the proxy's targets should be fetched again (the proxy or
+    /// the token changed).
+    pub fn edit(&mut self, e: FormEdit) -> bool {
         match e {
             FormEdit::Proxy(v) => {
                 self.settings.proxy = v;
-                return Some(self.settings.proxy.clone());
+                return true;
+            }
+            FormEdit::Token(v) => {
+                self.settings.token = v;
+                return true;
             }
             FormEdit::Target(v) => self.settings.target = v,
             FormEdit::User(v) => self.settings.user = v,
             FormEdit::Password(v) => self.settings.password = v,
-            FormEdit::Token(v) => self.settings.token = v,
             FormEdit::KeepPassword(v) => self.keep_password = v,
             FormEdit::Send(v) => self.send = v,
             FormEdit::Command(v) => {
@@ -213,10 +217,10 @@ impl Form {
             FormEdit::Load(s) => {
                 self.keep_password = s.password.is_some();
                 self.settings = s.settings();
-                return Some(self.settings.proxy.clone());
+                return true;
             }
         }
-        None
+        false
     }
 }
 

@@ -105,7 +105,7 @@ impl Component for App {
             Interval::new(250, move || cb.emit(()))
         };
         let ui = ui::Ui::load();
-        api::fetch_targets(&ui.form.settings.proxy, ctx.link().callback(Msg::Targets));
+        api::fetch_targets(&ui.form.settings, ctx.link().callback(Msg::Targets));
         App {
             console: Console::default(),
             inbox: VecDeque::new(),
@@ -258,8 +258,8 @@ impl App {
             }
             Msg::Theme => self.ui.toggle_theme(),
             Msg::Form(edit) => {
-                if let Some(url) = self.ui.form.edit(edit) {
-                    api::fetch_targets(&url, ctx.link().callback(Msg::Targets));
+                if self.ui.form.edit(edit) {
+                    api::fetch_targets(&self.ui.form.settings, ctx.link().callback(Msg::Targets));
                 }
             }
             Msg::Export(kind) => {

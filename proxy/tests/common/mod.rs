@@ -1,0 +1,327 @@
+//! What the proxy's socket tests share: starting the proxy (in-process or as the binary),
+//! websocket helpers, a vscp-core client over the websocket, and a stand-in node.
+#![allow(dead_code)] // each test file uses its own part
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, protocol::CloseFrame},
+};
+use vscp_core::{
+    ClientConfig, ClientSession, Command as Cmd, Event, Millis, Output, ReceiveMode, SessionEvent,
+};
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Load-heavy tests take turns: on a 2-core machine, overlapping floods would measure each other.
+pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A running proxy: in-process on its own runtime thread (`start`), or as the binary a
+/// user runs (`process`: signals, memory). Stopped on drop.
+pub struct Proxy {
+    pub port: u16,
+    pub run: Run,
+}
+
+pub enum Run {
+    InProcess(vscp_proxy::Shutdown, Option<std::thread::JoinHandle<()>>),
+    Process(Child),
+}
+
+impl Proxy {
+    /// In-process on port 0, with its own two-thread runtime (the test's runtime stays apart).
+    pub fn start(args: &[&str]) -> Proxy {
+        use clap::Parser;
+        let mut all = vec!["vscp-proxy", "--listen", "127.0.0.1:0"];
+        if !args.contains(&"--static") {
+            all.extend(["--static", "/nonexistent"]);
+        }
+        all.extend(args);
+        let args = vscp_proxy::Args::try_parse_from(all).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let shutdown = vscp_proxy::Shutdown::new();
+                let server = vscp_proxy::Server::bind(&args, &shutdown).await.unwrap();
+                tx.send((server.local_addr().unwrap().port(), shutdown.clone()))
+                    .unwrap();
+                server.run().await.unwrap();
+            });
+        });
+        let (port, shutdown) = rx.recv().unwrap();
+        Proxy {
+            port,
+            run: Run::InProcess(shutdown, Some(thread)),
+        }
+    }
+
+    /// The binary, as a user starts it.
+    pub fn process(args: &[&str]) -> Proxy {
+        Proxy::process_with(args, Stdio::null(), "")
+    }
+
+    /// The binary with its log (stderr) going to `log`, under the shell `prelude`
+    /// (e.g. `ulimit -n 300;`).
+    pub fn process_with(args: &[&str], log: impl Into<Stdio>, prelude: &str) -> Proxy {
+        let mut child = Command::new("bash")
+            .arg("-c")
+            .arg(format!("{prelude} exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_vscp-proxy"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(if args.contains(&"--static") {
+                &[][..]
+            } else {
+                &["--static", "/nonexistent"][..]
+            })
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .split("127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .and_then(|p| p.parse().ok());
+        Proxy {
+            port: port.unwrap_or_else(|| panic!("no port in {line:?}")),
+            run: Run::Process(child),
+        }
+    }
+
+    pub fn url(&self, query: &str) -> String {
+        format!("ws://127.0.0.1:{}/ws?{query}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        match &self.run {
+            Run::Process(child) => child.id(),
+            Run::InProcess(..) => panic!("a process-level test needs Proxy::process"),
+        }
+    }
+
+    pub fn rss_kib(&self) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        s.lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        match &mut self.run {
+            Run::InProcess(shutdown, thread) => {
+                shutdown.trigger();
+                if let Some(t) = thread.take() {
+                    let _ = t.join();
+                }
+            }
+            Run::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+pub async fn connect(url: &str) -> Ws {
+    connect_async(url).await.unwrap().0
+}
+
+/// Reads messages until the websocket closes; returns the close code and reason.
+pub async fn close_of(ws: &mut Ws) -> (u16, String) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("close in time")
+        {
+            Some(Ok(Message::Close(Some(CloseFrame { code, reason })))) => {
+                return (code.into(), reason.to_string());
+            }
+            Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return (1006, e.to_string()),
+        }
+    }
+}
+
+/// Reads lines until one starts with `+OK`/`-OK`; returns all lines read.
+pub async fn until_status(ws: &mut Ws) -> Vec<String> {
+    until_statuses(ws, 1).await
+}
+
+/// Reads lines until `n` status lines were seen (replies may share one message).
+pub async fn until_statuses(ws: &mut Ws, mut n: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("reply in time")
+            .unwrap()
+            .unwrap();
+        let Message::Text(t) = msg else {
+            panic!("unexpected {msg:?}")
+        };
+        assert!(!t.contains('\r'), "CR must be stripped: {t:?}");
+        for l in t.split('\n') {
+            lines.push(l.to_string());
+            if l.starts_with("+OK") || l.starts_with("-OK") {
+                n -= 1;
+                if n == 0 {
+                    return lines;
+                }
+            }
+        }
+    }
+}
+
+pub async fn login(ws: &mut Ws) {
+    until_status(ws).await; // greeting
+    ws.send(Message::text("USER admin\nPASS secret"))
+        .await
+        .unwrap(); // two lines, one message
+    let replies = until_statuses(ws, 2).await;
+    assert_eq!(
+        replies,
+        [
+            "+OK - User name accepted, password please",
+            "+OK - Ready to work."
+        ]
+    );
+}
+
+/// Runs a vscp-core client session over the proxy's websocket.
+pub struct WsClient {
+    pub ws: Ws,
+    pub session: ClientSession,
+    pub start: std::time::Instant,
+    pub events: Vec<SessionEvent>,
+}
+
+impl WsClient {
+    pub async fn open(url: &str, receive: ReceiveMode) -> WsClient {
+        let ws = connect(url).await;
+        let config = ClientConfig {
+            credentials: Some(("admin".into(), "secret".into())),
+            receive,
+            ..ClientConfig::default()
+        };
+        let start = std::time::Instant::now();
+        WsClient {
+            ws,
+            session: ClientSession::new(config, Millis(0)),
+            start,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn now(&self) -> Millis {
+        Millis(self.start.elapsed().as_millis() as u64)
+    }
+
+    /// Pumps until `done` says so (or panics after 20 s).
+    pub async fn pump_until(&mut self, mut done: impl FnMut(&[SessionEvent]) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut out = Vec::new();
+            while let Some(o) = self.session.poll_output() {
+                match o {
+                    Output::Transmit(l) => out.push(l.trim_end().to_string()),
+                    Output::Event(e) => self.events.push(e),
+                }
+            }
+            if !out.is_empty() {
+                self.ws.send(Message::text(out.join("\n"))).await.unwrap();
+            }
+            if done(&self.events) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out; events: {:?}",
+                self.events.last()
+            );
+            match tokio::time::timeout(Duration::from_millis(200), self.ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let now = self.now();
+                    for l in t.split('\n') {
+                        self.session.handle_line(l, now);
+                    }
+                }
+                Ok(Some(Ok(Message::Close(f)))) => self.session.handle_close(&format!("{f:?}")),
+                Ok(_) => {}
+                Err(_) => self.session.handle_timeout(self.now()),
+            }
+        }
+    }
+
+    pub async fn run(&mut self, cmd: &str) -> vscp_core::Reply {
+        let id = self
+            .session
+            .send(Cmd::parse_lenient(cmd).unwrap(), self.now())
+            .unwrap();
+        self.pump_until(|evs| {
+            evs.iter()
+                .any(|e| matches!(e, SessionEvent::Reply { id: i, .. } if *i == id))
+        })
+        .await;
+        let pos = self
+            .events
+            .iter()
+            .position(|e| matches!(e, SessionEvent::Reply { id: i, .. } if *i == id))
+            .unwrap();
+        match self.events.remove(pos) {
+            SessionEvent::Reply { reply: Ok(r), .. } => r,
+            other => panic!("{cmd}: {other:?}"),
+        }
+    }
+
+    pub fn received(&self) -> Vec<&Event> {
+        self.events
+            .iter()
+            .filter_map(|e| {
+                if let SessionEvent::Received(ev) = e {
+                    Some(ev)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+/// A stand-in node on `addr`: greets, then answers its first line with `reply` (raw bytes)
+/// and closes when `close` is set.
+pub async fn fake_node(listener: tokio::net::TcpListener, reply: &'static [u8], close: bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut tcp, _) = listener.accept().await.unwrap();
+    tcp.write_all(b"+OK - fake node\r\n").await.unwrap();
+    let mut buf = [0u8; 256];
+    let n = tcp.read(&mut buf).await.unwrap();
+    assert!(buf[..n].ends_with(b"\r\n"), "CRLF towards the node");
+    tcp.write_all(reply).await.unwrap();
+    if close {
+        return; // dropped: the node goes away
+    }
+    let _ = tcp.read(&mut buf).await; // until the proxy closes
+}

@@ -1,0 +1,474 @@
+//! The edges a hostile or careless client finds, each over real sockets on loopback:
+//! DNS rebinding, lines before a close or a ping, file-descriptor exhaustion, static files
+//! and their headers, SIGTERM with sessions in every state, log lines, odd target names,
+//! browsers that vanish, and one IP hogging connections before any HTTP byte.
+
+mod common;
+
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
+    net::{TcpListener, TcpSocket, TcpStream},
+    sync::mpsc,
+};
+use tokio_tungstenite::{
+    MaybeTlsStream, client_async, connect_async,
+    tungstenite::{Message, client::IntoClientRequest},
+};
+
+/// One HTTP/1.1 request on a fresh connection; the whole response as text.
+async fn http(port: u16, request: &str) -> String {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut resp = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut resp)).await;
+    String::from_utf8_lossy(&resp).into_owned()
+}
+
+fn get(path: &str, host: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+}
+
+/// A node that greets every connection and reports each line it reads.
+async fn recording_node() -> (String, mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                tcp.write_all(b"+OK - recording node\r\n").await.unwrap();
+                let mut lines = BufReader::new(tcp).lines();
+                while let Ok(Some(l)) = lines.next_line().await {
+                    let _ = tx.send(l);
+                }
+            });
+        }
+    });
+    (addr, rx)
+}
+
+async fn next_line(rx: &mut mpsc::UnboundedReceiver<String>) -> Option<String> {
+    tokio::time::timeout(Duration::from_secs(2), rx.recv())
+        .await
+        .ok()
+        .flatten()
+}
+
+#[tokio::test]
+async fn dns_rebinding_is_refused_and_targets_need_the_token() {
+    let p = Proxy::start(&["--demo", "--token", "t0k"]);
+    let rebind = format!("rebind.example:{}", p.port);
+    // the page of a rebound name: no websocket, no target list
+    let mut req = p
+        .url("target=demo&token=t0k")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("Host", rebind.parse().unwrap());
+    req.headers_mut()
+        .insert("Origin", format!("http://{rebind}").parse().unwrap());
+    let err = connect_async(req).await.unwrap_err().to_string();
+    assert!(err.contains("421"), "{err}");
+    let resp = http(p.port, &get("/api/targets?token=t0k", &rebind)).await;
+    assert!(resp.starts_with("HTTP/1.1 421"), "{resp}");
+    // health checks answer whatever the Host
+    assert!(
+        http(p.port, &get("/healthz", &rebind))
+            .await
+            .ends_with("ok")
+    );
+    // the target list wants the token
+    let here = format!("127.0.0.1:{}", p.port);
+    let resp = http(p.port, &get("/api/targets", &here)).await;
+    assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
+    let resp = http(p.port, &get("/api/targets?token=t0k", &here)).await;
+    assert!(
+        resp.starts_with("HTTP/1.1 200") && resp.contains("\"demo\""),
+        "{resp}"
+    );
+    let resp = http(p.port, &get("/api/targets?token=t0k", "localhost")).await;
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    drop(p);
+    // a name the user allows
+    let p = Proxy::start(&["--demo", "--allow-host", "console.example"]);
+    let resp = http(p.port, &get("/api/targets", "console.example:8080")).await;
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+}
+
+#[tokio::test]
+async fn lines_before_a_close_or_a_ping_reach_the_node() {
+    let (addr, mut node) = recording_node().await;
+    let p = Proxy::start(&["--node", &format!("rec={addr}")]);
+    for round in 0..20 {
+        let mut ws = connect(&p.url("target=rec")).await;
+        until_status(&mut ws).await;
+        // the console's Disconnect: lines, then the close, in one write
+        ws.feed(Message::text(format!("NOOP\nQUIT {round}")))
+            .await
+            .unwrap();
+        ws.feed(Message::Close(None)).await.unwrap();
+        ws.flush().await.unwrap();
+        assert_eq!(
+            next_line(&mut node).await.as_deref(),
+            Some("NOOP"),
+            "round {round}"
+        );
+        assert_eq!(
+            next_line(&mut node).await,
+            Some(format!("QUIT {round}")),
+            "round {round}"
+        );
+    }
+    // a line followed by a ping in the same write is not held back
+    let mut ws = connect(&p.url("target=rec")).await;
+    until_status(&mut ws).await;
+    ws.feed(Message::text("VERS")).await.unwrap();
+    ws.feed(Message::Ping(Default::default())).await.unwrap();
+    ws.flush().await.unwrap();
+    assert_eq!(next_line(&mut node).await.as_deref(), Some("VERS"));
+}
+
+/// Idle TCP connections from `ip` (no HTTP byte).
+async fn idle_from(ip: &str, port: u16, n: usize) -> Vec<TcpStream> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let s = TcpSocket::new_v4().unwrap();
+        s.bind(format!("{ip}:0").parse().unwrap()).unwrap();
+        if let Ok(c) = s
+            .connect(format!("127.0.0.1:{port}").parse().unwrap())
+            .await
+        {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn one_ip_cannot_starve_others_before_the_upgrade() {
+    let p = Proxy::start(&["--demo", "--max-conns-per-ip", "4"]);
+    // 300 silent connections from one address: only its share is held, the rest dropped
+    let _hog = idle_from("127.0.0.1", p.port, 300).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let t = Instant::now();
+    let mut other = idle_from("127.0.0.2", p.port, 1).await.pop().unwrap();
+    other
+        .write_all(get("/healthz", "127.0.0.1").as_bytes())
+        .await
+        .unwrap();
+    let mut resp = String::new();
+    other.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.ends_with("ok"), "{resp}");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    let mut ws = {
+        let tcp = idle_from("127.0.0.3", p.port, 1).await.pop().unwrap();
+        client_async(p.url("target=demo"), MaybeTlsStream::Plain(tcp))
+            .await
+            .unwrap()
+            .0
+    };
+    assert!(
+        until_status(&mut ws)
+            .await
+            .last()
+            .unwrap()
+            .starts_with("+OK")
+    );
+}
+
+/// CPU seconds (user + system) the process has used.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+#[tokio::test]
+async fn out_of_file_descriptors_neither_spins_nor_floods_the_log() {
+    let _turn = HEAVY.lock().await;
+    let log = tempfile("emfile.log");
+    let p = Proxy::process_with(
+        &["--demo", "--max-conns-per-ip", "1000"],
+        std::fs::File::create(&log).unwrap(),
+        "ulimit -n 200;",
+    );
+    let before = cpu_secs(p.pid());
+    let mut held = Vec::new();
+    for ip in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
+        held.extend(idle_from(ip, p.port, 200).await);
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let used = cpu_secs(p.pid()) - before;
+    let log_len = std::fs::metadata(&log).unwrap().len();
+    assert!(
+        used < 0.5,
+        "proxy used {used:.2} s of CPU in 3 s with 600 connections"
+    );
+    assert!(log_len < 64 * 1024, "log grew to {log_len} bytes");
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        http(p.port, &get("/healthz", "127.0.0.1"))
+            .await
+            .ends_with("ok")
+    );
+}
+
+fn tempfile(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vscp-edges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[tokio::test]
+async fn static_files_headers_and_escapes() {
+    let dir = tempfile("static");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<html><script type=\"module\">import init from '/app-1a2b.js'; init();</script></html>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("app-1a2b.js"), "export default function init() {}").unwrap();
+    std::fs::write(dir.join(".secret"), "token=hunter2").unwrap();
+    let outside = tempfile("outside.txt");
+    std::fs::write(&outside, "outside").unwrap();
+    let _ = std::os::unix::fs::symlink(&outside, dir.join("out.txt"));
+    let _ = std::os::unix::fs::symlink(dir.join("app-1a2b.js"), dir.join("sub/link.js"));
+    let p = Proxy::start(&["--static", dir.to_str().unwrap()]);
+    let port = p.port;
+    let fetch = move |path: &'static str| async move { http(port, &get(path, "127.0.0.1")).await };
+    let lower = |s: String| s.to_ascii_lowercase();
+
+    let index = lower(fetch("/").await);
+    assert!(index.starts_with("http/1.1 200"), "{index}");
+    assert!(index.contains("cache-control: no-cache"), "{index}");
+    assert!(index.contains("content-security-policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{index}");
+    for h in [
+        "x-content-type-options: nosniff",
+        "x-frame-options: deny",
+        "referrer-policy: no-referrer",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(index.contains(h), "{h}: {index}");
+    }
+    let asset = lower(fetch("/app-1a2b.js").await);
+    assert!(
+        asset.starts_with("http/1.1 200") && asset.contains("immutable"),
+        "{asset}"
+    );
+    let inside = lower(fetch("/sub/link.js").await);
+    assert!(
+        inside.starts_with("http/1.1 200"),
+        "a link inside stays: {inside}"
+    );
+    let route = lower(fetch("/nodes/12").await);
+    assert!(
+        route.starts_with("http/1.1 200")
+            && route.contains("cache-control: no-cache")
+            && route.contains("<html>"),
+        "{route}"
+    );
+    for path in [
+        "/missing.js",
+        "/missing_bg.wasm",
+        "/.secret",
+        "/out.txt",
+        "/%2e%2e/outside.txt",
+        "/sub/%2e%2e/.secret",
+        "/..%2f.secret",
+    ] {
+        let resp = lower(http(p.port, &get(path, "127.0.0.1")).await);
+        assert!(resp.starts_with("http/1.1 404"), "{path}: {resp}");
+        assert!(
+            !resp.contains("hunter2") && !resp.contains("outside"),
+            "{path}: {resp}"
+        );
+        assert!(
+            resp.contains("x-content-type-options: nosniff"),
+            "{path}: {resp}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sigterm_gives_every_session_4008_within_a_bounded_time() {
+    let _turn = HEAVY.lock().await;
+    // a node that takes the TCP connection and never answers the TLS handshake
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((c, _)) = silent.accept().await {
+            held.push(c);
+        }
+    });
+    let ca = tempfile("unused-ca.pem");
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(&ca, cert.cert.pem()).unwrap();
+    let node = format!("stuck=localhost:{silent_port}");
+    let mut p = Proxy::process(&[
+        "--node",
+        &node,
+        "--node-tls",
+        "--node-ca",
+        ca.to_str().unwrap(),
+        "--connect-timeout",
+        "60",
+    ]);
+    let mut connecting = connect(&p.url("target=stuck")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let t = Instant::now();
+    kill_term(&p);
+    assert_eq!(close_of(&mut connecting).await.0, 4008);
+    wait_exit(&mut p);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+
+    // a streaming client that stopped reading, and reads again after the signal
+    let mut p = Proxy::process(&["--demo", "--demo-rate", "50000"]);
+    let mut stalled = connect(&p.url("target=demo")).await;
+    login(&mut stalled).await;
+    stalled.send(Message::text("RCVLOOP")).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await; // buffers fill up
+    let t = Instant::now();
+    kill_term(&p);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(close_of(&mut stalled).await.0, 4008);
+    wait_exit(&mut p);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}
+
+fn kill_term(p: &Proxy) {
+    Command::new("kill")
+        .args(["-TERM", &p.pid().to_string()])
+        .status()
+        .unwrap();
+}
+
+fn wait_exit(p: &mut Proxy) {
+    let Run::Process(child) = &mut p.run else {
+        unreachable!()
+    };
+    assert!(child.wait().unwrap().success());
+}
+
+#[tokio::test]
+async fn refusals_bad_requests_and_session_ends_are_logged() {
+    let log = tempfile("refusals.log");
+    let p = Proxy::process_with(&["--demo"], std::fs::File::create(&log).unwrap(), "");
+    assert_eq!(
+        close_of(&mut connect(&p.url("target=nowhere")).await)
+            .await
+            .0,
+        4001
+    );
+    let mut ws = connect(&p.url("target=demo")).await;
+    until_status(&mut ws).await;
+    ws.send(Message::text("QUIT")).await.unwrap();
+    assert_eq!(close_of(&mut ws).await.0, 4003);
+    // a 1 MiB header: 431, and the connection is closed
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    let mut tcp = TcpStream::connect(("127.0.0.1", p.port)).await.unwrap();
+    let _ = tcp.write_all(big.as_bytes()).await;
+    let mut resp = vec![0u8; 64];
+    let n = tcp.read(&mut resp).await.unwrap_or(0);
+    assert!(
+        String::from_utf8_lossy(&resp[..n]).starts_with("HTTP/1.1 431"),
+        "{:?}",
+        String::from_utf8_lossy(&resp[..n])
+    );
+    // a websocket request without the upgrade headers
+    let resp = http(p.port, &get("/ws?target=demo", "127.0.0.1")).await;
+    assert!(!resp.starts_with("HTTP/1.1 101"), "{resp}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    for want in [
+        "websocket refused",
+        "code=4001",
+        "session end",
+        "code=4003",
+        "bad HTTP connection",
+        "bad websocket handshake",
+    ] {
+        assert!(text.contains(want), "no {want:?} in the log:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn any_target_name_gets_a_close_code_never_a_panic() {
+    let p = Proxy::start(&["--demo"]);
+    for name in [
+        "é".repeat(100),
+        "€".repeat(60),
+        "😀".repeat(40),
+        "%ZZ".into(),
+        "a&target=demo".into(),
+        "\u{0}".into(),
+    ] {
+        let q: String = name
+            .bytes()
+            .map(|b| match b {
+                b'%' if name == "%ZZ" => "%".to_string(),
+                b'a'..=b'z' | b'0'..=b'9' => char::from(b).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let mut ws = connect(&p.url(&format!("target={q}"))).await;
+        let (code, reason) = close_of(&mut ws).await;
+        assert_eq!(code, 4001, "{name}: {reason}");
+        assert!(reason.len() <= 123, "{}", reason.len());
+    }
+    // still serving
+    let mut ws = connect(&p.url("target=demo")).await;
+    assert!(
+        until_status(&mut ws)
+            .await
+            .last()
+            .unwrap()
+            .starts_with("+OK")
+    );
+}
+
+#[tokio::test]
+async fn a_browser_that_stops_answering_pings_is_closed() {
+    let p = Proxy::start(&["--demo", "--ping-interval", "1"]);
+    // reads (so tungstenite answers pings): stays open with no traffic for 3.5 intervals
+    let mut alive = connect(&p.url("target=demo")).await;
+    until_status(&mut alive).await;
+    let until = tokio::time::Instant::now() + Duration::from_millis(3_500);
+    let mut pings = 0;
+    while let Ok(m) = tokio::time::timeout_at(until, alive.next()).await {
+        match m {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            other => panic!("only pings expected, got {other:?}"),
+        }
+    }
+    assert!(pings >= 3, "{pings} pings");
+    alive.send(Message::text("NOOP")).await.unwrap();
+    assert_eq!(
+        until_status(&mut alive).await.last().unwrap(),
+        "+OK - Success."
+    );
+    // never reads: no pong, so after two intervals the proxy ends the session
+    let (mut gone, _) = connect_async(p.url("target=demo")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    let (code, reason) = close_of(&mut gone).await;
+    assert_eq!(code, 4013, "{reason}");
+}
