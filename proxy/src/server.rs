@@ -212,11 +212,16 @@ impl Server {
                             .await
                     }
                 };
-                if let Err(e) = result
-                    && let Some(held) = log.admit()
-                {
-                    // header too large (431), header time-out, not HTTP at all
-                    tracing::info!(%peer, %e, held_back = held, "bad HTTP connection");
+                match result {
+                    // a browser's spare keep-alive connection that was never used
+                    Err(e) if e.is_timeout() => tracing::debug!(%peer, %e, "http connection"),
+                    Err(e) => {
+                        if let Some(held) = log.admit() {
+                            // header too large (431), not HTTP at all, …
+                            tracing::info!(%peer, %e, held_back = held, "bad HTTP connection");
+                        }
+                    }
+                    Ok(()) => {}
                 }
                 drop(permit);
             });
