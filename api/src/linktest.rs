@@ -56,6 +56,9 @@ pub struct Report {
     pub failed: usize,
     /// Checks the server does not support.
     pub not_supported: usize,
+    /// The server wants a login and none was given: the checks did not run.
+    #[serde(default)]
+    pub needs_login: bool,
 }
 
 impl Report {
@@ -68,6 +71,7 @@ impl Report {
             passed: count(Outcome::Pass),
             failed: count(Outcome::Fail),
             not_supported: count(Outcome::NotSupported),
+            needs_login: false,
             checks,
         }
     }

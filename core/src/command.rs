@@ -6,6 +6,7 @@ use crate::event::{Event, EventParseError};
 use crate::filter::{FilterParseError, FilterPart};
 use crate::guid::{Guid, GuidError};
 use crate::line::MAX_LINE;
+use crate::measure_request::MeasurementRequest;
 use crate::number::{self, NumberError};
 
 /// Argument of `INTERFACE`.
@@ -71,6 +72,8 @@ pub enum Command {
     Interface(InterfaceArg),
     /// `WCYD` / `WHATCANYOUDO`: capability word.
     Wcyd,
+    /// `MEASUREMENT format,level,type,value[,…]` (vscpd): send a measurement event.
+    Measurement(MeasurementRequest),
     /// `BINARY`: switch to binary framing (never sent by this toolkit on its own).
     Binary,
     /// `+`: repeat the previous command.
@@ -116,6 +119,9 @@ pub enum CommandParseError {
     /// The filter of `SFLT`/`SMSK`.
     #[error("filter: {0}")]
     Filter(#[from] FilterParseError),
+    /// The arguments of `MEASUREMENT`.
+    #[error("MEASUREMENT: {0}")]
+    Measurement(String),
     /// The GUID of `SGID`/`INTERFACE CLOSE`.
     #[error("GUID: {0}")]
     Guid(#[from] GuidError),
@@ -155,6 +161,7 @@ impl Command {
             Command::Restart => "RESTART",
             Command::Interface(_) => "INTERFACE",
             Command::Wcyd => "WCYD",
+            Command::Measurement(_) => "MEASUREMENT",
             Command::Binary => "BINARY",
             Command::Repeat => "+",
             Command::Custom { word, .. } => word,
@@ -199,12 +206,12 @@ impl FromStr for Command {
         Ok(match word.to_ascii_uppercase().as_str() {
             "NOOP" => Command::Noop,
             "HELP" => Command::Help(opt(arg)),
-            "QUIT" => Command::Quit,
+            "QUIT" | "EXIT" => Command::Quit,
             "USER" => Command::User(need(arg, "USER")?.to_string()),
             "PASS" => Command::Pass(need(arg, "PASS")?.to_string()),
             "CHALLENGE" => Command::Challenge,
             "SEND" => Command::Send(need(arg, "SEND")?.parse()?),
-            "RETR" => Command::Retr(match arg {
+            "RETR" | "RETRIEVE" => Command::Retr(match arg {
                 None => None,
                 Some(a) => Some(
                     number::parse(a).map_err(|why| CommandParseError::BadNumber {
@@ -214,10 +221,10 @@ impl FromStr for Command {
                     })?,
                 ),
             }),
-            "RCVLOOP" => Command::RcvLoop,
+            "RCVLOOP" | "RECEIVELOOP" => Command::RcvLoop,
             "QUITLOOP" => Command::QuitLoop,
-            "CDTA" | "CHKDATA" => Command::ChkData,
-            "CLRA" | "CLRALL" => Command::ClrAll,
+            "CDTA" | "CHKDATA" | "CHECKDATA" => Command::ChkData,
+            "CLRA" | "CLRALL" | "CLEARALL" => Command::ClrAll,
             "STAT" => Command::Stat,
             "INFO" => Command::Info,
             "CHID" | "GETCHID" => Command::ChId,
@@ -229,7 +236,7 @@ impl FromStr for Command {
             "TEST" => Command::Test(opt(arg)),
             "SHUTDOWN" => Command::Shutdown,
             "RESTART" => Command::Restart,
-            "INTERFACE" => {
+            "INTERFACE" | "CLIENT" => {
                 match arg.map(|a| a.split_once(char::is_whitespace).unwrap_or((a, ""))) {
                     None => Command::Interface(InterfaceArg::List),
                     Some((sub, _)) if sub.eq_ignore_ascii_case("LIST") => {
@@ -246,6 +253,10 @@ impl FromStr for Command {
                 }
             }
             "WCYD" | "WHATCANYOUDO" => Command::Wcyd,
+            "MEASUREMENT" => Command::Measurement(
+                MeasurementRequest::parse(need(arg, "MEASUREMENT")?)
+                    .map_err(CommandParseError::Measurement)?,
+            ),
             "BINARY" => Command::Binary,
             "+" => Command::Repeat,
             _ => return Err(CommandParseError::Unknown(word.to_string())),
@@ -269,6 +280,7 @@ impl fmt::Display for Command {
             Command::Retr(Some(n)) => write!(f, " {n}"),
             Command::SetGuid(g) => write!(f, " {g}"),
             Command::SetFilter(p) | Command::SetMask(p) => write!(f, " {p}"),
+            Command::Measurement(m) => write!(f, " {m}"),
             Command::Interface(InterfaceArg::List) => f.write_str(" LIST"),
             Command::Interface(InterfaceArg::Close(g)) => write!(f, " CLOSE {g}"),
             _ => Ok(()),

@@ -89,7 +89,9 @@ pub(crate) fn parse_ns(text: &str) -> Option<u64> {
     secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
-/// Writes `YYYY-MM-DDTHH:MM:SS` (plus `.nnnnnnnnn` when the fraction is not zero).
+/// Writes `YYYY-MM-DDTHH:MM:SSZ` (with `.nnnnnnnnn` before the `Z` when the fraction is not
+/// zero). The `Z` says UTC: without it browsers and Node read the time as local (vscpd
+/// writes it too).
 pub(crate) fn write_ns(out: &mut String, ns: u64) {
     use std::fmt::Write;
     let secs = ns / 1_000_000_000;
@@ -107,6 +109,7 @@ pub(crate) fn write_ns(out: &mut String, ns: u64) {
     if frac != 0 {
         let _ = write!(out, ".{frac:09}");
     }
+    out.push('Z');
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ mod event;
 mod filter;
 mod guid;
 mod line;
+mod measure_request;
 mod node;
 mod number;
 mod reply;
@@ -75,6 +76,7 @@ pub use event::{
 pub use filter::{Filter, FilterParseError, FilterPart};
 pub use guid::{Guid, GuidError};
 pub use line::{Framed, LineBuf, MAX_LINE};
+pub use measure_request::{MeasurementRequest, ValueFormat};
 pub use measurement::{Measurement, MeasurementError};
 pub use node::{
     MemoryNode, Node, NodeConfig, NodeOutput, NodeSession, SendRefused, stamp_if_unknown,

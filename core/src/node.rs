@@ -65,6 +65,9 @@ pub struct NodeConfig {
     pub keepalive: u64,
     /// Most events queued for this client; more are dropped and counted.
     pub queue_capacity: usize,
+    /// When the server started (ns since the Unix epoch): `INTERFACE LIST` rows then end in
+    /// ` | Started at <UTC time>`, as vscpd writes them.
+    pub started_unix_ns: Option<u64>,
 }
 
 impl Default for NodeConfig {
@@ -74,6 +77,7 @@ impl Default for NodeConfig {
             banner: vec!["Welcome to the VSCP Link Protocol Interface.".into()],
             keepalive: 1_000,
             queue_capacity: 1_024,
+            started_unix_ns: None,
         }
     }
 }
@@ -108,6 +112,8 @@ pub struct NodeSession {
     last_command: Option<String>,
     stat: Stat,
     overruns: u64,
+    /// Events queued before `RCVLOOP` still to be streamed (after its reply).
+    backlog_due: bool,
     closed: bool,
 }
 
@@ -139,7 +145,7 @@ fn privilege(cmd: &Command) -> u8 {
         | Command::ChId
         | Command::GetGuid => 1,
         Command::Retr(_) | Command::RcvLoop | Command::QuitLoop | Command::Interface(_) => 2,
-        Command::Send(_) => 4,
+        Command::Send(_) | Command::Measurement(_) => 4,
         Command::SetGuid(_) | Command::SetFilter(_) | Command::SetMask(_) => 6,
         _ => 15,
     }
@@ -160,6 +166,7 @@ impl NodeSession {
             last_command: None,
             stat: Stat::default(),
             overruns: 0,
+            backlog_due: false,
             closed: false,
             config,
         };
@@ -196,7 +203,7 @@ impl NodeSession {
         }
         self.stat.rx_frames += 1;
         self.stat.rx_data += event.data.len() as u64;
-        if self.streaming {
+        if self.streaming && !self.backlog_due {
             let mut l = String::with_capacity(64 + 4 * event.data.len());
             event.write_to(&mut l);
             self.line(&l, now);
@@ -247,15 +254,31 @@ impl NodeSession {
 
     /// Sends the receive-loop keep-alive when due.
     pub fn handle_timeout(&mut self, now: Millis) {
-        if self.streaming && !self.closed && now >= self.last_sent.plus(self.config.keepalive) {
+        if self.closed || !self.streaming {
+            return;
+        }
+        if std::mem::take(&mut self.backlog_due) {
+            while let Some(ev) = self.queue.pop_front() {
+                let l = ev.to_string();
+                self.line(&l, now);
+            }
+        } else if now >= self.last_sent.plus(self.config.keepalive) {
             self.line("+OK", now);
         }
     }
 
-    /// When `handle_timeout` wants to run next.
+    /// When `handle_timeout` wants to run next (at once when events queued before `RCVLOOP`
+    /// wait to follow its reply).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        (self.streaming && !self.closed).then(|| self.last_sent.plus(self.config.keepalive))
+        if self.closed || !self.streaming {
+            return None;
+        }
+        Some(if self.backlog_due {
+            self.last_sent
+        } else {
+            self.last_sent.plus(self.config.keepalive)
+        })
     }
 
     /// Next output; call until `None`.
@@ -270,6 +293,26 @@ impl NodeSession {
         s.push_str("\r\n");
         self.outputs.push_back(NodeOutput::Transmit(s));
         self.last_sent = now;
+    }
+
+    /// `SEND` and `MEASUREMENT`: the event goes to the node with this client's GUID and id.
+    fn send(&mut self, node: &mut dyn Node, mut ev: Event, now: Millis) {
+        if ev.guid.is_zero() {
+            ev.guid = node.guid();
+        }
+        if ev.obid == 0 {
+            ev.obid = self.config.channel_id;
+        }
+        let bytes = ev.data.len() as u64;
+        match node.send(ev, self.config.channel_id) {
+            Ok(()) => {
+                self.stat.tx_frames += 1;
+                self.stat.tx_data += bytes;
+                self.line(OK, now);
+            }
+            Err(SendRefused::BufferFull) => self.line("-OK - Buffer Full", now),
+            Err(SendRefused::NotAllowed) => self.line("-OK - Not allowed to send this event.", now),
+        }
     }
 
     fn close(&mut self) {
@@ -335,26 +378,11 @@ impl NodeSession {
                 let sid = node.challenge();
                 self.line(&format!("+OK - {sid}"), now);
             }
-            Command::Send(mut ev) => {
-                if ev.guid.is_zero() {
-                    ev.guid = node.guid();
-                }
-                if ev.obid == 0 {
-                    ev.obid = self.config.channel_id;
-                }
-                let (frames, bytes) = (1, ev.data.len() as u64);
-                match node.send(ev, self.config.channel_id) {
-                    Ok(()) => {
-                        self.stat.tx_frames += frames;
-                        self.stat.tx_data += bytes;
-                        self.line(OK, now);
-                    }
-                    Err(SendRefused::BufferFull) => self.line("-OK - Buffer Full", now),
-                    Err(SendRefused::NotAllowed) => {
-                        self.line("-OK - Not allowed to send this event.", now)
-                    }
-                }
-            }
+            Command::Send(ev) => self.send(node, ev, now),
+            Command::Measurement(m) => match m.to_event() {
+                Ok(ev) => self.send(node, ev, now),
+                Err(_) => self.line(BAD_PARAM, now),
+            },
             Command::Retr(n) => {
                 let n = n.filter(|n| *n > 0).unwrap_or(1) as usize;
                 let mut sent = 0;
@@ -376,15 +404,16 @@ impl NodeSession {
                 );
             }
             Command::RcvLoop => {
+                // the reply goes out alone; queued events follow at the next time-out, so a
+                // driver writes them separately (a client library drops events that share a
+                // read with the reply)
                 self.line("+OK - Receive loop entered. QUITLOOP to terminate.", now);
                 self.streaming = true;
-                while let Some(ev) = self.queue.pop_front() {
-                    let l = ev.to_string();
-                    self.line(&l, now);
-                }
+                self.backlog_due = !self.queue.is_empty();
             }
             Command::QuitLoop => {
                 self.streaming = false;
+                self.backlog_due = false;
                 self.line("+OK - Quit receive loop.", now);
             }
             Command::ChkData => {
@@ -443,11 +472,14 @@ impl NodeSession {
                 self.line(OK, now);
             }
             Command::Interface(InterfaceArg::List) => {
-                let rows = node.interfaces();
-                let l = format!("{} rows", rows.len());
-                self.line(&l, now);
-                for r in rows {
-                    let l = r.to_string();
+                // vscpd's form: no count line (a client library crashes on it)
+                let started = self.config.started_unix_ns.map(|ns| {
+                    let mut t = String::from(" | Started at ");
+                    crate::datetime::write_ns(&mut t, ns - ns % 1_000_000_000);
+                    t
+                });
+                for r in node.interfaces() {
+                    let l = format!("{r}{}", started.as_deref().unwrap_or_default());
                     self.line(&l, now);
                 }
                 self.line(OK, now);

@@ -214,11 +214,12 @@ impl Capabilities {
 }
 
 impl fmt::Display for Capabilities {
-    /// `XX-XX-XX-XX-XX-XX-XX-XX decimal`, as FW sends it.
+    /// `XX-XX-XX-XX-XX-XX-XX-XX`, as vscpd sends it: no decimal suffix (a client library
+    /// reads it into the last byte).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0.to_be_bytes();
         let hex: Vec<String> = b.iter().map(|x| format!("{x:02X}")).collect();
-        write!(f, "{} {}", hex.join("-"), self.0)
+        f.write_str(&hex.join("-"))
     }
 }
 
@@ -375,8 +376,10 @@ mod tests {
 
     #[test]
     fn capabilities_text() {
+        // read with or without FW's decimal suffix; written as vscpd does, without it
         let c = Capabilities::parse("00-00-00-00-00-00-80-07 32775").unwrap();
-        assert_eq!(c.to_string(), "00-00-00-00-00-00-80-07 32775");
+        assert_eq!(c.to_string(), "00-00-00-00-00-00-80-07");
+        assert_eq!(Capabilities::parse("00-00-00-00-00-00-80-07"), Ok(c));
         assert_eq!(c.names(), ["tcp/ip link", "AES-256", "AES-192", "AES-128"]);
         assert!(Capabilities::parse("00-00").is_err());
     }

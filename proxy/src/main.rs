@@ -25,12 +25,23 @@ async fn main() -> anyhow::Result<()> {
                 rounds: t.rounds,
             };
             let report = vscp_proxy::linktest(&options).await;
+            if report.needs_login && !t.json {
+                eprintln!(
+                    "linktest {}: the server wants a login: give --user and --password",
+                    report.server
+                );
+                std::process::exit(2);
+            }
             if t.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print!("{}", report.text());
             }
-            std::process::exit(i32::from(report.failed > 0));
+            std::process::exit(if report.needs_login {
+                2
+            } else {
+                i32::from(report.failed > 0)
+            });
         }
         None => {
             let server = Server::bind(&args, &shutdown).await?;

@@ -4,6 +4,7 @@
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -11,7 +12,7 @@ use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpListener,
 };
-use vscp_core::{Framed, LineBuf, MemoryNode, Millis, NodeConfig, NodeOutput, NodeSession};
+use vscp_core::{Event, Framed, LineBuf, MemoryNode, Millis, NodeConfig, NodeOutput, NodeSession};
 
 fn linktest(addr: &str) -> (serde_json::Value, i32) {
     let out = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
@@ -65,12 +66,27 @@ fn demo_node_passes_every_check() {
         .trim_end_matches(':')
         .to_string();
     let (report, code) = linktest(&addr);
+    // without a login, against a server that wants one: one line, exit code 2
+    let no_login = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
+        .args(["linktest", &addr])
+        .output()
+        .unwrap();
     let _ = demo.kill();
     let _ = demo.wait();
     assert_eq!(report["failed"], 0, "{report:#}");
     assert_eq!(report["not_supported"], 0, "{report:#}");
     assert!(report["passed"].as_u64().unwrap() >= 20);
+    // the demo does not loop a client's events back: the filter and the round trip are
+    // checked on a second connection
+    let (outcome_filter, detail) = outcome(&report, "filter");
+    assert_eq!(outcome_filter, "pass");
+    assert!(detail.contains("second connection"), "{detail}");
     assert_eq!(code, 0);
+    let stderr = String::from_utf8_lossy(&no_login.stderr);
+    assert_eq!(no_login.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("wants a login"), "{stderr}");
+    assert!(no_login.stdout.is_empty());
 }
 
 /// How the test node misbehaves.
@@ -82,13 +98,16 @@ enum Fault {
     OkForUnknown,
 }
 
-/// A link server on `NodeSession` + `MemoryNode` that loops sent events back, broken as asked.
+/// A link server on `NodeSession` + `MemoryNode` whose connections share one bus (every
+/// sent event goes to every connection, the sender's too), broken as asked.
 async fn broken_server(fault: Fault) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
+    let bus: Arc<Mutex<Vec<Event>>> = Arc::default();
     tokio::spawn(async move {
         loop {
             let (mut tcp, _) = listener.accept().await.unwrap();
+            let bus = bus.clone();
             tokio::spawn(async move {
                 let start = Instant::now();
                 let now = || Millis(start.elapsed().as_millis() as u64);
@@ -102,8 +121,14 @@ async fn broken_server(fault: Fault) -> String {
                 );
                 let mut lines = LineBuf::default();
                 let mut buf = [0u8; 8192];
-                let mut looped = 0;
+                let (mut published, mut delivered) = (0, 0);
                 loop {
+                    // events sent on any connection, like a bus would show them
+                    let seen: Vec<Event> = bus.lock().unwrap()[delivered..].to_vec();
+                    for ev in &seen {
+                        session.deliver(ev, now());
+                    }
+                    delivered += seen.len();
                     let mut out = String::new();
                     while let Some(o) = session.poll_output() {
                         match o {
@@ -122,7 +147,7 @@ async fn broken_server(fault: Fault) -> String {
                     }
                     let n = tokio::select! {
                         r = tcp.read(&mut buf) => match r { Ok(0) | Err(_) => return, Ok(n) => n },
-                        _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                        _ = tokio::time::sleep(Duration::from_millis(20)) => {
                             if fault != Fault::NoKeepalive {
                                 session.handle_timeout(now());
                             }
@@ -150,11 +175,10 @@ async fn broken_server(fault: Fault) -> String {
                             }
                             _ => session.handle_line(&mut node, &l, now()),
                         }
-                        // loop sent events back like a bus would
-                        while looped < node.sent.len() {
-                            session.deliver(&node.sent[looped], now());
-                            looped += 1;
-                        }
+                        bus.lock()
+                            .unwrap()
+                            .extend(node.sent[published..].iter().cloned());
+                        published = node.sent.len();
                     }
                 }
             });

@@ -508,8 +508,14 @@ mod tests {
     }
 
     #[test]
-    fn legacy_stamp_is_written_back() {
+    fn legacy_stamp_is_written_back_in_utc() {
+        // read with or without the `Z`; always written with it (vscpd's form)
         let line = "0,20,3,0,2026-11-25T14:54:29,16821259,-,15";
-        assert_eq!(line.parse::<Event>().unwrap().to_string(), line);
+        let ev = line.parse::<Event>().unwrap();
+        assert_eq!(
+            ev.to_string(),
+            "0,20,3,0,2026-11-25T14:54:29Z,16821259,-,15"
+        );
+        assert_eq!(ev.to_string().parse::<Event>(), Ok(ev));
     }
 }

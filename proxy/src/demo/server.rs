@@ -29,6 +29,14 @@ use crate::shutdown::Shutdown;
 const GUEST: (&str, &str) = ("guest", "guest");
 /// Events kept for a slow client before it starts losing them.
 const BUS_CAPACITY: usize = 16_384;
+/// An event on the demo bus and the client channel that sent it (`None`: a node made it).
+/// Like vscpd and the firmware library, the bus shows a client's event to every other
+/// client, not back to the sender.
+struct Frame {
+    event: Event,
+    from: Option<u32>,
+}
+
 /// The demo server's own GUID (GGID).
 const SERVER_GUID: Guid = Guid([
     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 0, 0, 0, 0, 1,
@@ -42,6 +50,12 @@ fn millis() -> Millis {
             .elapsed()
             .as_millis() as u64,
     )
+}
+
+/// When this process started serving the demo (for `INTERFACE LIST`).
+fn started_unix_ns() -> u64 {
+    static STARTED: OnceLock<u64> = OnceLock::new();
+    *STARTED.get_or_init(unix_ns)
 }
 
 fn unix_ns() -> u64 {
@@ -99,7 +113,7 @@ pub(crate) async fn spawn(
 
 /// The node-wide part the sessions share.
 struct DemoNode {
-    to_sim: mpsc::Sender<Event>,
+    to_sim: mpsc::Sender<(Event, u32)>,
     guid: Guid,
     challenges: Arc<AtomicU64>,
 }
@@ -149,9 +163,9 @@ impl Node for DemoNode {
             },
         ]
     }
-    fn send(&mut self, event: Event, _channel: u32) -> Result<(), SendRefused> {
+    fn send(&mut self, event: Event, channel: u32) -> Result<(), SendRefused> {
         self.to_sim
-            .try_send(stamp_if_unknown(event, unix_ns()))
+            .try_send((stamp_if_unknown(event, unix_ns()), channel))
             .map_err(|_| SendRefused::BufferFull)
     }
     fn challenge(&mut self) -> String {
@@ -164,7 +178,7 @@ impl Node for DemoNode {
 async fn serve(
     tcp: TcpStream,
     mut node: DemoNode,
-    mut bus: broadcast::Receiver<Arc<Event>>,
+    mut bus: broadcast::Receiver<Arc<Frame>>,
     channel: u32,
     shutdown: Shutdown,
     peer: SocketAddr,
@@ -178,6 +192,7 @@ async fn serve(
             "vscp-link demo node".into(),
             format!("Version: {}", env!("CARGO_PKG_VERSION")),
         ],
+        started_unix_ns: Some(started_unix_ns()),
         ..NodeConfig::default()
     };
     let mut session = NodeSession::new(config, millis());
@@ -210,13 +225,14 @@ async fn serve(
                 Ok(n) => session.handle_bytes(&mut node, buf.get(..n).unwrap_or_default(), millis()),
             },
             ev = bus.recv() => match ev {
-                Ok(ev) => {
+                Ok(frame) => {
                     let now = millis();
-                    session.deliver(&ev, now);
+                    let mut take = |f: &Frame| if f.from != Some(channel) { session.deliver(&f.event, now); };
+                    take(&frame);
                     // take what else is waiting: one flush for many events
                     for _ in 0..255 {
                         match bus.try_recv() {
-                            Ok(ev) => { session.deliver(&ev, now); }
+                            Ok(frame) => take(&frame),
                             Err(broadcast::error::TryRecvError::Lagged(n)) => lost += n,
                             Err(_) => break,
                         }
@@ -236,7 +252,7 @@ async fn serve(
 
 /// Publishes events with sequence numbers and time stamps.
 struct Bus {
-    tx: broadcast::Sender<Arc<Event>>,
+    tx: broadcast::Sender<Arc<Frame>>,
     seq: u32,
 }
 
@@ -245,14 +261,17 @@ impl Bus {
         self.seq = self.seq.wrapping_add(1);
         ev.obid = self.seq;
         ev.stamp = Stamp::Unix(unix_ns());
-        let _ = self.tx.send(Arc::new(ev));
+        let _ = self.tx.send(Arc::new(Frame {
+            event: ev,
+            from: None,
+        }));
     }
 }
 
 /// Drives the simulation: ticks every 100 ms, the flood every 10 ms, client events as they come.
 async fn simulate(
-    tx: broadcast::Sender<Arc<Event>>,
-    mut from_clients: mpsc::Receiver<Event>,
+    tx: broadcast::Sender<Arc<Frame>>,
+    mut from_clients: mpsc::Receiver<(Event, u32)>,
     rate: u32,
     shutdown: Shutdown,
 ) {
@@ -276,9 +295,10 @@ async fn simulate(
                     bus.emit(sim::flood_event(i));
                 }
             }
-            Some(ev) = from_clients.recv() => {
-                let _ = bus.tx.send(Arc::new(ev.clone())); // a real bus shows every frame to all
-                for reply in sim.answer(&ev) {
+            Some((ev, from)) = from_clients.recv() => {
+                let replies = sim.answer(&ev);
+                let _ = bus.tx.send(Arc::new(Frame { event: ev, from: Some(from) }));
+                for reply in replies {
                     bus.emit(reply);
                 }
             }

@@ -8,7 +8,7 @@ use tokio::{
 };
 use vscp_core::{
     ClientConfig, ClientSession, Command, Event, Framed, LineBuf, Millis, NoReply, Output,
-    ReceiveMode, Reply, SessionEvent, Status,
+    ReceiveMode, Reply, SessionEvent, State, Status,
 };
 
 use super::Options;
@@ -61,6 +61,28 @@ impl Driver {
             log: Vec::new(),
             buf: vec![0; 64 * 1024],
         })
+    }
+
+    /// A second session, greeted and logged in, or `None` when it could not get there.
+    pub(super) async fn ready(o: &Options) -> Option<Driver> {
+        let mut d = Driver::connect(o).await.ok()?;
+        let is_end = |e: &SessionEvent| {
+            matches!(
+                e,
+                SessionEvent::State(State::Ready) | SessionEvent::Closed(_)
+            )
+        };
+        d.pump(Duration::from_secs(10), |evs| evs.iter().any(is_end))
+            .await;
+        let ready = d
+            .events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::State(State::Ready)));
+        let closed = d
+            .events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Closed(_)));
+        (ready && !closed).then_some(d)
     }
 
     pub(super) fn now(&self) -> Millis {

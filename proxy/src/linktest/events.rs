@@ -6,10 +6,10 @@ use std::time::Duration;
 use vscp_api::{Check, Outcome};
 use vscp_core::{Command, Event};
 
-use super::{check, decoded, driver::Driver};
+use super::{Options, check, decoded, driver::Driver};
 
 /// Filter, queue and event checks on the main connection.
-pub(super) async fn checks(d: &mut Driver) -> Vec<Check> {
+pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
     let mut checks = Vec::new();
     // filter that blocks everything, then the queue must stay empty
     let block: vscp_core::FilterPart = "0,65535,65535,-".parse().unwrap_or_default();
@@ -55,11 +55,25 @@ pub(super) async fn checks(d: &mut Driver) -> Vec<Check> {
         ),
     });
 
-    // exact filter on class 20 type 3, then send type 4 and type 3: only type 3 may come back
+    // exact filter on class 20 type 3 on a second connection, then send type 4 and type 3
+    // from the first: only type 3 may arrive. Servers show a client's event to the other
+    // clients (most not back to the sender); without a second connection, the same one is used.
+    let mut second = Driver::ready(o).await;
+    let via = if second.is_some() {
+        "on a second connection"
+    } else {
+        "on the sending connection"
+    };
     let mut ex = Vec::new();
     let pass_type3: vscp_core::FilterPart = "0,20,3,-".parse().unwrap_or_default();
-    for cmd in [Command::SetFilter(pass_type3), Command::ClrAll] {
-        ex.extend(d.run(cmd).await.1);
+    let exact: vscp_core::FilterPart = "0,0xFFFF,0xFFFF,-".parse().unwrap_or_default();
+    for cmd in [
+        Command::SetFilter(pass_type3),
+        Command::SetMask(exact),
+        Command::ClrAll,
+    ] {
+        let rx = second.as_mut().unwrap_or(&mut *d);
+        ex.extend(rx.run(cmd).await.1);
     }
     let marker = (d.start.elapsed().as_nanos() & 0xFF) as u8;
     let probe = |kind: u16| Event {
@@ -75,13 +89,17 @@ pub(super) async fn checks(d: &mut Driver) -> Vec<Check> {
         ex.extend(e);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (_, e) = d.run(Command::Retr(Some(100))).await;
+    let rx = second.as_mut().unwrap_or(&mut *d);
+    let (_, e) = rx.run(Command::Retr(Some(100))).await;
     ex.extend(e);
-    let got: Vec<Event> = d
+    let got: Vec<Event> = rx
         .take_received()
         .into_iter()
         .filter(|e| e.data.get(1..) == Some(&[0xA5, marker][..]))
         .collect();
+    if let Some(mut r) = second.take() {
+        let _ = r.run(Command::Quit).await;
+    }
     let looped = got.iter().any(|e| e.kind == 3);
     checks.push(match (sent_ok, looped, got.iter().any(|e| e.kind == 4)) {
         (false, ..) => check(
@@ -102,13 +120,13 @@ pub(super) async fn checks(d: &mut Driver) -> Vec<Check> {
         (true, false) => check(
             "filter",
             Outcome::Pass,
-            "only the matching event came back",
+            format!("only the matching event arrived {via}"),
             vec![],
         ),
         (false, false) => check(
             "filter",
             Outcome::NotSupported,
-            "server does not loop sent events back",
+            format!("no sent event arrived {via}"),
             vec![],
         ),
     });
@@ -116,7 +134,7 @@ pub(super) async fn checks(d: &mut Driver) -> Vec<Check> {
         Some(e) if e.class == 20 && e.data == probe(3).data => check(
             "event-round-trip",
             Outcome::Pass,
-            format!("came back as {e}"),
+            format!("arrived {via} as {e}"),
             vec![],
         ),
         Some(e) => check(
@@ -128,7 +146,7 @@ pub(super) async fn checks(d: &mut Driver) -> Vec<Check> {
         None => check(
             "event-round-trip",
             Outcome::NotSupported,
-            "server does not loop sent events back",
+            format!("no sent event arrived {via}"),
             vec![],
         ),
     });

@@ -70,11 +70,37 @@ pub async fn run(o: &Options) -> Report {
         return Report::new(&o.addr, checks);
     }
     checks.extend(commands::checks(&mut d).await);
-    checks.extend(events::checks(&mut d).await);
+    if o.credentials.is_none() && wants_login(&mut d).await {
+        return Report {
+            needs_login: true,
+            ..Report::new(
+                &o.addr,
+                vec![check(
+                    "login",
+                    Outcome::Fail,
+                    "the server wants a login: give --user and --password",
+                    d.log.clone(),
+                )],
+            )
+        };
+    }
+    checks.extend(events::checks(&mut d, o).await);
     checks.extend(load::checks(&mut d, o).await);
     let _ = d.run(Command::Quit).await;
     checks.extend(hostile::checks(o).await);
     Report::new(&o.addr, checks)
+}
+
+/// Does the server refuse a command that needs a login (`CDTA`) for want of one?
+async fn wants_login(d: &mut Driver) -> bool {
+    let (r, _) = d.run(Command::ChkData).await;
+    r.is_ok_and(|r| {
+        let text = r.text.to_ascii_lowercase();
+        !r.ok
+            && ["log in", "log on", "login", "logon", "accredit"]
+                .iter()
+                .any(|w| text.contains(w))
+    })
 }
 
 /// The greeting and (with credentials) the login; true when the session is ready.
