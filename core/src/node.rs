@@ -203,7 +203,8 @@ impl NodeSession {
         }
         self.stat.rx_frames += 1;
         self.stat.rx_data += event.data.len() as u64;
-        if self.streaming && !self.backlog_due {
+        if self.streaming {
+            self.flush_backlog(now);
             let mut l = String::with_capacity(64 + 4 * event.data.len());
             event.write_to(&mut l);
             self.line(&l, now);
@@ -236,6 +237,9 @@ impl NodeSession {
         if line.is_empty() {
             return; // like the daemon: no reply to an empty line
         }
+        if self.streaming {
+            self.flush_backlog(now);
+        }
         if line == "+" {
             match self.last_command.clone() {
                 Some(prev) => return self.handle_line(node, &prev, now),
@@ -257,13 +261,21 @@ impl NodeSession {
         if self.closed || !self.streaming {
             return;
         }
+        if self.backlog_due {
+            self.flush_backlog(now);
+        } else if now >= self.last_sent.plus(self.config.keepalive) {
+            self.line("+OK", now);
+        }
+    }
+
+    /// Streams the events queued before `RCVLOOP`, once its reply is out: at the next input
+    /// or time-out, whichever comes first, and always before anything else.
+    fn flush_backlog(&mut self, now: Millis) {
         if std::mem::take(&mut self.backlog_due) {
             while let Some(ev) = self.queue.pop_front() {
                 let l = ev.to_string();
                 self.line(&l, now);
             }
-        } else if now >= self.last_sent.plus(self.config.keepalive) {
-            self.line("+OK", now);
         }
     }
 
@@ -413,7 +425,6 @@ impl NodeSession {
             }
             Command::QuitLoop => {
                 self.streaming = false;
-                self.backlog_due = false;
                 self.line("+OK - Quit receive loop.", now);
             }
             Command::ChkData => {

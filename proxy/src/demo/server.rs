@@ -193,6 +193,8 @@ async fn serve(
             format!("Version: {}", env!("CARGO_PKG_VERSION")),
         ],
         started_unix_ns: Some(started_unix_ns()),
+        // a polling client, or one between QUITLOOP and RCVLOOP, gets the bus's slack
+        queue_capacity: BUS_CAPACITY,
         ..NodeConfig::default()
     };
     let mut session = NodeSession::new(config, millis());

@@ -1,0 +1,249 @@
+//! Soak: the demo node (its own process, at 2,000 events/s) behind the proxy (its own
+//! process), 50 websocket clients (streaming, polling, sending) that come and go, and the
+//! node restarted every minute. Every client checks with the demo's sequence numbers (obid)
+//! that no event is lost, duplicated or reordered within a connection; the proxy's RSS and
+//! open file descriptors are sampled every 10 s and must stay flat.
+//!
+//! `SOAK_SECS` sets the length (default 60; `./x soak` runs 600). The figures are printed
+//! as one JSON line starting with `soak:`.
+
+mod common;
+
+use std::{
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use vscp_core::{
+    ClientConfig, ClientSession, Command as Cmd, Event, Millis, Output, ReceiveMode, SessionEvent,
+};
+
+/// Events the demo floods per second.
+const RATE: &str = "2000";
+/// Class of the events the sending clients send (not numbered by the demo).
+const SENT_CLASS: u16 = 30;
+
+/// Totals over all clients.
+#[derive(Default)]
+struct Tally {
+    events: AtomicU64,
+    faults: AtomicU64,
+    connections: AtomicU64,
+    sent: AtomicU64,
+}
+
+fn start_demo(port: u16) -> (Child, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--demo-rate",
+            RATE,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let port = line
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (child, port)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
+
+/// How a soak client behaves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Streaming,
+    Polling,
+    Sending,
+}
+
+/// One connection of a client: until it leaves (after `stay`), the link drops, or the soak ends.
+async fn connection(url: &str, role: Role, stay: Duration, tally: &Tally, stop: &AtomicBool) {
+    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
+        return;
+    };
+    tally.connections.fetch_add(1, Ordering::Relaxed);
+    let start = Instant::now();
+    let now = || Millis(start.elapsed().as_millis() as u64);
+    let mut session = ClientSession::new(
+        ClientConfig {
+            credentials: Some(("admin".into(), "secret".into())),
+            receive: if role == Role::Polling {
+                ReceiveMode::Poll
+            } else {
+                ReceiveMode::Stream
+            },
+            poll_interval: 100,
+            retr_batch: 1_000,
+            ..ClientConfig::default()
+        },
+        now(),
+    );
+    let mut last: Option<u32> = None;
+    let mut next_send = Instant::now();
+    while start.elapsed() < stay && !stop.load(Ordering::Relaxed) {
+        if role == Role::Sending
+            && Instant::now() >= next_send
+            && session.state() != vscp_core::State::Greeting
+        {
+            next_send = Instant::now() + Duration::from_millis(100);
+            let mut ev = Event::new(SENT_CLASS, 99);
+            ev.data = vec![1, 2, 3];
+            if session.send(Cmd::Send(ev), now()).is_ok() {
+                tally.sent.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let mut out = Vec::new();
+        while let Some(o) = session.poll_output() {
+            match o {
+                Output::Transmit(l) => out.push(l.trim_end().to_string()),
+                Output::Event(SessionEvent::Received(ev)) if ev.class != SENT_CLASS => {
+                    tally.events.fetch_add(1, Ordering::Relaxed);
+                    if let Some(prev) = last
+                        && ev.obid != prev.wrapping_add(1)
+                    {
+                        tally.faults.fetch_add(1, Ordering::Relaxed);
+                        eprintln!("{role:?}: obid {} after {prev}", ev.obid);
+                    }
+                    last = Some(ev.obid);
+                }
+                Output::Event(SessionEvent::Closed(_)) => return,
+                Output::Event(_) => {}
+            }
+        }
+        if !out.is_empty() && ws.send(Message::text(out.join("\n"))).await.is_err() {
+            return;
+        }
+        match tokio::time::timeout(Duration::from_millis(50), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                for l in t.split('\n') {
+                    session.handle_line(l, now());
+                }
+            }
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return,
+            Ok(Some(Ok(_))) => {}
+            Err(_) => session.handle_timeout(now()),
+        }
+    }
+    let _ = ws.send(Message::text("QUIT")).await;
+    let _ = ws.close(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_clients_node_restarts_and_flat_memory() {
+    let secs: u64 = std::env::var("SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let (mut demo, demo_port) = start_demo(0);
+    let node = format!("demo=127.0.0.1:{demo_port}");
+    let proxy = Proxy::process(&["--node", &node, "--max-conns-per-ip", "200"]);
+    let pid = proxy.pid();
+    let url = proxy.url("target=demo");
+    let tally = Arc::new(Tally::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..50)
+        .map(|i| {
+            let role = match i % 5 {
+                0 => Role::Polling,
+                1 => Role::Sending,
+                _ => Role::Streaming,
+            };
+            let (url, tally, stop) = (url.clone(), tally.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut round = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    // clients come and go: each stays 10–30 s, then leaves and comes back
+                    let stay = Duration::from_secs(10 + (i * 7 + round * 13) % 21);
+                    connection(&url, role, stay, &tally, &stop).await;
+                    round += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut samples: Vec<(u64, u64, usize)> = Vec::new();
+    let mut restarts = 0;
+    // every minute (twice in a short run)
+    let every = Duration::from_secs(60.min(secs / 2).max(10));
+    let mut next_restart = every;
+    while started.elapsed() < Duration::from_secs(secs) {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        samples.push((started.elapsed().as_secs(), rss_kib(pid), fds(pid)));
+        if started.elapsed() >= next_restart
+            && started.elapsed() + Duration::from_secs(5) < Duration::from_secs(secs)
+        {
+            next_restart += every;
+            let _ = demo.kill();
+            let _ = demo.wait();
+            demo = start_demo(demo_port).0;
+            restarts += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        let _ = c.await;
+    }
+    let _ = demo.kill();
+    let _ = demo.wait();
+    let t = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let peak_rss = samples.iter().map(|s| s.1).max().unwrap_or(0);
+    let peak_fds = samples.iter().map(|s| s.2).max().unwrap_or(0);
+    println!(
+        "soak: {}",
+        serde_json::json!({
+            "seconds": secs,
+            "events_checked": t(&tally.events),
+            "faults": t(&tally.faults),
+            "connections": t(&tally.connections),
+            "sends": t(&tally.sent),
+            "node_restarts": restarts,
+            "peak_rss_kib": peak_rss,
+            "peak_fds": peak_fds,
+            "samples_s_rss_kib_fds": samples,
+        })
+    );
+    assert_eq!(t(&tally.faults), 0, "lost, duplicated or reordered events");
+    assert!(
+        t(&tally.events) > secs * 1_000 * 20,
+        "clients saw too few events"
+    );
+    // flat: after the first sample (all clients connected), RSS grows by less than 16 MiB and
+    // the descriptors stay within the clients' two sockets each plus the proxy's own
+    let first_rss = samples.first().map_or(0, |s| s.1);
+    assert!(peak_rss < first_rss + 16 * 1024, "RSS {samples:?}");
+    assert!(peak_fds < 2 * 50 + 32, "fds {samples:?}");
+}
