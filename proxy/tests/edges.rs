@@ -472,3 +472,250 @@ async fn a_browser_that_stops_answering_pings_is_closed() {
     let (code, reason) = close_of(&mut gone).await;
     assert_eq!(code, 4013, "{reason}");
 }
+
+#[tokio::test]
+async fn origins_and_target_forms_outside_the_allow_list() {
+    let p = Proxy::start(&["--demo"]);
+    let with_origin = |origin: &'static str| {
+        let mut req = p.url("target=demo").into_client_request().unwrap();
+        req.headers_mut().insert("Origin", origin.parse().unwrap());
+        req
+    };
+    for origin in [
+        "null",
+        "http://evil.example",
+        "file://",
+        "http://127.0.0.1.evil.example",
+    ] {
+        let (mut ws, _) = connect_async(with_origin(origin)).await.unwrap();
+        assert_eq!(close_of(&mut ws).await.0, 4007, "{origin}");
+    }
+    // no Origin at all: not a browser page (curl, scripts), allowed by design
+    let mut ws = connect(&p.url("target=demo")).await;
+    assert!(
+        until_status(&mut ws)
+            .await
+            .last()
+            .unwrap()
+            .starts_with("+OK")
+    );
+    // the browser names a target, never an address: every form of one is refused
+    for target in [
+        "127.0.0.1:22",
+        "127.0.0.1%3A22",
+        "%5B%3A%3A1%5D%3A9598",
+        "127.1",
+        "localhost:9598",
+        "%2e%2e",
+        "demo%00",
+        "DEMO",
+        "demo%20",
+    ] {
+        let mut ws = connect(&p.url(&format!("target={target}"))).await;
+        let (code, reason) = close_of(&mut ws).await;
+        assert_eq!(code, 4001, "{target}: {reason}");
+    }
+}
+
+/// A websocket frame sent as raw bytes after a handshake by hand (masked, as a client must).
+async fn raw_ws(port: u16) -> TcpStream {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let req = format!(
+        "GET /ws?target=demo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tcp.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    tcp
+}
+
+fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0x80 | opcode];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n if n < 65_536 => {
+            f.push(0x80 | 126);
+            f.extend((n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(0x80 | 127);
+            f.extend((n as u64).to_be_bytes());
+        }
+    }
+    let key = [1u8, 2, 3, 4];
+    f.extend(key);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    f
+}
+
+/// The close code in the first close frame the server sends (skipping other frames).
+async fn raw_close_code(tcp: &mut TcpStream) -> Option<u16> {
+    let mut all = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    while let Ok(Ok(n)) = tokio::time::timeout_at(until, tcp.read(&mut buf)).await {
+        if n == 0 {
+            break;
+        }
+        all.extend_from_slice(&buf[..n]);
+        // walk the unmasked server frames
+        let mut i = 0;
+        while i + 2 <= all.len() {
+            let (op, len7) = (all[i] & 0x0F, (all[i + 1] & 0x7F) as usize);
+            let (len, head) = match len7 {
+                126 if i + 4 <= all.len() => {
+                    (u16::from_be_bytes([all[i + 2], all[i + 3]]) as usize, 4)
+                }
+                127 if i + 10 <= all.len() => (
+                    u64::from_be_bytes(all[i + 2..i + 10].try_into().unwrap()) as usize,
+                    10,
+                ),
+                126 | 127 => break,
+                n => (n, 2),
+            };
+            if i + head + len > all.len() {
+                break;
+            }
+            if op == 8 && len >= 2 {
+                return Some(u16::from_be_bytes([all[i + head], all[i + head + 1]]));
+            }
+            i += head + len;
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn bad_frames_big_messages_and_slow_headers() {
+    let p = Proxy::start(&["--demo", "--handshake-timeout", "2"]);
+    // a text frame that is not UTF-8
+    let mut tcp = raw_ws(p.port).await;
+    tcp.write_all(&masked_frame(1, &[0xC3, 0x28, b'\n']))
+        .await
+        .unwrap();
+    assert_eq!(raw_close_code(&mut tcp).await, Some(4010));
+    // a 16 MiB message (the limit is 1 MiB)
+    let mut tcp = raw_ws(p.port).await;
+    let _ = tcp.write_all(&masked_frame(1, &vec![b'A'; 16 << 20])).await;
+    assert_eq!(raw_close_code(&mut tcp).await, Some(4010));
+    // slowloris: headers one byte at a time never finish within the time-out
+    let mut slow = TcpStream::connect(("127.0.0.1", p.port)).await.unwrap();
+    let t = Instant::now();
+    let mut cut = false;
+    for b in get("/healthz", "127.0.0.1").bytes().take(30) {
+        if slow.write_all(&[b]).await.is_err() {
+            cut = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(3), slow.read_to_end(&mut rest)).await;
+    assert!(
+        cut || !String::from_utf8_lossy(&rest).contains(" 200 "),
+        "slow client was served"
+    );
+    assert!(t.elapsed() < Duration::from_secs(10));
+    // still serving
+    assert!(
+        http(p.port, &get("/healthz", "127.0.0.1"))
+            .await
+            .ends_with("ok")
+    );
+}
+
+#[tokio::test]
+async fn a_node_that_sends_garbage_or_never_answers() {
+    // garbage: bytes that are not UTF-8 and lines that are not the protocol
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = tcp
+                    .write_all(b"\xff\xfe garbage \x00\x01\r\n+OK - still a line\r\n")
+                    .await;
+                let mut buf = [0u8; 64];
+                let _ = tcp.read(&mut buf).await;
+            });
+        }
+    });
+    // silent: accepts and never says anything
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((c, _)) = silent.accept().await {
+            held.push(c);
+        }
+    });
+    let p = Proxy::start(&[
+        "--node",
+        &format!("junk={addr}"),
+        "--node",
+        &format!("mute={silent_addr}"),
+        "--idle-timeout",
+        "1",
+    ]);
+    let mut ws = connect(&p.url("target=junk")).await;
+    let lines = until_status(&mut ws).await;
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains("garbage"), "{lines:?}");
+    assert_eq!(lines[1], "+OK - still a line");
+    let mut ws = connect(&p.url("target=mute")).await;
+    assert_eq!(close_of(&mut ws).await, (4005, "idle for 1 s".to_string()));
+}
+
+#[tokio::test]
+async fn ten_thousand_connections_in_a_burst() {
+    let _turn = HEAVY.lock().await;
+    let _ = rlimit::increase_nofile_limit(65_536);
+    let p = Proxy::process(&["--demo"]);
+    let before = p.rss_kib();
+    let port = p.port;
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..10_000u32 {
+        let ip = format!("127.0.{}.{}", 1 + i / 250, 1 + i % 250);
+        tasks.push(tokio::spawn(async move {
+            let s = TcpSocket::new_v4().ok()?;
+            s.bind(format!("{ip}:0").parse().ok()?).ok()?;
+            let mut c = s
+                .connect(format!("127.0.0.1:{port}").parse().ok()?)
+                .await
+                .ok()?;
+            c.write_all(get("/healthz", "127.0.0.1").as_bytes())
+                .await
+                .ok()?;
+            let mut resp = String::new();
+            tokio::time::timeout(Duration::from_secs(20), c.read_to_string(&mut resp))
+                .await
+                .ok()?
+                .ok()?;
+            Some(resp.ends_with("ok"))
+        }));
+    }
+    let mut answered = 0;
+    for task in tasks {
+        answered += usize::from(task.await.unwrap() == Some(true));
+    }
+    let elapsed = t.elapsed();
+    let after = p.rss_kib();
+    eprintln!(
+        "burst: {answered} of 10000 answered in {:.1} s; RSS {before} -> {after} KiB",
+        elapsed.as_secs_f64()
+    );
+    // every one is answered or refused at once (the caps); none hangs, memory stays bounded
+    assert!(answered >= 1_000, "{answered}");
+    assert!(after < before + 64 * 1024, "RSS {before} -> {after} KiB");
+    assert!(
+        http(p.port, &get("/healthz", "127.0.0.1"))
+            .await
+            .ends_with("ok")
+    );
+}
