@@ -1,35 +1,57 @@
 //! Websocket close codes of the proxy (4000–4999 is the private range) and their meaning.
 
-/// Why the proxy closed a websocket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u16)]
-pub enum CloseCode {
+/// Defines [`CloseCode`], its list and its words from one table.
+macro_rules! close_codes {
+    ($($(#[doc = $doc:literal])* $name:ident = $code:literal => $words:literal,)*) => {
+        /// Why the proxy closed a websocket.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u16)]
+        pub enum CloseCode {
+            $($(#[doc = $doc])* $name = $code,)*
+        }
+
+        impl CloseCode {
+            /// Every code, in numeric order.
+            pub const ALL: &[CloseCode] = &[$(CloseCode::$name,)*];
+
+            /// What it means, in words for the user.
+            #[must_use]
+            pub fn describe(self) -> &'static str {
+                match self {
+                    $(CloseCode::$name => $words,)*
+                }
+            }
+        }
+    };
+}
+
+close_codes! {
     /// `target=` names no allow-listed node.
-    TargetNotAllowed = 4001,
+    TargetNotAllowed = 4001 => "target not allowed by the proxy",
     /// TCP connect to the node failed or timed out.
-    NodeUnreachable = 4002,
+    NodeUnreachable = 4002 => "node unreachable",
     /// The node closed the TCP connection.
-    NodeClosed = 4003,
+    NodeClosed = 4003 => "node closed the connection",
     /// A line over the limit, in either direction.
-    LineTooLong = 4004,
+    LineTooLong = 4004 => "line too long",
     /// No traffic for the idle time-out.
-    IdleTimeout = 4005,
+    IdleTimeout = 4005 => "closed after idle time-out",
     /// `--token` set and the browser's token is missing or wrong.
-    BadToken = 4006,
-    /// The page's Origin (or Host) is not allowed.
-    BadOrigin = 4007,
+    BadToken = 4006 => "proxy token missing or wrong",
+    /// The page's Origin is not allowed.
+    BadOrigin = 4007 => "this page's origin is not allowed by the proxy",
     /// The proxy is shutting down.
-    ShuttingDown = 4008,
+    ShuttingDown = 4008 => "proxy shutting down",
     /// Binary messages are not part of the protocol.
-    BinaryMessage = 4009,
+    BinaryMessage = 4009 => "binary message refused",
     /// Text that is not UTF-8, or a websocket protocol error.
-    BadFrame = 4010,
+    BadFrame = 4010 => "bad websocket frame",
     /// Connection limit (total or per IP) reached.
-    TooManyConnections = 4011,
+    TooManyConnections = 4011 => "too many connections to the proxy",
     /// Reading from or writing to the node failed.
-    NodeError = 4012,
+    NodeError = 4012 => "node connection failed",
     /// The browser did not answer a ping: it is gone.
-    NoPong = 4013,
+    NoPong = 4013 => "browser stopped answering pings",
 }
 
 /// A number that is not one of the proxy's close codes.
@@ -37,47 +59,10 @@ pub enum CloseCode {
 pub struct UnknownCloseCode(pub u16);
 
 impl CloseCode {
-    /// Every code, in numeric order.
-    pub const ALL: [CloseCode; 13] = [
-        CloseCode::TargetNotAllowed,
-        CloseCode::NodeUnreachable,
-        CloseCode::NodeClosed,
-        CloseCode::LineTooLong,
-        CloseCode::IdleTimeout,
-        CloseCode::BadToken,
-        CloseCode::BadOrigin,
-        CloseCode::ShuttingDown,
-        CloseCode::BinaryMessage,
-        CloseCode::BadFrame,
-        CloseCode::TooManyConnections,
-        CloseCode::NodeError,
-        CloseCode::NoPong,
-    ];
-
     /// The number on the wire.
     #[must_use]
     pub fn code(self) -> u16 {
         self as u16
-    }
-
-    /// What it means, in words for the user.
-    #[must_use]
-    pub fn describe(self) -> &'static str {
-        match self {
-            CloseCode::TargetNotAllowed => "target not allowed by the proxy",
-            CloseCode::NodeUnreachable => "node unreachable",
-            CloseCode::NodeClosed => "node closed the connection",
-            CloseCode::LineTooLong => "line too long",
-            CloseCode::IdleTimeout => "closed after idle time-out",
-            CloseCode::BadToken => "proxy token missing or wrong",
-            CloseCode::BadOrigin => "this page's origin is not allowed by the proxy",
-            CloseCode::ShuttingDown => "proxy shutting down",
-            CloseCode::BinaryMessage => "binary message refused",
-            CloseCode::BadFrame => "bad websocket frame",
-            CloseCode::TooManyConnections => "too many connections to the proxy",
-            CloseCode::NodeError => "node connection failed",
-            CloseCode::NoPong => "browser stopped answering pings",
-        }
     }
 
     /// Would connecting again give the same refusal (a setting must change first)?
@@ -95,7 +80,8 @@ impl TryFrom<u16> for CloseCode {
 
     fn try_from(code: u16) -> Result<Self, Self::Error> {
         CloseCode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|c| c.code() == code)
             .ok_or(UnknownCloseCode(code))
     }
@@ -113,7 +99,7 @@ mod tests {
 
     #[test]
     fn numbers_round_trip() {
-        for c in CloseCode::ALL {
+        for &c in CloseCode::ALL {
             assert_eq!(CloseCode::try_from(c.code()), Ok(c));
         }
         assert_eq!(CloseCode::try_from(1000), Err(UnknownCloseCode(1000)));

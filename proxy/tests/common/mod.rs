@@ -165,6 +165,19 @@ pub async fn close_of(ws: &mut Ws) -> (u16, String) {
     }
 }
 
+/// The close code a fresh websocket to `url` ends with.
+pub async fn close_code(url: &str) -> u16 {
+    close_of(&mut connect(url).await).await.0
+}
+
+/// Does the status line that ends the next reply say `+OK`?
+pub async fn answers_ok(ws: &mut Ws) -> bool {
+    until_status(ws)
+        .await
+        .last()
+        .is_some_and(|l| l.starts_with("+OK"))
+}
+
 /// Reads lines until one starts with `+OK`/`-OK`; returns all lines read.
 pub async fn until_status(ws: &mut Ws) -> Vec<String> {
     until_statuses(ws, 1).await
