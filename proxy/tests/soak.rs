@@ -39,7 +39,17 @@ struct Tally {
     sent: AtomicU64,
 }
 
-fn start_demo(port: u16) -> (Child, u16) {
+/// The demo process; killed when dropped (also when an assertion fails).
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_demo(port: u16) -> (Demo, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
         .args([
             "demo",
@@ -64,7 +74,7 @@ fn start_demo(port: u16) -> (Child, u16) {
         .and_then(|r| r.split(':').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (child, port)
+    (Demo(child), port)
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -207,8 +217,7 @@ async fn soak_clients_node_restarts_and_flat_memory() {
             && started.elapsed() + Duration::from_secs(5) < Duration::from_secs(secs)
         {
             next_restart += every;
-            let _ = demo.kill();
-            let _ = demo.wait();
+            drop(demo);
             demo = start_demo(demo_port).0;
             restarts += 1;
         }
@@ -217,8 +226,7 @@ async fn soak_clients_node_restarts_and_flat_memory() {
     for c in clients {
         let _ = c.await;
     }
-    let _ = demo.kill();
-    let _ = demo.wait();
+    drop(demo);
     let t = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let peak_rss = samples.iter().map(|s| s.1).max().unwrap_or(0);
     let peak_fds = samples.iter().map(|s| s.2).max().unwrap_or(0);
