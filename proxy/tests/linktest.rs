@@ -1,9 +1,10 @@
 //! linktest against the demo node (all checks pass) and against deliberately broken
 //! node sessions (the matching check fails with a clear message, exit code 1).
 
+mod common;
+
 use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
+    process::Command,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -49,30 +50,15 @@ fn outcome<'a>(report: &'a serde_json::Value, name: &str) -> (&'a str, &'a str) 
 
 #[test]
 fn demo_node_passes_every_check() {
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
-        .args(["demo", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(demo.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split_whitespace()
-        .nth(4)
-        .unwrap()
-        .trim_end_matches(':')
-        .to_string();
+    let (demo, port) = common::start_demo(0, "0");
+    let addr = format!("127.0.0.1:{port}");
     let (report, code) = linktest(&addr);
     // without a login, against a server that wants one: one line, exit code 2
     let no_login = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
         .args(["linktest", &addr])
         .output()
         .unwrap();
-    let _ = demo.kill();
-    let _ = demo.wait();
+    drop(demo);
     assert_eq!(report["failed"], 0, "{report:#}");
     assert_eq!(report["not_supported"], 0, "{report:#}");
     assert!(report["passed"].as_u64().unwrap() >= 20);

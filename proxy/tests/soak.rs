@@ -10,7 +10,6 @@
 mod common;
 
 use std::{
-    process::{Child, Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -37,44 +36,6 @@ struct Tally {
     faults: AtomicU64,
     connections: AtomicU64,
     sent: AtomicU64,
-}
-
-/// The demo process; killed when dropped (also when an assertion fails).
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_demo(port: u16) -> (Demo, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
-        .args([
-            "demo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--demo-rate",
-            RATE,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let port = line
-        .split("127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split(':').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (Demo(child), port)
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -177,7 +138,7 @@ async fn soak_clients_node_restarts_and_flat_memory() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let (mut demo, demo_port) = start_demo(0);
+    let (mut demo, demo_port) = start_demo(0, RATE);
     let node = format!("demo=127.0.0.1:{demo_port}");
     let proxy = Proxy::process(&["--node", &node, "--max-conns-per-ip", "200"]);
     let pid = proxy.pid();
@@ -218,7 +179,7 @@ async fn soak_clients_node_restarts_and_flat_memory() {
         {
             next_restart += every;
             drop(demo);
-            demo = start_demo(demo_port).0;
+            demo = start_demo(demo_port, RATE).0;
             restarts += 1;
         }
     }

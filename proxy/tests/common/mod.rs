@@ -338,3 +338,42 @@ pub async fn fake_node(listener: tokio::net::TcpListener, reply: &'static [u8], 
     }
     let _ = tcp.read(&mut buf).await; // until the proxy closes
 }
+
+/// The demo process; killed when dropped (also when an assertion fails).
+pub struct Demo(pub Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `vscp-proxy demo` on `port` (0: any) flooding `rate` events/s; the process and its port.
+pub fn start_demo(port: u16, rate: &str) -> (Demo, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--demo-rate",
+            rate,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let port = line
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (Demo(child), port)
+}
