@@ -63,7 +63,9 @@ mod reply;
 
 pub mod measurement;
 pub mod names;
+pub mod register_session;
 pub mod registers;
+pub mod scan;
 
 pub use client::{
     ClientConfig, ClientSession, CloseReason, CommandId, MAX_QUEUE, MAX_REPLY_LINES, Millis,

@@ -188,29 +188,19 @@ impl Server {
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let svc = TowerToHyperService::new(self.router.clone().layer(Extension(Peer(peer))));
+            let router = self.router.clone();
             let tls = self.tls.clone();
             let handshake = self.handshake;
             let log = self.log.clone();
             tokio::spawn(async move {
-                let mut http = hyper::server::conn::http1::Builder::new();
-                http.timer(TokioTimer::new()).header_read_timeout(handshake);
                 let result = match tls {
                     Some(acceptor) => {
                         match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
-                            Ok(Ok(s)) => {
-                                http.serve_connection(TokioIo::new(s), svc)
-                                    .with_upgrades()
-                                    .await
-                            }
+                            Ok(Ok(s)) => serve_http(s, router, peer, handshake, false).await,
                             _ => return,
                         }
                     }
-                    None => {
-                        http.serve_connection(TokioIo::new(stream), svc)
-                            .with_upgrades()
-                            .await
-                    }
+                    None => serve_http(stream, router, peer, handshake, false).await,
                 };
                 match result {
                     // a browser's spare keep-alive connection that was never used
@@ -231,6 +221,72 @@ impl Server {
         }
         Ok(())
     }
+
+    /// Answers the raw bytes of one HTTP/1 connection in memory, exactly as the accept loop
+    /// would (Host, Origin, token, targets, static files, websocket gate), and returns
+    /// what the proxy wrote back, at most `MAX_ANSWER` bytes. For fuzzing and tests.
+    #[doc(hidden)]
+    pub async fn answer(&self, request: &[u8]) -> Vec<u8> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        const MAX_ANSWER: usize = 1 << 20;
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let peer = SocketAddr::from(([127, 0, 0, 1], 40000));
+        // half-close: the request ends with the writer's shutdown, the answer still comes
+        let serving = tokio::spawn(serve_http(
+            server,
+            self.router.clone(),
+            peer,
+            self.handshake,
+            true,
+        ));
+        let mut answer = Vec::new();
+        let exchange = async {
+            // write and read together: a large answer must not block a large request
+            let (mut rx, mut tx) = tokio::io::split(&mut client);
+            let write = async {
+                let _ = tx.write_all(request).await;
+                let _ = tx.shutdown().await;
+            };
+            let read = async {
+                let mut chunk = [0u8; 8192];
+                while let Ok(n @ 1..) = rx.read(&mut chunk).await {
+                    answer.extend_from_slice(&chunk[..n]);
+                    // after a 101 the websocket speaks; its handshake answer is what counts
+                    let upgraded = answer.starts_with(b"HTTP/1.1 101")
+                        && answer.windows(4).any(|w| w == b"\r\n\r\n");
+                    if upgraded || answer.len() >= MAX_ANSWER {
+                        break;
+                    }
+                }
+            };
+            tokio::join!(write, read);
+        };
+        let _ = tokio::time::timeout(self.handshake, exchange).await;
+        serving.abort();
+        answer
+    }
+}
+
+/// Serves one HTTP/1 connection (and its websocket upgrade) with the router; with
+/// `half_close`, a client's shutdown of its sending side still gets the answers.
+async fn serve_http<S>(
+    stream: S,
+    router: Router,
+    peer: SocketAddr,
+    handshake: Duration,
+    half_close: bool,
+) -> hyper::Result<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let svc = TowerToHyperService::new(router.layer(Extension(Peer(peer))));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(handshake)
+        .half_close(half_close);
+    http.serve_connection(TokioIo::new(stream), svc)
+        .with_upgrades()
+        .await
 }
 
 /// The allow-list: `--node` entries, the demo when asked, else `local=127.0.0.1:9598`.

@@ -350,4 +350,50 @@ mod tests {
         let on = sim.answer(&to(0, CONTROL, 5, &[0, 255, 255]));
         assert_eq!((on[0].class, on[0].kind), (CLASS1_INFORMATION, 3));
     }
+
+    /// vscp-core's register session against the demo's node model: a full page read through
+    /// the interface, the standard registers decoded, a write checked by its answer.
+    #[test]
+    fn register_session_reads_and_writes_a_demo_node() {
+        use vscp_core::{
+            register_session::{RegisterConfig, RegisterOutput, RegisterSession},
+            registers::{StandardRegisters, Target},
+        };
+        let mut sim = Sim::new();
+        let target = Target {
+            interface: Some(INTERFACE_GUID),
+            nickname: 1,
+        };
+        let mut s = RegisterSession::new(target, RegisterConfig::default());
+        let mut regs = [0u8; 256];
+        let mut written = Vec::new();
+        let mut now = Millis(0);
+        s.read(0, 0, 256, now);
+        s.write(0, REG_INTERVAL, 7, now);
+        loop {
+            let mut replies = Vec::new();
+            while let Some(o) = s.poll_output() {
+                match o {
+                    RegisterOutput::Send(ev) => replies.extend(sim.answer(&ev)),
+                    RegisterOutput::Value { reg, value, .. } => regs[usize::from(reg)] = value,
+                    RegisterOutput::Written { reg, value, .. } => written.push((reg, value)),
+                    RegisterOutput::Failed { request, .. } => panic!("{request:?} failed"),
+                }
+            }
+            if s.is_idle() {
+                break;
+            }
+            now = now.plus(1);
+            for r in &replies {
+                s.handle_event(r, now);
+            }
+        }
+        let std = StandardRegisters::decode(regs[0x80..].try_into().unwrap());
+        assert_eq!(std.guid, INTERFACE_GUID.with_nickname(1));
+        assert_eq!(std.mdf_url, "vscp-link.local/demo/temp.xml");
+        assert_eq!(std.firmware, (1, 2, 3));
+        assert_eq!(written, vec![(REG_INTERVAL, 7)]);
+        assert_eq!(sim.nodes[0].reg(REG_INTERVAL), 7);
+        assert_eq!(s.stats().retries, 0);
+    }
 }
