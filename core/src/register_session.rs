@@ -142,7 +142,7 @@ pub struct RegisterStats {
 }
 
 /// A request on its way.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Flight {
     request: RegisterRequest,
     /// For reads: bit `i` set while register `reg + i` is missing.
@@ -153,7 +153,7 @@ struct Flight {
 }
 
 /// Round-trip estimate in the manner of RFC 6298 (integer ms).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Rtt {
     srtt: Option<u64>,
     rttvar: u64,
@@ -181,7 +181,7 @@ impl Rtt {
 }
 
 /// Register access to one node (see the module docs).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RegisterSession {
     target: Target,
     config: RegisterConfig,

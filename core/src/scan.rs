@@ -35,7 +35,7 @@ pub enum ScanOutput {
 }
 
 /// A scan of a nickname range (see the module docs).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scan {
     interface: Option<Guid>,
     /// Next nickname to ask (`u16` so the range can end at 255).
@@ -87,10 +87,17 @@ impl Scan {
         (self.done, self.total)
     }
 
-    /// Every nickname was asked and answered or timed out.
+    /// Every nickname was asked and answered or timed out (or the scan was cancelled).
     #[must_use]
     pub fn is_done(&self) -> bool {
-        self.done >= self.total
+        self.next > self.end && self.asking.is_empty()
+    }
+
+    /// Stops asking; what was found stays.
+    pub fn cancel(&mut self) {
+        self.next = self.end + 1;
+        self.asking.clear();
+        self.frames.clear();
     }
 
     /// The nodes found so far, in the order they answered.

@@ -233,6 +233,73 @@ test('narrow window, keyboard only; an imported log scrolls and shows the rows i
   await page.close();
 });
 
+test('nodes: scan finds the demo nodes; registers read, write (checked), undo, save and load', async () => {
+  const { page, errors } = await openConsole();
+  await statusHas(page, 'streaming');
+  await page.click('#tab-nodes');
+  await page.waitForSelector('#interfaces option', { state: 'attached' });
+  await page.fill('#scan-from', '1');
+  await page.fill('#scan-to', '8');
+  await page.click('#scan');
+  await page.waitForFunction(() => /done: 8 of 8 nicknames asked, 3 found/.test(document.querySelector('#scan-progress')?.textContent ?? ''), null, { timeout: 15000 });
+  const names = await page.$$eval('#node-table tbody tr', (rows) => rows.map((r) => r.querySelector('.name').textContent));
+  for (const n of ['temp', 'humid', 'relay']) assert.ok(names.some((x) => x.startsWith(n)), names.join());
+  await page.screenshot({ path: join(artifacts, '10-nodes.png') });
+
+  // node 1: its standard registers decoded, then the whole page
+  await page.click('#node-table tr[data-nickname="1"] button');
+  await page.waitForFunction(() => document.querySelector('#reg-standard')?.textContent.includes('vscp-link.local/demo/temp.xml'), null, { timeout: 10000 });
+  assert.match(await page.textContent('#reg-standard'), /FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01/);
+  await page.click('#reg-read');
+  await page.waitForFunction(() => /last batch took \d+ ms/.test(document.querySelector('#reg-figures').textContent), null, { timeout: 10000 });
+  const figures = await page.textContent('#reg-figures');
+  console.log(`# register page read through the proxy: ${figures}`);
+  assert.equal(await page.inputValue('#reg-00'), '02', 'report interval of the temperature node');
+  assert.equal(await page.inputValue('#reg-ff'), '00');
+
+  // report every second instead of every two: previewed, written, checked by the answer
+  await page.fill('#reg-00', '01');
+  await page.press('#reg-00', 'Tab');
+  await page.waitForFunction(() => document.querySelector('#reg-diff')?.textContent.includes('reg 0x00: 02 → 01'));
+  await page.fill('#reg-91', '07'); // the nickname register is read-only on the demo nodes
+  await page.press('#reg-91', 'Tab');
+  await page.click('#reg-write');
+  await page.waitForFunction(() => (document.querySelector('#reg-writes')?.querySelectorAll('li').length ?? 0) === 2, null, { timeout: 10000 });
+  const writes = await page.textContent('#reg-writes');
+  assert.match(writes, /✔ page 0 reg 0x00 = 01 \(checked\)/);
+  assert.match(writes, /✘ page 0 reg 0x91: wrote 07, node has 01/);
+  await page.screenshot({ path: join(artifacts, '11-registers.png'), fullPage: true });
+
+  // the log shows node 1 measuring every second now
+  await page.click('#tab-events');
+  await page.fill('#f-class', '10');
+  await page.fill('#f-node', '1');
+  await page.click('#clear');
+  await new Promise((r) => setTimeout(r, 5500));
+  const shown = parseInt(await page.textContent('#shown'), 10);
+  assert.ok(shown >= 5, `node 1 measured ${shown} times in 5.5 s`);
+  await page.click('#f-clear');
+
+  // undo writes the old interval back
+  await page.click('#tab-nodes');
+  await page.click('#reg-undo');
+  await page.waitForFunction(() => document.querySelector('#reg-00').value === '02', null, { timeout: 10000 });
+
+  // save, change the file, load it: the difference becomes an edit to review
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#reg-save')]);
+  const saved = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(saved.registers['0:0'], 2);
+  assert.equal(saved.registers['0:145'], 1);
+  saved.registers['0:2'] = 42;
+  await page.setInputFiles('#reg-load', { name: 'regs.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(saved)) });
+  await page.waitForFunction(() => document.querySelector('#reg-diff')?.textContent.includes('reg 0x02: 01 → 2A'));
+  await page.click('#reg-discard');
+  await page.setInputFiles('#reg-load', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"registers": 5}') });
+  await page.waitForFunction(() => document.querySelector('#notices')?.textContent.includes('not a register file'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('wrong password shows the reason', async () => {
   const { page } = await openConsole('wrong');
   await statusHas(page, 'login failed');

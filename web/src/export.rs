@@ -81,8 +81,8 @@ pub fn from_json(text: &str) -> Result<(Vec<Row>, usize), String> {
     Ok((rows, bad))
 }
 
-/// Offers `text` to the user as a download named `vscp-events.EXT`.
-pub fn download(text: String, ext: &str, mime: &str) {
+/// Offers `text` to the user as a download named `file_name`.
+pub fn download(text: String, file_name: &str, mime: &str) {
     let parts = js_sys::Array::of1(&text.into());
     let props = web_sys::BlobPropertyBag::new();
     props.set_type(mime);
@@ -98,7 +98,7 @@ pub fn download(text: String, ext: &str, mime: &str) {
         .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
     {
         a.set_href(&url);
-        a.set_download(&format!("vscp-events.{ext}"));
+        a.set_download(file_name);
         a.click();
     }
     let _ = web_sys::Url::revoke_object_url(&url);

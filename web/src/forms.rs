@@ -1,6 +1,6 @@
 //! The forms' contents and their edits: pure, so `cargo test` covers them.
 
-use vscp_core::{Event, Filter, Guid, names};
+use vscp_core::{Event, Filter, Guid, Interface, names};
 
 use crate::state::ConnSettings;
 use crate::storage::Saved;
@@ -18,6 +18,79 @@ pub struct Form {
     pub command: CommandLine,
     /// The server filter fields.
     pub server_filter: ServerFilterFields,
+    /// The scan and register editor fields.
+    pub nodes: NodeFields,
+}
+
+/// The scan form and the register grid's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeFields {
+    /// Interface GUID to scan through (empty: the first Level I interface the server lists).
+    pub interface: String,
+    /// First nickname.
+    pub from: String,
+    /// Last nickname.
+    pub to: String,
+    /// Register page to read.
+    pub page: String,
+    /// Show register values in hex.
+    pub hex: bool,
+}
+
+impl Default for NodeFields {
+    fn default() -> Self {
+        NodeFields {
+            interface: String::new(),
+            from: "1".into(),
+            to: "16".into(),
+            page: "0".into(),
+            hex: true,
+        }
+    }
+}
+
+impl NodeFields {
+    /// The interface the scan goes through: the one typed, else the server's first Level I
+    /// driver (type 2), else its first interface.
+    pub fn interface(&self, listed: &[Interface]) -> Result<Guid, String> {
+        let typed = self.interface.trim();
+        if !typed.is_empty() {
+            return typed
+                .parse::<Guid>()
+                .map(|g| g.with_nickname(0))
+                .map_err(|e| format!("interface GUID: {e}"));
+        }
+        listed
+            .iter()
+            .find(|i| i.kind == 2)
+            .or(listed.first())
+            .map(|i| i.guid)
+            .ok_or_else(|| "the server lists no interface: type its GUID".into())
+    }
+
+    /// The nickname range to scan.
+    pub fn range(&self) -> Result<(u8, u8), String> {
+        let n = |t: &str| {
+            t.trim()
+                .parse::<u8>()
+                .map_err(|_| format!("nickname {t:?}: 0–255"))
+        };
+        let (from, to) = (n(&self.from)?, n(&self.to)?);
+        if from > to {
+            return Err(format!(
+                "nicknames {from}–{to}: the first is above the last"
+            ));
+        }
+        Ok((from, to))
+    }
+
+    /// The page to read.
+    pub fn page(&self) -> Result<u16, String> {
+        self.page
+            .trim()
+            .parse()
+            .map_err(|_| format!("page {:?}: 0–65535", self.page))
+    }
 }
 
 /// The send form: class and type by name or number, priority, GUID, data bytes.
@@ -166,6 +239,8 @@ pub enum FormEdit {
     ServerFilter(ServerFilterFields),
     /// Load a saved connection.
     Load(Saved),
+    /// The scan form and register grid settings.
+    Nodes(NodeFields),
 }
 
 impl Form {
@@ -186,6 +261,7 @@ impl Form {
             FormEdit::Password(v) => self.settings.password = v,
             FormEdit::KeepPassword(v) => self.keep_password = v,
             FormEdit::Send(v) => self.send = v,
+            FormEdit::Nodes(v) => self.nodes = v,
             FormEdit::Command(v) => {
                 self.command.text = v;
                 self.command.pos = None;
@@ -239,6 +315,42 @@ pub fn parse_data(text: &str) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scan_fields_pick_the_level1_interface_and_check_ranges() {
+        let listed = vec![
+            Interface {
+                id: 0,
+                kind: 1,
+                guid: Guid([1; 16]),
+                name: "server".into(),
+            },
+            Interface {
+                id: 1,
+                kind: 2,
+                guid: Guid([2; 16]),
+                name: "can".into(),
+            },
+        ];
+        let mut f = NodeFields::default();
+        assert_eq!(f.interface(&listed), Ok(Guid([2; 16])));
+        assert!(f.interface(&[]).is_err());
+        f.interface = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:07".into();
+        assert_eq!(f.interface(&[]).map(|g| g.nickname()), Ok(0));
+        assert_eq!(f.range(), Ok((1, 16)));
+        f.from = "20".into();
+        assert!(f.range().unwrap_err().contains("above"));
+        f.to = "256".into();
+        assert!(f.range().is_err());
+        assert!(
+            NodeFields {
+                page: "x".into(),
+                ..NodeFields::default()
+            }
+            .page()
+            .is_err()
+        );
+    }
 
     #[test]
     fn data_bytes_as_typed() {

@@ -29,7 +29,9 @@ use components::{
     event_log::{Counters, EventLog},
     filters::Filters,
     linktest_panel::LinktestPanel,
+    nodes::Nodes,
     notices::Notices,
+    registers::Registers,
     send_form::SendForm,
     server_panel::ServerPanel,
 };
@@ -67,6 +69,8 @@ pub enum Msg {
     Linktest,
     /// Its report.
     LinktestDone(Result<Report, String>),
+    /// Show the events or the nodes.
+    Tab(ui::Tab),
 }
 
 /// Lines handled per step while working through received messages.
@@ -160,8 +164,24 @@ impl Component for App {
                     targets={ui.targets.clone()} connected={!matches!(c.link, state::Link::Disconnected(_))}
                     saved={ui.saved.clone()} on={on.clone()} />
                 <Notices notices={c.notices.clone()} />
+                <nav class="tabs" role="tablist">
+                    { for [(ui::Tab::Events, "Events"), (ui::Tab::Nodes, "Nodes & registers")].into_iter().map(|(tab, label)| html! {
+                        <button id={format!("tab-{}", tab.id())} role="tab" aria-selected={(ui.tab == tab).to_string()}
+                            class={classes!("tab", (ui.tab == tab).then_some("active"))}
+                            onclick={on.reform(move |_| Msg::Tab(tab))}>{ label }</button>
+                    }) }
+                </nav>
                 <main>
-                    <section class="log-area">
+                    <section class="nodes-area" hidden={ui.tab != ui::Tab::Nodes}>
+                        <Nodes rows={c.node_rows.clone()} scan={c.scan.clone()} server={c.server.clone()}
+                            fields={ui.form.nodes.clone()} open={c.registers.as_ref().map(|r| r.node)}
+                            now_ms={ui.now_ms} on={on.clone()} />
+                        if let Some(editor) = &c.registers {
+                            <Registers editor={editor.clone()} name={c.node_names.get(&editor.node).cloned()}
+                                fields={ui.form.nodes.clone()} on={on.clone()} />
+                        }
+                    </section>
+                    <section class="log-area" hidden={ui.tab != ui::Tab::Events}>
                         <Filters filter={ui.filter.clone()} server_filter={ui.form.server_filter.clone()}
                             paused={c.paused} follow={ui.follow} mode={c.mode} on={on.clone()} />
                         <EventLog window={ui.window.clone()} {counters} selected={ui.selected}
@@ -191,7 +211,13 @@ impl App {
     fn handle(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
             Msg::Act(a) => {
-                let immediate = !matches!(a, Action::Tick | Action::Message(_));
+                let tick = matches!(a, Action::Tick);
+                if tick {
+                    // the node table's ages move with the clock, when it is on screen
+                    self.ui.now_ms = now().0;
+                }
+                let immediate = !matches!(a, Action::Tick | Action::Message(_))
+                    || (tick && self.ui.tab == ui::Tab::Nodes);
                 if let Action::Connect(s) = &a {
                     self.ui.remember(s);
                 }
@@ -266,8 +292,12 @@ impl App {
                 let rows = self.console.log.rows.iter();
                 let rows = rows.filter(|r| self.ui.filter.matches(r));
                 match kind {
-                    "csv" => export::download(export::to_csv(rows), kind, "text/csv"),
-                    _ => export::download(export::to_json(rows), "json", "application/json"),
+                    "csv" => export::download(export::to_csv(rows), "vscp-events.csv", "text/csv"),
+                    _ => export::download(
+                        export::to_json(rows),
+                        "vscp-events.json",
+                        "application/json",
+                    ),
                 }
             }
             Msg::Linktest => {
@@ -281,6 +311,7 @@ impl App {
                 self.ui.linktest_running = false;
                 self.ui.linktest = Some(Rc::new(r));
             }
+            Msg::Tab(tab) => self.ui.tab = tab,
         }
         true
     }

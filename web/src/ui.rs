@@ -12,8 +12,32 @@ use crate::forms::Form;
 use crate::state::{ConnSettings, Console, LogWindow, ViewFilter};
 use crate::storage::{self, Saved};
 
+/// The page's two views.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tab {
+    /// The event log.
+    #[default]
+    Events,
+    /// The node table, scan and register editor.
+    Nodes,
+}
+
+impl Tab {
+    /// Its element id suffix.
+    pub fn id(self) -> &'static str {
+        match self {
+            Tab::Events => "events",
+            Tab::Nodes => "nodes",
+        }
+    }
+}
+
 /// The console page's own state, beside the reducer's [`Console`].
 pub struct Ui {
+    /// The view shown.
+    pub tab: Tab,
+    /// The clock as of the last tick (ms since the epoch), for ages on screen.
+    pub now_ms: u64,
     /// Forms.
     pub form: Form,
     /// Targets from the proxy, or why there are none.
@@ -66,6 +90,8 @@ impl Ui {
             form.keep_password = s.password.is_some();
         }
         let ui = Ui {
+            tab: Tab::default(),
+            now_ms: 0,
             form,
             targets: Rc::new(Err("loading targets…".into())),
             scroll_top: 0,

@@ -2,10 +2,9 @@
 //! mode, export and import.
 
 use vscp_core::{ReceiveMode, names};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::{checked, edit_copy, select_value};
+use super::{checked, edit_copy, read_file, select_value};
 use crate::{
     Msg,
     forms::{FormEdit, ServerFilterFields},
@@ -83,27 +82,7 @@ pub fn filters(p: &FiltersProps) -> Html {
             </select>
             <button id="export-csv" onclick={on.reform(|_| Msg::Export("csv"))}>{"CSV"}</button>
             <button id="export-json" onclick={on.reform(|_| Msg::Export("json"))}>{"JSON"}</button>
-            <label class="file">{"import"}<input id="import" type="file" accept=".json,application/json" onchange={import(on)} /></label>
+            <label class="file">{"import"}<input id="import" type="file" accept=".json,application/json" onchange={read_file(on, Action::Import, "import")} /></label>
         </div>
     }
-}
-
-/// Reads the chosen file and hands its text to the reducer.
-fn import(on: &Callback<Msg>) -> Callback<web_sys::Event> {
-    let on = on.clone();
-    Callback::from(move |e: web_sys::Event| {
-        let input = e.target_unchecked_into::<HtmlInputElement>();
-        if let Some(file) = input.files().and_then(|f| f.get(0)) {
-            let on = on.clone();
-            let file = gloo::file::File::from(file);
-            wasm_bindgen_futures::spawn_local(async move {
-                on.emit(Msg::Act(
-                    match gloo::file::futures::read_as_text(&file).await {
-                        Ok(text) => Action::Import(text),
-                        Err(e) => Action::Notice(format!("import: {e}")),
-                    },
-                ));
-            });
-        }
-    })
 }

@@ -8,7 +8,9 @@ pub mod detail;
 pub mod event_log;
 pub mod filters;
 pub mod linktest_panel;
+pub mod nodes;
 pub mod notices;
+pub mod registers;
 pub mod send_form;
 pub mod server_panel;
 
@@ -49,5 +51,32 @@ fn edit_copy<T: Clone + 'static>(
         let mut next = value.clone();
         set(&mut next, text);
         wrap(next)
+    })
+}
+
+/// Reads the file chosen in a file input and hands its text to the reducer as `make(text)`;
+/// a failure becomes a notice starting with `what`.
+fn read_file(
+    on: &Callback<Msg>,
+    make: fn(String) -> crate::state::Action,
+    what: &'static str,
+) -> Callback<web_sys::Event> {
+    let on = on.clone();
+    Callback::from(move |e: web_sys::Event| {
+        let input = e.target_unchecked_into::<HtmlInputElement>();
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            let on = on.clone();
+            let file = gloo::file::File::from(file);
+            wasm_bindgen_futures::spawn_local(async move {
+                on.emit(Msg::Act(
+                    match gloo::file::futures::read_as_text(&file).await {
+                        Ok(text) => make(text),
+                        Err(e) => crate::state::Action::Notice(format!("{what}: {e}")),
+                    },
+                ));
+            });
+        }
+        // the same file can be chosen again
+        input.set_value("");
     })
 }

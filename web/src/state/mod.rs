@@ -4,6 +4,8 @@
 
 mod connection;
 mod log;
+mod nodes;
+mod registers;
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -16,10 +18,13 @@ use vscp_core::{
     Guid, Info, Interface, Measurement, Millis, NoReply, Output, ReceiveMode, Reply, SessionEvent,
     Stat, State, Version,
     registers::{Discovery, WhoIsThere},
+    scan::{Scan, ScanOutput},
 };
 
 pub use connection::{ConnSettings, Link, backoff_ms, close_reason};
 pub use log::{EventLog, Geometry, LogWindow, Row, ViewFilter};
+pub use nodes::{NodeRow, NodeTable};
+pub use registers::{RegisterEditor, parse_value};
 
 /// Lines kept in the command console transcript.
 const TRANSCRIPT_CAPACITY: usize = 2_000;
@@ -29,6 +34,10 @@ const NOTICE_CAPACITY: usize = 20;
 const SENT_CAPACITY: usize = 50;
 /// Lines longer than this may be refused by small servers (protocol.md §1).
 pub const SMALL_SERVER_LINE: usize = 320;
+/// Nicknames asked at once by a scan.
+const SCAN_WINDOW: usize = 8;
+/// How long a nickname gets to answer a scan, ms.
+const SCAN_TIMEOUT_MS: u64 = 1_000;
 
 /// What the console asks its websocket to do, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +89,19 @@ enum Purpose {
     Server,
     SendEvent,
     ServerFilter,
+    /// Register reads/writes and scans: SENDs of protocol events.
+    Node,
+}
+
+/// A scan in progress (or finished) and the interface it asks through.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanState {
+    /// The interface GUID (nickname byte 0).
+    pub interface: Guid,
+    /// The scan.
+    pub scan: Scan,
+    /// Cancelled by the user before the end.
+    pub cancelled: bool,
 }
 
 /// Input to the reducer.
@@ -115,6 +137,42 @@ pub enum Action {
     Clear,
     /// Replace the log with the rows of a saved JSON log (offline view).
     Import(String),
+    /// Ask who is there at nicknames `from..=to` behind an interface.
+    Scan {
+        /// Interface GUID.
+        interface: Guid,
+        /// First nickname.
+        from: u8,
+        /// Last nickname.
+        to: u8,
+    },
+    /// Stop the scan.
+    CancelScan,
+    /// Open the register editor of a node and read its standard registers.
+    OpenRegisters(Guid),
+    /// Close the register editor.
+    CloseRegisters,
+    /// Read all 256 registers of this page.
+    ReadPage(u16),
+    /// Set an edit: register of the shown page, text as typed, hex or decimal.
+    EditRegister {
+        /// Register.
+        reg: u8,
+        /// Text typed.
+        text: String,
+        /// The grid shows hex.
+        hex: bool,
+    },
+    /// Write every edit.
+    WriteRegisters,
+    /// Forget the edits.
+    DiscardEdits,
+    /// Write back what the newest write replaced.
+    UndoWrite,
+    /// Stop the reads and writes on their way.
+    CancelRegisters,
+    /// Load a saved register file as edits.
+    LoadRegisters(String),
 }
 
 /// The whole console.
@@ -144,6 +202,14 @@ pub struct Console {
     pub mode: ReceiveMode,
     /// Node names learned from who-is-there answers (MDF file name), by GUID.
     pub node_names: Rc<HashMap<Guid, String>>,
+    /// Every node seen (updated with each event).
+    pub nodes: NodeTable,
+    /// The node table as the page shows it (refreshed by ticks and discoveries).
+    pub node_rows: Rc<Vec<NodeRow>>,
+    /// The last scan.
+    pub scan: Option<Rc<ScanState>>,
+    /// The register editor, when open.
+    pub registers: Option<Rc<RegisterEditor>>,
     whois: HashMap<Guid, WhoIsThere>,
     pending: Vec<(CommandId, Purpose)>,
     receiving: bool,
@@ -203,6 +269,16 @@ impl Console {
                 if let Some(s) = self.session.as_mut() {
                     s.handle_timeout(now);
                 }
+                if let Some(r) = self.registers.as_mut() {
+                    Rc::make_mut(r).handle_timeout(now);
+                }
+                if let Some(sc) = self.scan.as_mut()
+                    && sc.scan.poll_timeout().is_some_and(|t| t <= now)
+                {
+                    Rc::make_mut(sc).scan.handle_timeout(now);
+                }
+                self.nodes.tick(now.0);
+                self.refresh_nodes();
                 if let Link::Reconnecting { at, .. } = self.link
                     && now >= at
                 {
@@ -248,7 +324,53 @@ impl Console {
                 }
                 Err(e) => self.notice(e),
             },
+            Action::Scan {
+                interface,
+                from,
+                to,
+            } => {
+                let scan = Scan::new(
+                    Some(interface),
+                    from..=to,
+                    SCAN_WINDOW,
+                    SCAN_TIMEOUT_MS,
+                    now,
+                );
+                self.scan = Some(Rc::new(ScanState {
+                    interface,
+                    scan,
+                    cancelled: false,
+                }));
+            }
+            Action::CancelScan => {
+                if let Some(sc) = self.scan.as_mut() {
+                    let sc = Rc::make_mut(sc);
+                    sc.cancelled = !sc.scan.is_done();
+                    sc.scan.cancel();
+                }
+            }
+            Action::OpenRegisters(guid) => {
+                if let Some(old) = self.registers.as_mut() {
+                    Rc::make_mut(old).cancel();
+                }
+                let mut editor = RegisterEditor::new(guid);
+                editor.read(0x80, 128, now);
+                self.registers = Some(Rc::new(editor));
+            }
+            Action::CloseRegisters => {
+                if let Some(mut r) = self.registers.take() {
+                    Rc::make_mut(&mut r).cancel();
+                }
+            }
+            a @ (Action::ReadPage(_)
+            | Action::EditRegister { .. }
+            | Action::WriteRegisters
+            | Action::DiscardEdits
+            | Action::UndoWrite
+            | Action::CancelRegisters
+            | Action::LoadRegisters(_)) => self.register_action(a, now),
         }
+        self.pump_nodes(now);
         self.drain(now);
     }
 
@@ -260,6 +382,8 @@ impl Console {
                 s.handle_line(line, now);
             }
         }
+        self.drain(now);
+        self.pump_nodes(now);
         self.drain(now);
     }
 
@@ -413,11 +537,13 @@ impl Console {
             }
             SessionEvent::Received(event) => {
                 self.log.total += 1;
+                self.nodes.see(&event, now.0);
+                self.answer_for_nodes(&event, now);
                 if self.paused {
                     self.log.paused_skipped += 1;
                     return;
                 }
-                self.learn(&event);
+                self.learn(&event, now);
                 self.next_seq += 1;
                 let decoded = Measurement::from_event(&event).ok().map(|m| m.display());
                 self.log.push(Row {
@@ -450,7 +576,9 @@ impl Console {
                         self.transcript(Transcript::Reply(e.to_string(), true))
                     }
                     (Some(Purpose::Server), Ok(r)) => self.server_reply(&command, &r),
-                    (Some(Purpose::SendEvent | Purpose::ServerFilter), Ok(r)) if !r.ok => {
+                    (Some(Purpose::SendEvent | Purpose::ServerFilter | Purpose::Node), Ok(r))
+                        if !r.ok =>
+                    {
                         self.notice(format!(
                             "{} refused by the server: {}",
                             command.word(),
@@ -485,20 +613,134 @@ impl Console {
     }
 
     /// Collects who-is-there frames; a complete set names the node after its MDF file.
-    fn learn(&mut self, event: &Event) {
+    fn learn(&mut self, event: &Event, now: Millis) {
         if let Some(Discovery::WhoIsThereFrame { index, bytes, .. }) = Discovery::from_event(event)
         {
             let frames = self.whois.entry(event.guid).or_default();
             frames.add(index, bytes);
             if let Some((_, url)) = frames.complete() {
-                let name = url.rsplit('/').next().unwrap_or(&url);
-                let name = name.split('.').next().unwrap_or(name);
-                if !name.is_empty()
-                    && self.node_names.get(&event.guid).map(String::as_str) != Some(name)
-                {
-                    Rc::make_mut(&mut self.node_names).insert(event.guid, name.to_string());
+                self.identify(event.guid, &url, false, now);
+            }
+        }
+    }
+
+    /// A node told its MDF URL: the table and the log's labels learn its name.
+    fn identify(&mut self, guid: Guid, url: &str, scanned: bool, now: Millis) {
+        self.nodes.identify(guid, url, scanned, now.0);
+        let name = nodes::mdf_name(url);
+        if !name.is_empty() && self.node_names.get(&guid).map(String::as_str) != Some(name) {
+            Rc::make_mut(&mut self.node_names).insert(guid, name.to_string());
+        }
+        self.refresh_nodes();
+    }
+
+    fn refresh_nodes(&mut self) {
+        let rows = self.nodes.rows();
+        if *self.node_rows != rows {
+            self.node_rows = Rc::new(rows);
+        }
+    }
+
+    /// Register answers go to the editor, who-is-there frames to the scan.
+    fn answer_for_nodes(&mut self, event: &Event, now: Millis) {
+        let protocol = matches!(event.class, 0 | 512);
+        if protocol
+            && event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE
+            && let Some(r) = self.registers.as_mut()
+        {
+            Rc::make_mut(r).handle_event(event, now);
+        }
+        if protocol
+            && event.kind == vscp_core::registers::kind::WHO_IS_THERE_RESPONSE
+            && let Some(sc) = self.scan.as_mut()
+        {
+            Rc::make_mut(sc).scan.handle_event(event, now);
+        }
+    }
+
+    /// SENDs what the register editor and the scan ask for; takes in what they found.
+    fn pump_nodes(&mut self, now: Millis) {
+        let mut sends = Vec::new();
+        let mut found = Vec::new();
+        if let Some(sc) = self.scan.as_mut()
+            && (sc.scan.poll_timeout().is_some() || !sc.scan.is_done())
+        {
+            let sc = Rc::make_mut(sc);
+            while let Some(o) = sc.scan.poll_output() {
+                match o {
+                    ScanOutput::Send(ev) => sends.push(ev),
+                    ScanOutput::Found(f) => found.push(f),
                 }
             }
+        }
+        let mut standard = None;
+        if let Some(r) = self.registers.as_mut() {
+            let r = Rc::make_mut(r);
+            while let Some(ev) = r.next_send(now) {
+                sends.push(ev);
+            }
+            if r.pending() == 0 {
+                standard = r.standard().map(|s| (r.node, s));
+            }
+        }
+        for f in found {
+            self.identify(f.guid, &f.mdf_url, true, now);
+        }
+        if let Some((guid, std)) = standard
+            && self
+                .nodes
+                .get(&guid)
+                .is_some_and(|n| n.firmware != Some(std.firmware))
+        {
+            self.nodes.standard(guid, &std, now.0);
+            self.refresh_nodes();
+        }
+        for ev in sends {
+            self.submit(Command::Send(ev), Purpose::Node, now);
+        }
+    }
+
+    fn register_action(&mut self, action: Action, now: Millis) {
+        let Some(r) = self.registers.as_mut() else {
+            return self.notice("open a node's registers first".into());
+        };
+        let r = Rc::make_mut(r);
+        let problem = match action {
+            Action::ReadPage(page) => {
+                r.page = page;
+                r.read(0, 256, now);
+                None
+            }
+            Action::EditRegister { reg, text, hex } => match parse_value(&text, hex) {
+                Ok(v) => {
+                    r.edit((r.page, reg), v);
+                    None
+                }
+                Err(e) => Some(e),
+            },
+            Action::WriteRegisters => {
+                r.write_edits(now);
+                None
+            }
+            Action::DiscardEdits => {
+                r.edits.clear();
+                None
+            }
+            Action::UndoWrite => r.undo(now).err(),
+            Action::CancelRegisters => {
+                let n = r.cancel();
+                Some(format!("registers: {n} requests cancelled"))
+            }
+            Action::LoadRegisters(text) => match r.load_json(&text) {
+                Ok(n) => Some(format!(
+                    "register file loaded: {n} registers differ — review and write"
+                )),
+                Err(e) => Some(e),
+            },
+            _ => None,
+        };
+        if let Some(p) = problem {
+            self.notice(p);
         }
     }
 
@@ -734,6 +976,171 @@ mod tests {
             c.notices
                 .back()
                 .is_some_and(|n| n.contains("not a JSON log"))
+        );
+    }
+
+    /// A node behind the demo interface answering page reads/writes and who-is-there the way
+    /// the server delivers them: replies to each command, events once the loop is back on.
+    fn serve_node(c: &mut Console, regs: &mut [u8; 256], t: &mut u64) {
+        use vscp_core::registers::{kind, who_is_there_frames};
+        let node = |data: Vec<u8>, k: u16| {
+            Event {
+                guid: "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01"
+                    .parse()
+                    .unwrap(),
+                data,
+                ..Event::new(0, k)
+            }
+            .to_string()
+        };
+        let mut events = Vec::new();
+        while let Some(sent) = take_sent(c) {
+            for line in sent.lines() {
+                *t += 1;
+                let reply = match line {
+                    "VERS" => "1,0,0,0\n+OK".to_string(),
+                    "RCVLOOP" => format!(
+                        "+OK\n{}",
+                        events.drain(..).collect::<Vec<String>>().join("\n")
+                    ),
+                    l if l.starts_with("SEND ") => {
+                        let ev: Event = l[5..].parse().unwrap();
+                        let (dest, l1) = ev.level1_from_level2().unwrap();
+                        if dest.nickname() == 1 {
+                            match (l1.kind, l1.data.as_slice()) {
+                                (kind::EXTENDED_PAGE_READ, [_, hi, lo, reg, count]) => {
+                                    for (i, chunk) in regs
+                                        [usize::from(*reg)..usize::from(*reg) + usize::from(*count)]
+                                        .chunks(4)
+                                        .enumerate()
+                                    {
+                                        let mut d = vec![i as u8, *hi, *lo, reg + 4 * i as u8];
+                                        d.extend_from_slice(chunk);
+                                        events.push(node(d, kind::EXTENDED_PAGE_RESPONSE));
+                                    }
+                                }
+                                (kind::EXTENDED_PAGE_WRITE, [_, hi, lo, reg, v]) => {
+                                    if *reg < 0x80 {
+                                        regs[usize::from(*reg)] = *v;
+                                    }
+                                    events.push(node(
+                                        vec![0, *hi, *lo, *reg, regs[usize::from(*reg)]],
+                                        kind::EXTENDED_PAGE_RESPONSE,
+                                    ));
+                                }
+                                (kind::WHO_IS_THERE, _) => {
+                                    for f in who_is_there_frames(dest, "demo/temp.xml") {
+                                        events.push(node(f, kind::WHO_IS_THERE_RESPONSE));
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                        "+OK".to_string()
+                    }
+                    _ => "+OK".to_string(),
+                };
+                c.apply(Millis(*t), Action::Message(reply));
+            }
+        }
+    }
+
+    #[test]
+    fn scan_and_register_editor_over_the_link() {
+        let mut c = streaming();
+        c.apply(Millis(6), Action::Message("+OK".into()));
+        let iface: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:00"
+            .parse()
+            .unwrap();
+        let node = iface.with_nickname(1);
+        let mut regs = [0u8; 256];
+        for (i, r) in regs.iter_mut().enumerate() {
+            *r = i as u8;
+        }
+        regs[0xD0..0xE0].copy_from_slice(&node.0);
+        regs[0xE0..0xED].copy_from_slice(b"demo/temp.xml");
+        regs[0xE0 + 13..].fill(0);
+        let mut t = 10;
+        c.apply(
+            Millis(t),
+            Action::Scan {
+                interface: iface,
+                from: 0,
+                to: 5,
+            },
+        );
+        serve_node(&mut c, &mut regs, &mut t);
+        c.apply(Millis(t + 2_000), Action::Tick);
+        serve_node(&mut c, &mut regs, &mut t);
+        let scan = c.scan.clone().unwrap();
+        assert!(scan.scan.is_done(), "{:?}", scan.scan.progress());
+        assert_eq!(scan.scan.found().len(), 1);
+        assert_eq!(
+            c.node_rows
+                .iter()
+                .find(|n| n.guid == node)
+                .and_then(|n| n.name.as_deref()),
+            Some("temp")
+        );
+
+        // the editor reads the standard block, then a page; an edit is written and checked
+        c.apply(Millis(t), Action::OpenRegisters(node));
+        serve_node(&mut c, &mut regs, &mut t);
+        let std = c
+            .registers
+            .as_ref()
+            .unwrap()
+            .standard()
+            .expect("standard registers read");
+        assert_eq!(std.guid, node);
+        assert_eq!(std.mdf_url, "demo/temp.xml");
+        c.apply(Millis(t), Action::ReadPage(0));
+        serve_node(&mut c, &mut regs, &mut t);
+        assert_eq!(c.registers.as_ref().unwrap().values.len(), 256);
+        c.apply(
+            Millis(t),
+            Action::EditRegister {
+                reg: 0,
+                text: "0x09".into(),
+                hex: true,
+            },
+        );
+        c.apply(
+            Millis(t),
+            Action::EditRegister {
+                reg: 0x91,
+                text: "77".into(),
+                hex: false,
+            },
+        );
+        c.apply(
+            Millis(t),
+            Action::EditRegister {
+                reg: 1,
+                text: "300".into(),
+                hex: false,
+            },
+        );
+        assert!(
+            c.notices
+                .back()
+                .is_some_and(|n| n.contains("not a register value"))
+        );
+        c.apply(Millis(t), Action::WriteRegisters);
+        serve_node(&mut c, &mut regs, &mut t);
+        let ed = c.registers.clone().unwrap();
+        assert_eq!(regs[0], 9);
+        let results: Vec<(u8, bool)> = ed.writes.iter().map(|w| (w.addr.1, w.ok())).collect();
+        assert_eq!(results, vec![(0, true), (0x91, false)]);
+        c.apply(Millis(t), Action::UndoWrite);
+        serve_node(&mut c, &mut regs, &mut t);
+        assert_eq!(regs[0], 0, "undo wrote the old value back");
+        assert_eq!(
+            c.node_rows
+                .iter()
+                .find(|n| n.guid == node)
+                .and_then(|n| n.firmware),
+            Some((0x94, 0x95, 0x96))
         );
     }
 }

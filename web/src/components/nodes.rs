@@ -1,0 +1,131 @@
+//! The node table and the scan: every node heard from, live, and a who-is-there sweep of a
+//! nickname range through an interface of the server.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::edit_copy;
+use crate::{
+    Msg,
+    forms::{FormEdit, NodeFields},
+    state::{Action, NodeRow, ScanState, ServerInfo},
+};
+
+/// Props of [`Nodes`].
+#[derive(Properties, PartialEq)]
+pub struct NodesProps {
+    /// The table.
+    pub rows: Rc<Vec<NodeRow>>,
+    /// The last scan.
+    pub scan: Option<Rc<ScanState>>,
+    /// What the server said, for its interfaces (`INTERFACE LIST`).
+    pub server: Rc<ServerInfo>,
+    /// Scan form and register settings.
+    pub fields: NodeFields,
+    /// The node whose registers are open.
+    pub open: Option<vscp_core::Guid>,
+    /// Now (ms since the epoch), for ages.
+    pub now_ms: u64,
+    /// Where user actions go.
+    pub on: Callback<Msg>,
+}
+
+/// The node table with the scan form.
+#[function_component(Nodes)]
+pub fn nodes(p: &NodesProps) -> Html {
+    let on = &p.on;
+    let f = &p.fields;
+    let wrap = |f: NodeFields| Msg::Form(FormEdit::Nodes(f));
+    let scan = {
+        let (fields, server) = (f.clone(), p.server.clone());
+        on.reform(move |e: SubmitEvent| {
+            e.prevent_default();
+            match (fields.interface(&server.interfaces), fields.range()) {
+                (Ok(interface), Ok((from, to))) => Msg::Act(Action::Scan {
+                    interface,
+                    from,
+                    to,
+                }),
+                (Err(e), _) | (_, Err(e)) => Msg::Act(Action::Notice(e)),
+            }
+        })
+    };
+    let running = p.scan.as_ref().is_some_and(|s| !s.scan.is_done());
+    let progress = p.scan.as_ref().map(|s| {
+        let (done, total) = s.scan.progress();
+        let state = if s.cancelled {
+            "cancelled"
+        } else if running {
+            "scanning"
+        } else {
+            "done"
+        };
+        html! {
+            <p id="scan-progress" class="hint">
+                <progress max={total.to_string()} value={done.to_string()}></progress>
+                { format!(" {state}: {done} of {total} nicknames asked, {} found (through {})", s.scan.found().len(), s.interface.compact()) }
+            </p>
+        }
+    });
+    html! {
+        <section class="panel nodes" id="nodes">
+            <h2>{"Nodes"}</h2>
+            <form class="scan" onsubmit={scan}>
+                <label>{"interface"}
+                    <input id="scan-interface" list="interfaces" placeholder="first Level I interface" value={f.interface.clone()}
+                        oninput={edit_copy(on, f, |f, v| f.interface = v, wrap)} />
+                </label>
+                <datalist id="interfaces">
+                    { for p.server.interfaces.iter().map(|i| html! { <option value={i.guid.to_string()}>{ format!("{} ({})", i.name, i.guid.compact()) }</option> }) }
+                </datalist>
+                <label>{"nicknames"}
+                    <input id="scan-from" class="num" value={f.from.clone()} oninput={edit_copy(on, f, |f, v| f.from = v, wrap)} />
+                    {"–"}
+                    <input id="scan-to" class="num" value={f.to.clone()} oninput={edit_copy(on, f, |f, v| f.to = v, wrap)} />
+                </label>
+                if running {
+                    <button id="scan-cancel" type="button" onclick={on.reform(|_| Msg::Act(Action::CancelScan))}>{"cancel"}</button>
+                } else {
+                    <button id="scan" type="submit">{"scan"}</button>
+                }
+            </form>
+            <p class="hint">{"Level I nodes sit behind an interface of the server (a CAN bus, say). Requests to them carry the interface's GUID with the node's nickname in its last byte; INTERFACE LIST names the interfaces."}</p>
+            { for progress }
+            <table class="node-table" id="node-table">
+                <thead><tr><th>{"name"}</th><th>{"nickname"}</th><th>{"GUID"}</th><th>{"last seen"}</th><th>{"events/s"}</th><th>{"firmware"}</th><th>{"MDF"}</th><th></th></tr></thead>
+                <tbody>
+                    { for p.rows.iter().map(|n| row(n, p)) }
+                </tbody>
+            </table>
+            if p.rows.is_empty() {
+                <p class="hint">{"No node heard from yet: connect, or scan."}</p>
+            }
+        </section>
+    }
+}
+
+fn row(n: &NodeRow, p: &NodesProps) -> Html {
+    let guid = n.guid;
+    let age = p.now_ms.saturating_sub(n.last_seen_ms);
+    let age = if age < 1_000 {
+        "now".to_string()
+    } else if age < 120_000 {
+        format!("{} s ago", age / 1_000)
+    } else {
+        format!("{} min ago", age / 60_000)
+    };
+    let open = p.open == Some(guid);
+    html! {
+        <tr class={classes!(open.then_some("open"))} data-nickname={guid.nickname().to_string()}>
+            <td class="name">{ n.name.clone().unwrap_or_else(|| "—".into()) }{ if n.scanned { " ⌕" } else { "" } }</td>
+            <td>{ guid.nickname() }</td>
+            <td class="guid" title={guid.to_string()}>{ guid.compact() }</td>
+            <td>{ age }</td>
+            <td>{ format!("{:.1}", n.rate) }</td>
+            <td>{ n.firmware.map(|(a, b, c)| format!("{a}.{b}.{c}")).unwrap_or_else(|| "—".into()) }</td>
+            <td class="mdf">{ n.mdf_url.clone().unwrap_or_else(|| "—".into()) }</td>
+            <td><button class="chip" onclick={p.on.reform(move |_| Msg::Act(Action::OpenRegisters(guid)))}>{"registers"}</button></td>
+        </tr>
+    }
+}

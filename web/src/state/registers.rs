@@ -1,0 +1,291 @@
+//! The register editor of one node: what was read (every page visited), the user's edits not
+//! yet written, the writes done (each checked by the node's answer, and undoable), and the
+//! register session that does the talking.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use vscp_core::{
+    Event, Guid, Millis,
+    register_session::{
+        RegisterConfig, RegisterOutput, RegisterRequest, RegisterSession, RegisterStats,
+    },
+    registers::{StandardRegisters, Target},
+};
+
+/// A register address: page and register.
+pub type Addr = (u16, u8);
+
+/// A write that was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteResult {
+    /// Where.
+    pub addr: Addr,
+    /// The value before (if it had been read).
+    pub before: Option<u8>,
+    /// The value asked for.
+    pub wanted: u8,
+    /// The value the node reports after the write.
+    pub got: u8,
+}
+
+impl WriteResult {
+    /// The node took the value.
+    #[must_use]
+    pub fn ok(&self) -> bool {
+        self.wanted == self.got
+    }
+}
+
+/// The editor of one node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegisterEditor {
+    /// The node.
+    pub node: Guid,
+    /// The page shown.
+    pub page: u16,
+    /// Values read (or answered by writes).
+    pub values: BTreeMap<Addr, u8>,
+    /// Edits not yet written.
+    pub edits: BTreeMap<Addr, u8>,
+    /// Answered writes, oldest first (the undo history).
+    pub writes: Vec<WriteResult>,
+    /// Registers whose read failed after every try.
+    pub failed: BTreeMap<Addr, u8>,
+    /// When the current batch started and, once idle, how long it took (ms).
+    pub batch: Option<(u64, Option<u64>)>,
+    session: RegisterSession,
+}
+
+/// Addresses and values in the saved JSON form.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    guid: String,
+    /// `"page:register"` (decimal) → value.
+    registers: BTreeMap<String, u8>,
+}
+
+impl RegisterEditor {
+    /// An editor for `node`: a Level I node behind the interface its GUID names.
+    #[must_use]
+    pub fn new(node: Guid) -> RegisterEditor {
+        let target = Target {
+            interface: Some(node.with_nickname(0)),
+            nickname: node.nickname(),
+        };
+        RegisterEditor {
+            node,
+            page: 0,
+            values: BTreeMap::new(),
+            edits: BTreeMap::new(),
+            writes: Vec::new(),
+            failed: BTreeMap::new(),
+            batch: None,
+            session: RegisterSession::new(target, RegisterConfig::default()),
+        }
+    }
+
+    /// Reads `count` registers from `first` on the shown page.
+    pub fn read(&mut self, first: u8, count: u16, now: Millis) {
+        self.start_batch(now);
+        for r in u16::from(first)..(u16::from(first) + count).min(256) {
+            self.failed.remove(&(self.page, r as u8));
+        }
+        self.session.read(self.page, first, count, now);
+    }
+
+    /// Sets (or, when equal to the value read, clears) an edit.
+    pub fn edit(&mut self, addr: Addr, value: u8) {
+        if self.values.get(&addr) == Some(&value) {
+            self.edits.remove(&addr);
+        } else {
+            self.edits.insert(addr, value);
+        }
+    }
+
+    /// Writes every edit; each answer is checked and kept for undo.
+    pub fn write_edits(&mut self, now: Millis) {
+        self.start_batch(now);
+        for ((page, reg), value) in std::mem::take(&mut self.edits) {
+            self.session.write(page, reg, value, now);
+        }
+    }
+
+    /// Writes back the value the newest undoable write replaced.
+    pub fn undo(&mut self, now: Millis) -> Result<Addr, String> {
+        let i = self
+            .writes
+            .iter()
+            .rposition(|w| w.before.is_some_and(|b| b != w.got))
+            .ok_or("nothing to undo")?;
+        let w = self.writes.remove(i);
+        let before = w.before.unwrap_or_default();
+        self.start_batch(now);
+        self.session.write(w.addr.0, w.addr.1, before, now);
+        Ok(w.addr)
+    }
+
+    /// Stops everything queued or on its way; returns how many requests were dropped.
+    pub fn cancel(&mut self) -> usize {
+        self.session.cancel()
+    }
+
+    /// An event from the link: a register answer of this node is taken.
+    pub fn handle_event(&mut self, event: &Event, now: Millis) -> bool {
+        self.session.handle_event(event, now)
+    }
+
+    /// Runs the session's time-outs when due.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        if self.session.poll_timeout().is_some_and(|t| t <= now) {
+            self.session.handle_timeout(now);
+        }
+    }
+
+    /// The next event to SEND; values, writes and failures are taken in on the way.
+    pub fn next_send(&mut self, now: Millis) -> Option<Event> {
+        while let Some(out) = self.session.poll_output() {
+            match out {
+                RegisterOutput::Send(ev) => return Some(ev),
+                RegisterOutput::Value { page, reg, value } => {
+                    self.values.insert((page, reg), value);
+                }
+                RegisterOutput::Written {
+                    page,
+                    reg,
+                    wanted,
+                    value,
+                } => {
+                    let before = self.values.insert((page, reg), value);
+                    self.writes.push(WriteResult {
+                        addr: (page, reg),
+                        before,
+                        wanted,
+                        got: value,
+                    });
+                }
+                RegisterOutput::Failed { request, .. } => match request {
+                    RegisterRequest::Read { page, reg, count } => {
+                        for r in u16::from(reg)..u16::from(reg) + u16::from(count) {
+                            self.failed.insert((page, r as u8), 0);
+                        }
+                    }
+                    RegisterRequest::Write { page, reg, value } => {
+                        self.failed.insert((page, reg), value);
+                    }
+                },
+            }
+        }
+        if let Some((start, done @ None)) = &mut self.batch
+            && self.session.is_idle()
+        {
+            *done = Some(now.0.saturating_sub(*start));
+        }
+        None
+    }
+
+    /// Requests queued or on their way.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.session.pending()
+    }
+
+    /// Round trips, retries and time-outs.
+    #[must_use]
+    pub fn stats(&self) -> RegisterStats {
+        self.session.stats()
+    }
+
+    /// The standard registers, once all of 0x80–0xFF were read.
+    #[must_use]
+    pub fn standard(&self) -> Option<StandardRegisters> {
+        let mut block = [0u8; 128];
+        for (i, slot) in block.iter_mut().enumerate() {
+            *slot = *self.values.get(&(0, 0x80 + i as u8))?;
+        }
+        Some(StandardRegisters::decode(&block))
+    }
+
+    /// Values and edits of every page as JSON (edits win), for a file.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut all = self.values.clone();
+        all.extend(self.edits.iter().map(|(a, v)| (*a, *v)));
+        let saved = Saved {
+            guid: self.node.to_string(),
+            registers: all
+                .into_iter()
+                .map(|((p, r), v)| (format!("{p}:{r}"), v))
+                .collect(),
+        };
+        serde_json::to_string_pretty(&saved).unwrap_or_default()
+    }
+
+    /// Loads a saved file as edits (only registers 0x00–0x7F: the standard block is the
+    /// node's own); returns how many differ from what was read.
+    pub fn load_json(&mut self, text: &str) -> Result<usize, String> {
+        let saved: Saved =
+            serde_json::from_str(text).map_err(|e| format!("not a register file: {e}"))?;
+        let mut changed = 0;
+        for (key, value) in saved.registers {
+            let addr = key
+                .split_once(':')
+                .and_then(|(p, r)| Some((p.parse::<u16>().ok()?, r.parse::<u8>().ok()?)))
+                .ok_or_else(|| format!("not a register address: {key:?}"))?;
+            if addr.1 < 0x80 && self.values.get(&addr) != Some(&value) {
+                self.edits.insert(addr, value);
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
+    fn start_batch(&mut self, now: Millis) {
+        if self.session.is_idle() {
+            self.batch = Some((now.0, None));
+        }
+    }
+}
+
+/// Reads a cell's text: hex (`1F`, `0x1F`) or decimal.
+pub fn parse_value(text: &str, hex: bool) -> Result<u8, String> {
+    let t = text.trim();
+    let (digits, radix) = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => (h, 16),
+        None if hex => (t, 16),
+        None => (t, 10),
+    };
+    u8::from_str_radix(digits, radix).map_err(|_| format!("{t:?} is not a register value (0–255)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_parse_in_both_bases() {
+        assert_eq!(parse_value("1F", true), Ok(31));
+        assert_eq!(parse_value("0x1f", false), Ok(31));
+        assert_eq!(parse_value(" 200 ", false), Ok(200));
+        assert!(parse_value("256", false).is_err());
+        assert!(parse_value("zz", true).is_err());
+    }
+
+    #[test]
+    fn saved_files_round_trip_as_edits() {
+        let g: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:02"
+            .parse()
+            .unwrap();
+        let mut e = RegisterEditor::new(g);
+        e.values.insert((0, 0), 3);
+        e.values.insert((0, 0x91), 2);
+        e.edit((0, 1), 9);
+        let json = e.to_json();
+        let mut f = RegisterEditor::new(g);
+        f.values.insert((0, 0), 3);
+        assert_eq!(f.load_json(&json), Ok(1));
+        assert_eq!(f.edits, BTreeMap::from([((0, 1), 9)]));
+        assert!(f.load_json("{}").is_err());
+        assert!(f.load_json(r#"{"guid":"-","registers":{"x":1}}"#).is_err());
+    }
+}
