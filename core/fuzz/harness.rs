@@ -74,3 +74,20 @@ pub fn node_session(data: &[u8]) {
         while s.poll_output().is_some() {}
     }
 }
+
+/// Any text as a module description file: a model or a typed error; every remote variable
+/// decodes from zeroed registers and encodes what it decoded.
+pub fn mdf(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(m) = vscp_core::mdf::Mdf::parse(&text) {
+        for v in &m.remote_vars {
+            let regs = vec![0u8; usize::from(v.len())];
+            if let Some(value) = v.decode(&regs) {
+                let _ = v.encode(&value.to_string(), &regs);
+            }
+        }
+        for r in &m.registers {
+            let _ = m.register(r.page, r.offset);
+        }
+    }
+}

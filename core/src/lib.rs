@@ -61,6 +61,7 @@ mod node;
 mod number;
 mod reply;
 
+pub mod mdf;
 pub mod measurement;
 pub mod names;
 pub mod register_session;
