@@ -70,6 +70,14 @@ pub struct Args {
     /// gone and its session ends (0: never ping).
     #[arg(long, default_value_t = 20)]
     pub ping_interval: u64,
+    /// Folder of module description files: a node's MDF URL is answered with the file of
+    /// the same name from here (`/api/mdf?url=`).
+    #[arg(long)]
+    pub mdf_dir: Option<PathBuf>,
+    /// Host (`HOST` or `HOST:PORT`) whose MDF URLs the proxy may fetch over http
+    /// (repeatable; at most 512 KiB, 5 s, no redirects).
+    #[arg(long = "mdf-fetch")]
+    pub mdf_fetch: Vec<String>,
     /// Subcommand.
     #[command(subcommand)]
     pub command: Option<Sub>,

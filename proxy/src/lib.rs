@@ -27,6 +27,7 @@ mod files;
 mod guard;
 mod limits;
 mod linktest;
+mod mdf;
 mod server;
 mod shutdown;
 mod tls;

@@ -31,6 +31,7 @@ use crate::{
     guard::{HostPolicy, Throttle},
     limits::{ConnGuard, ConnLimits},
     linktest,
+    mdf::MdfSources,
     shutdown::Shutdown,
 };
 
@@ -62,6 +63,8 @@ struct App {
     files: Arc<StaticFiles>,
     /// Refusals and session ends are logged, but not more than this allows.
     log: Arc<Throttle>,
+    /// Where `/api/mdf` finds files.
+    mdf: Arc<MdfSources>,
 }
 
 #[derive(Clone, Copy)]
@@ -120,6 +123,20 @@ impl Server {
             hosts: Arc::new(HostPolicy::new(&args.allow_hosts)),
             files: Arc::new(StaticFiles::new(&args.static_dir)),
             log: log.clone(),
+            mdf: Arc::new(MdfSources {
+                dir: args
+                    .mdf_dir
+                    .as_deref()
+                    .map(std::fs::canonicalize)
+                    .transpose()
+                    .with_context(|| format!("--mdf-dir {:?}", args.mdf_dir))?,
+                fetch: args
+                    .mdf_fetch
+                    .iter()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect(),
+                demo: args.demo,
+            }),
         };
         Ok(Server {
             listener,
@@ -349,6 +366,7 @@ fn router(app: App) -> Router {
         .route("/api/targets", get(targets_api))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/linktest", axum::routing::post(linktest_api))
+        .route("/api/mdf", get(mdf_api))
         .fallback(move |req: Request| async move { files.serve(req).await })
         .layer(middleware::from_fn_with_state(app.clone(), gate))
         .with_state(app)
@@ -394,6 +412,29 @@ async fn targets_api(
         )
             .into_response(),
     }
+}
+
+/// `?url=&token=` of `/api/mdf`.
+#[derive(Deserialize)]
+struct MdfQuery {
+    url: String,
+    token: Option<String>,
+}
+
+/// `GET /api/mdf?url=`: a node's module description file (see `mdf.rs`).
+async fn mdf_api(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<MdfQuery>,
+) -> Response {
+    if let Err(refusal) = check_caller(&app, &headers, q.token.as_deref()) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({ "error": refusal.reason })),
+        )
+            .into_response();
+    }
+    app.mdf.answer(&q.url).await
 }
 
 /// Checks the page's Origin and the token; used by every endpoint that reaches a node.

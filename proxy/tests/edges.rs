@@ -700,3 +700,104 @@ async fn ten_thousand_connections_in_a_burst() {
             .ends_with("ok")
     );
 }
+
+/// A web server on loopback with a small and an oversized MDF (anything else is 404).
+async fn mdf_web_server() -> u16 {
+    let web = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = web.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = web.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let n = tcp.read(&mut buf).await.unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let body = if req.starts_with("GET /small.xml ") {
+                    Some("<vscp><module><name>web</name></module></vscp>".to_string())
+                } else if req.starts_with("GET /big.xml ") {
+                    Some("x".repeat(600 * 1024))
+                } else {
+                    None
+                };
+                let resp = match body {
+                    Some(b) => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{b}", b.len()),
+                    None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into(),
+                };
+                let _ = tcp.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+/// `/api/mdf`: the demo's own files, `--mdf-dir`, an allowed http host (size-limited), and
+/// clear refusals for every other host, odd names and a missing token.
+#[tokio::test]
+async fn mdf_files_come_only_from_allowed_places() {
+    let web = mdf_web_server().await;
+    let dir = std::env::temp_dir().join(format!("vscp-mdf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("local.xml"),
+        "<vscp><module><name>local</name></module></vscp>",
+    )
+    .unwrap();
+    let p = Proxy::start(&[
+        "--demo",
+        "--mdf-dir",
+        dir.to_str().unwrap(),
+        "--mdf-fetch",
+        "127.0.0.1",
+        "--token",
+        "t",
+    ]);
+    let ask = |url: String, token: &'static str| {
+        let req = get(&format!("/api/mdf?token={token}&url={url}"), "127.0.0.1");
+        async move { http(p.port, &req).await }
+    };
+    let name_in = |resp: &str| {
+        let body = resp.split("\r\n\r\n").nth(1).unwrap_or_default();
+        vscp_core::mdf::Mdf::parse(body).map(|m| m.name)
+    };
+    let temp = ask("vscp-link.local/demo/temp.xml".into(), "t").await;
+    assert!(temp.starts_with("HTTP/1.1 200"), "{temp}");
+    assert_eq!(name_in(&temp), Ok("temp".into()));
+    let humid = ask("vscp-link.local/demo/humid.json".into(), "t").await;
+    assert!(humid.contains("content-type: application/json"), "{humid}");
+    assert_eq!(name_in(&humid), Ok("humid".into()));
+    // --mdf-dir answers by file name, whatever the host
+    assert_eq!(
+        name_in(&ask("example.org/any/local.xml".into(), "t").await),
+        Ok("local".into())
+    );
+    // an allowed host is fetched over http
+    let small = ask(format!("http://127.0.0.1:{web}/small.xml"), "t").await;
+    assert_eq!(name_in(&small), Ok("web".into()), "{small}");
+    let big = ask(format!("127.0.0.1:{web}/big.xml"), "t").await;
+    assert!(
+        big.starts_with("HTTP/1.1 502") && big.contains("over 524288 bytes"),
+        "{big}"
+    );
+    let missing = ask(format!("127.0.0.1:{web}/nope.xml"), "t").await;
+    assert!(
+        missing.starts_with("HTTP/1.1 502") && missing.contains("404"),
+        "{missing}"
+    );
+    // everything else is refused with the way out in words
+    let foreign = ask("evil.example/x.xml".into(), "t").await;
+    assert!(
+        foreign.starts_with("HTTP/1.1 403") && foreign.contains("--mdf-fetch evil.example"),
+        "{foreign}"
+    );
+    let https = ask("https://127.0.0.1/x.xml".into(), "t").await;
+    assert!(
+        https.starts_with("HTTP/1.1 502") && https.contains("https"),
+        "{https}"
+    );
+    let sneaky = ask("vscp-link.local/demo/../../etc/passwd".into(), "t").await;
+    assert!(sneaky.starts_with("HTTP/1.1 404"), "{sneaky}");
+    let bad = ask("not a url".replace(' ', "%20"), "t").await;
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+    let no_token = ask("vscp-link.local/demo/temp.xml".into(), "x").await;
+    assert!(no_token.starts_with("HTTP/1.1 403"), "{no_token}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

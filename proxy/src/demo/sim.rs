@@ -29,7 +29,7 @@ impl Sim {
         Sim {
             nodes: vec![
                 SimNode::new(1, Role::Temperature, "vscp-link.local/demo/temp.xml", 2),
-                SimNode::new(2, Role::Humidity, "vscp-link.local/demo/humid.xml", 3),
+                SimNode::new(2, Role::Humidity, "vscp-link.local/demo/humid.json", 3),
                 SimNode::new(3, Role::Relay, "vscp-link.local/demo/relay.xml", 0),
             ],
             rng: Rng(0x2545_F491_4F6C_DD1D),
