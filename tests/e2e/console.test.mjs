@@ -300,6 +300,58 @@ test('nodes: scan finds the demo nodes; registers read, write (checked), undo, s
   await page.close();
 });
 
+test('MDF: loaded from the node URL through the proxy; it names registers, a remote variable round-trips, a DM row is written', async () => {
+  const { page, errors } = await openConsole();
+  await statusHas(page, 'streaming');
+  await page.click('#tab-nodes');
+  await page.fill('#scan-from', '1');
+  await page.fill('#scan-to', '3');
+  await page.click('#scan');
+  await page.waitForFunction(() => /3 found/.test(document.querySelector('#scan-progress')?.textContent ?? ''), null, { timeout: 15000 });
+
+  await page.click('#node-table tr[data-nickname="1"] button');
+  await page.waitForSelector('#mdf-fetch', { timeout: 10000 });
+  await page.click('#mdf-fetch');
+  await page.waitForFunction(() => document.querySelector('#mdf-name')?.textContent.includes('temp'), null, { timeout: 10000 });
+  await page.click('#reg-read');
+  await page.waitForFunction(() => /last batch took \d+ ms/.test(document.querySelector('#reg-figures').textContent), null, { timeout: 10000 });
+  const regs = await page.textContent('#mdf-registers');
+  assert.match(regs, /Report interval/);
+  assert.match(regs, /every 2 s \(default\)/, 'the value list names the value');
+  assert.equal(await page.getAttribute('#reg-00', 'title'), '0x00 (0) — Report interval');
+
+  // a signed 16-bit remote variable over registers 4 and 5: edit, write, read back
+  await page.fill('#var-alarm_threshold', '-15');
+  await page.press('#var-alarm_threshold', 'Tab');
+  await page.waitForFunction(() => document.querySelector('#reg-diff')?.textContent.includes('reg 0x05: 00 → F1'));
+  await page.click('#reg-write');
+  await page.waitForFunction(() => (document.querySelector('#reg-writes')?.textContent.match(/✔/g) ?? []).length >= 2, null, { timeout: 10000 });
+  await page.click('#reg-read');
+  await page.waitForFunction(() => /last batch took/.test(document.querySelector('#reg-figures').textContent) && document.querySelector('#var-alarm_threshold')?.value === '-15', null, { timeout: 10000 });
+  await page.locator('#registers').screenshot({ path: join(artifacts, '12-mdf-remote-variables.png') });
+
+  // the relay's decision matrix: row 0 gets the action "Relay on"
+  await page.click('#node-table tr[data-nickname="3"] button');
+  await page.waitForSelector('#mdf-fetch', { timeout: 10000 });
+  await page.click('#mdf-fetch');
+  await page.waitForFunction(() => document.querySelector('#mdf-name')?.textContent.includes('relay'), null, { timeout: 10000 });
+  await page.click('#reg-read');
+  await page.waitForSelector('#dmatrix tr[data-row="0"] select.dm-action', { timeout: 10000 });
+  await page.selectOption('#dmatrix tr[data-row="0"] select.dm-action', '1');
+  await page.waitForFunction(() => document.querySelector('#reg-diff')?.textContent.includes('reg 0x26: 00 → 01'));
+  await page.click('#reg-write');
+  await page.waitForFunction(() => document.querySelector('#reg-writes')?.textContent.includes('reg 0x26 = 01 (checked)'), null, { timeout: 10000 });
+  assert.match(await page.inputValue('#dmatrix tr[data-row="0"] select.dm-action'), /^1$/);
+  await page.locator('#dmatrix').screenshot({ path: join(artifacts, '13-decision-matrix.png') });
+
+  // a broken MDF file is refused with a reason; the editor keeps working
+  await page.setInputFiles('#mdf-load', { name: 'bad.xml', mimeType: 'text/xml', buffer: Buffer.from('<vscp><module><registers><reg page="x"/></registers></module></vscp>') });
+  await page.waitForFunction(() => document.querySelector('#notices')?.textContent.includes('MDF not loaded: page of register'));
+  assert.match(await page.textContent('#mdf-name'), /relay/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('wrong password shows the reason', async () => {
   const { page } = await openConsole('wrong');
   await statusHas(page, 'login failed');

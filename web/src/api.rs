@@ -1,4 +1,4 @@
-//! The proxy's HTTP API: `GET /api/targets` and `POST /api/linktest`, typed by vscp-api.
+//! The proxy's HTTP API: `GET /api/targets`, `POST /api/linktest` and `GET /api/mdf`.
 
 use vscp_api::{LinktestRequest, Report, Target};
 use yew::Callback;
@@ -53,6 +53,39 @@ pub fn run_linktest(s: &ConnSettings, cb: Callback<Result<Report, String>>) {
                 ));
             }
             resp.json::<Report>().await.map_err(|e| e.to_string())
+        }
+        .await;
+        cb.emit(r);
+    });
+}
+
+/// Asks the proxy for a node's module description file (`/api/mdf?url=`): its text, or the
+/// proxy's reason for not having it.
+pub fn fetch_mdf(s: &ConnSettings, mdf_url: &str, cb: Callback<Result<String, String>>) {
+    let enc = |t: &str| String::from(js_sys::encode_uri_component(t));
+    let mut url = format!(
+        "{}/api/mdf?url={}",
+        s.proxy.trim_end_matches('/'),
+        enc(mdf_url)
+    );
+    if !s.token.is_empty() {
+        url.push_str(&format!("&token={}", enc(&s.token)));
+    }
+    let shown = mdf_url.to_string();
+    wasm_bindgen_futures::spawn_local(async move {
+        let r = async {
+            let resp = gloo::net::http::Request::get(&url)
+                .send()
+                .await
+                .map_err(|e| format!("MDF {shown}: {e}"))?;
+            if !resp.ok() {
+                let err: serde_json::Value = resp.json().await.unwrap_or_default();
+                return Err(format!(
+                    "MDF {shown}: {}",
+                    err["error"].as_str().unwrap_or("HTTP error")
+                ));
+            }
+            resp.text().await.map_err(|e| format!("MDF {shown}: {e}"))
         }
         .await;
         cb.emit(r);

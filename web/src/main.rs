@@ -71,6 +71,8 @@ pub enum Msg {
     LinktestDone(Result<Report, String>),
     /// Show the events or the nodes.
     Tab(ui::Tab),
+    /// Ask the proxy for the MDF at this URL (for the open register editor).
+    FetchMdf(String),
 }
 
 /// Lines handled per step while working through received messages.
@@ -312,6 +314,16 @@ impl App {
                 self.ui.linktest = Some(Rc::new(r));
             }
             Msg::Tab(tab) => self.ui.tab = tab,
+            Msg::FetchMdf(url) => api::fetch_mdf(
+                &self.ui.form.settings,
+                &url,
+                ctx.link().callback(|r: Result<String, String>| {
+                    Msg::Act(match r {
+                        Ok(text) => Action::LoadMdf(text),
+                        Err(e) => Action::Notice(e),
+                    })
+                }),
+            ),
         }
         true
     }

@@ -4,14 +4,17 @@
 
 use std::rc::Rc;
 
-use vscp_core::registers::StandardRegisters;
+use vscp_core::{
+    mdf::{Access, DmRow, Mdf, VarType, VarValue},
+    registers::StandardRegisters,
+};
 use yew::prelude::*;
 
 use super::{checked, edit_copy, read_file};
 use crate::{
     Msg,
     forms::{FormEdit, NodeFields},
-    state::{Action, RegisterEditor},
+    state::{Action, DmField, RegisterEditor},
 };
 
 /// Props of [`Registers`].
@@ -92,10 +95,23 @@ pub fn registers(p: &RegistersProps) -> Html {
                 <button id="reg-save" onclick={save}>{"save JSON"}</button>
                 <label class="file">{"load JSON"}<input id="reg-load" type="file" accept=".json,application/json" onchange={read_file(on, Action::LoadRegisters, "register file")} /></label>
             </div>
+            <div class="toolbar">
+                { for e.standard().filter(|s| !s.mdf_url.is_empty()).map(|s| {
+                    let url = s.mdf_url.clone();
+                    html! { <button id="mdf-fetch" title={url.clone()} onclick={on.reform(move |_| Msg::FetchMdf(url.clone()))}>{"load MDF from the node's URL"}</button> }
+                }) }
+                <label class="file">{"MDF file"}<input id="mdf-load" type="file" accept=".xml,.json,.mdf" onchange={read_file(on, Action::LoadMdf, "MDF file")} /></label>
+                { for e.mdf.as_ref().map(|m| html! { <span id="mdf-name" class="hint">{ format!("MDF: {} {} — {}", m.name, m.version, m.description.clone().unwrap_or_default()) }</span> }) }
+            </div>
             <p id="reg-figures" class="hint">{ figures }</p>
             { diff(e, f.hex) }
             { grid(e, f.hex, on) }
             { writes(e, f.hex) }
+            { for e.mdf.as_ref().map(|m| html! { <>
+                { remote_vars(e, m, on) }
+                { mdf_registers(e, m, f.hex, on) }
+                { dmatrix(e, m, on) }
+            </> }) }
             { for e.standard().map(|s| standard(&s)) }
         </section>
     }
@@ -139,12 +155,14 @@ fn grid(e: &RegisterEditor, hex: bool, on: &Callback<Msg>) -> Html {
                         let addr = (page, reg);
                         let edit = e.edits.get(&addr);
                         let value = edit.or(e.values.get(&addr));
+                        let described = e.mdf.as_ref().and_then(|m| m.register(page, u32::from(reg))).map(|r| r.name.as_str());
                         let class = classes!(
+                            described.is_some().then_some("named"),
                             edit.is_some().then_some("edited"),
                             e.failed.contains_key(&addr).then_some("failed"),
                             last_write(reg).map(|w| if w.ok() { "written" } else { "refused" }),
                         );
-                        let title = format!("0x{reg:02X} ({reg}){}", standard_name(reg).map(|n| format!(" — {n}")).unwrap_or_default());
+                        let title = format!("0x{reg:02X} ({reg}){}", described.or(standard_name(reg)).map(|n| format!(" — {n}")).unwrap_or_default());
                         let change = on.reform(move |ev: web_sys::Event| {
                             let text = ev.target_unchecked_into::<web_sys::HtmlInputElement>().value();
                             Msg::Act(Action::EditRegister { reg, text, hex })
@@ -250,4 +268,176 @@ fn standard_name(reg: u8) -> Option<&'static str> {
         0xE0..=0xFF => "MDF URL",
         _ => return None,
     })
+}
+
+/// The remote variables with typed editors: a checkbox for booleans, a list for named
+/// values, a text field for numbers and text.
+fn remote_vars(e: &RegisterEditor, m: &Mdf, on: &Callback<Msg>) -> Html {
+    if m.remote_vars.is_empty() {
+        return html! {};
+    }
+    html! {
+        <table id="remote-vars" class="node-table">
+            <caption>{"Remote variables"}</caption>
+            <thead><tr><th>{"name"}</th><th>{"type"}</th><th>{"where"}</th><th>{"value"}</th><th>{"description"}</th></tr></thead>
+            <tbody>
+            { for m.remote_vars.iter().enumerate().map(|(i, v)| {
+                let value = e.var_value(v);
+                let id = format!("var-{}", v.name);
+                let editor = match (&value, v.access) {
+                    (None, _) => html! { <span class="hint">{"read its page first"}</span> },
+                    (Some(val), Access::Read) => html! { <span id={id}>{ val.to_string() }</span> },
+                    (Some(VarValue::Bool(b)), _) => html! {
+                        <input {id} type="checkbox" checked={*b}
+                            onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditVar(i, checked(&ev).to_string())))} />
+                    },
+                    (Some(val), _) if !v.values.is_empty() => {
+                        let now = val.to_string();
+                        html! {
+                            <select {id} onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditVar(i, super::select_value(&ev))))}>
+                                if !v.values.iter().any(|x| x.value.to_string() == now) {
+                                    <option value={now.clone()} selected=true>{ format!("{now} (not in the list)") }</option>
+                                }
+                                { for v.values.iter().map(|x| html! {
+                                    <option value={x.value.to_string()} selected={x.value.to_string() == now}>{ format!("{} ({})", x.name, x.value) }</option>
+                                }) }
+                            </select>
+                        }
+                    }
+                    (Some(val), _) => html! {
+                        <input {id} value={val.to_string()}
+                            onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditVar(i, ev.target_unchecked_into::<web_sys::HtmlInputElement>().value())))} />
+                    },
+                };
+                let kind = match v.kind {
+                    VarType::Bool => format!("bool (bit {})", v.bitpos),
+                    VarType::Int { bytes, signed } => format!("{}int{}", if signed { "" } else { "u" }, bytes * 8),
+                    VarType::Float => "float".into(),
+                    VarType::Double => "double".into(),
+                    VarType::String => format!("string[{}]", v.size),
+                    VarType::Block => format!("bytes[{}]", v.size),
+                };
+                let range = match (v.min, v.max) {
+                    (None, None) => String::new(),
+                    (lo, hi) => format!(" [{}…{}]", lo.map_or("".into(), |x| x.to_string()), hi.map_or("".into(), |x| x.to_string())),
+                };
+                html! {
+                    <tr>
+                        <td>{ &v.name }</td>
+                        <td>{ kind }{ range }</td>
+                        <td>{ format!("{}:0x{:02X}", v.page, v.offset) }</td>
+                        <td>{ editor }</td>
+                        <td class="hint">{ v.description.clone().unwrap_or_default() }</td>
+                    </tr>
+                }
+            }) }
+            </tbody>
+        </table>
+    }
+}
+
+/// The registers the MDF describes on the shown page: names, values in words, bit fields.
+fn mdf_registers(e: &RegisterEditor, m: &Mdf, hex: bool, on: &Callback<Msg>) -> Html {
+    let page = e.page;
+    html! {
+        <table id="mdf-registers" class="node-table">
+            <caption>{ format!("Registers of page {page} described by the MDF") }</caption>
+            <thead><tr><th>{"reg"}</th><th>{"name"}</th><th>{"access"}</th><th>{"value"}</th><th>{"description"}</th></tr></thead>
+            <tbody>
+            { for m.registers.iter().filter(|r| r.page == page && r.offset < 0x100).map(|r| {
+                let reg = r.offset as u8;
+                let value = e.current((page, reg));
+                let words = value.and_then(|v| r.values.iter().find(|x| x.value == i64::from(v))).map(|x| format!(" = {}", x.name));
+                let shown = value.map_or("--".into(), |v| format!("{}{}", show(v, hex), words.unwrap_or_default()));
+                let span = if r.span > 1 { format!("–0x{:02X}", u32::from(reg) + u32::from(r.span) - 1) } else { String::new() };
+                let bits = r.bits.iter().enumerate().map(|(fi, b)| {
+                    let v = value.map(|x| b.get(x));
+                    let addr = (page, reg);
+                    let change = on.reform(move |ev: web_sys::Event| {
+                        let text = super::select_value(&ev);
+                        match text.parse::<u8>() {
+                            Ok(value) => Msg::Act(Action::EditBits { addr, field: fi, value }),
+                            Err(_) => Msg::Act(Action::Notice(format!("bit field value {text:?}"))),
+                        }
+                    });
+                    let max = (1u16 << b.width) - 1;
+                    html! {
+                        <label class="check" title={b.description.clone().unwrap_or_default()}>{ format!("{} (bit {}{})", b.name, b.pos, if b.width > 1 { format!("–{}", b.pos + b.width - 1) } else { String::new() }) }
+                            <select onchange={change} disabled={value.is_none()}>
+                                { for (0..=max).map(|x| {
+                                    let name = b.values.iter().find(|i| i.value == i64::from(x)).map(|i| format!("{x} {}", i.name)).unwrap_or_else(|| x.to_string());
+                                    html! { <option value={x.to_string()} selected={v == Some(x as u8)}>{ name }</option> }
+                                }) }
+                            </select>
+                        </label>
+                    }
+                });
+                html! {
+                    <tr>
+                        <td>{ format!("0x{reg:02X}{span}") }</td>
+                        <td>{ &r.name }</td>
+                        <td>{ match r.access { Access::Read => "r", Access::Write => "w", Access::ReadWrite => "rw" } }</td>
+                        <td>{ shown }{ for bits }</td>
+                        <td class="hint">{ r.description.clone().unwrap_or_default() }</td>
+                    </tr>
+                }
+            }) }
+            </tbody>
+        </table>
+    }
+}
+
+/// The decision matrix, row by row, decoded with the MDF's actions; each field editable.
+fn dmatrix(e: &RegisterEditor, m: &Mdf, on: &Callback<Msg>) -> Html {
+    let Some(dm) = &m.dmatrix else {
+        return html! {};
+    };
+    let field = |row: u16, f: DmField, value: String, width: &'static str| {
+        let change = on.reform(move |ev: web_sys::Event| {
+            let input = ev.target_unchecked_into::<web_sys::HtmlInputElement>();
+            let text = if f == DmField::Enabled {
+                input.checked().to_string()
+            } else {
+                input.value()
+            };
+            Msg::Act(Action::EditDm(row, f, text))
+        });
+        if f == DmField::Enabled {
+            html! { <input type="checkbox" checked={value == "true"} onchange={change} /> }
+        } else {
+            html! { <input class={width} {value} onchange={change} /> }
+        }
+    };
+    html! {
+        <table id="dmatrix" class="node-table">
+            <caption>{ format!("Decision matrix: {} rows at page {} register 0x{:02X}", dm.rows, dm.page, dm.offset) }</caption>
+            <thead><tr><th>{"row"}</th><th>{"on"}</th><th>{"origin"}</th><th>{"class filter / mask"}</th><th>{"type filter / mask"}</th><th>{"action"}</th><th>{"parameter"}</th></tr></thead>
+            <tbody>
+            { for e.dm_rows().into_iter().map(|(row, _, r)| match r {
+                None => html! { <tr><td>{ row }</td><td colspan="6" class="hint">{"read the page to see this row"}</td></tr> },
+                Some(DmRow { enabled, origin, class_filter, class_mask, type_filter, type_mask, action, param, .. }) => {
+                    let act = on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditDm(row, DmField::Action, super::select_value(&ev))));
+                    html! {
+                        <tr data-row={row.to_string()}>
+                            <td>{ row }</td>
+                            <td>{ field(row, DmField::Enabled, enabled.to_string(), "") }</td>
+                            <td>{ field(row, DmField::Origin, origin.to_string(), "num") }</td>
+                            <td>{ field(row, DmField::ClassFilter, class_filter.to_string(), "num") }{ " / " }{ field(row, DmField::ClassMask, class_mask.to_string(), "num") }</td>
+                            <td>{ field(row, DmField::TypeFilter, type_filter.to_string(), "num") }{ " / " }{ field(row, DmField::TypeMask, type_mask.to_string(), "num") }</td>
+                            <td>
+                                <select class="dm-action" onchange={act}>
+                                    if !dm.actions.iter().any(|a| a.code == action) {
+                                        <option selected=true value={action.to_string()}>{ format!("{action} (not in the MDF)") }</option>
+                                    }
+                                    { for dm.actions.iter().map(|a| html! { <option value={a.code.to_string()} selected={a.code == action}>{ format!("{} ({})", a.name, a.code) }</option> }) }
+                                </select>
+                            </td>
+                            <td>{ field(row, DmField::Param, param.to_string(), "num") }</td>
+                        </tr>
+                    }
+                }
+            }) }
+            </tbody>
+        </table>
+    }
 }

@@ -24,7 +24,7 @@ use vscp_core::{
 pub use connection::{ConnSettings, Link, backoff_ms, close_reason};
 pub use log::{EventLog, Geometry, LogWindow, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
-pub use registers::{RegisterEditor, parse_value};
+pub use registers::{DmField, RegisterEditor, parse_value};
 
 /// Lines kept in the command console transcript.
 const TRANSCRIPT_CAPACITY: usize = 2_000;
@@ -173,6 +173,21 @@ pub enum Action {
     CancelRegisters,
     /// Load a saved register file as edits.
     LoadRegisters(String),
+    /// A module description file for the open node (XML or JSON text).
+    LoadMdf(String),
+    /// Set a remote variable (index into the MDF's list) from text.
+    EditVar(usize, String),
+    /// Set a bit field (register, the MDF register's bit field index, value).
+    EditBits {
+        /// Page and register.
+        addr: (u16, u8),
+        /// Index of the bit field in the MDF register.
+        field: usize,
+        /// Its new value.
+        value: u8,
+    },
+    /// Change one field of a decision matrix row.
+    EditDm(u16, DmField, String),
 }
 
 /// The whole console.
@@ -368,7 +383,11 @@ impl Console {
             | Action::DiscardEdits
             | Action::UndoWrite
             | Action::CancelRegisters
-            | Action::LoadRegisters(_)) => self.register_action(a, now),
+            | Action::LoadRegisters(_)
+            | Action::LoadMdf(_)
+            | Action::EditVar(..)
+            | Action::EditBits { .. }
+            | Action::EditDm(..)) => self.register_action(a, now),
         }
         self.pump_nodes(now);
         self.drain(now);
@@ -731,6 +750,41 @@ impl Console {
                 let n = r.cancel();
                 Some(format!("registers: {n} requests cancelled"))
             }
+            Action::LoadMdf(text) => match vscp_core::mdf::Mdf::parse(&text) {
+                Ok(m) => {
+                    let note = format!(
+                        "MDF {:?} loaded: {} registers, {} remote variables{}",
+                        m.name,
+                        m.registers.len(),
+                        m.remote_vars.len(),
+                        if m.dmatrix.is_some() {
+                            ", a decision matrix"
+                        } else {
+                            ""
+                        }
+                    );
+                    r.mdf = Some(Rc::new(m));
+                    Some(note)
+                }
+                Err(e) => Some(format!("MDF not loaded: {e}")),
+            },
+            Action::EditVar(i, text) => r.edit_var(i, &text).err(),
+            Action::EditBits { addr, field, value } => {
+                let bit = r
+                    .mdf
+                    .as_ref()
+                    .and_then(|m| m.register(addr.0, u32::from(addr.1)))
+                    .and_then(|reg| reg.bits.get(field))
+                    .cloned();
+                match bit {
+                    Some(bit) => {
+                        r.edit_bits(addr, &bit, value);
+                        None
+                    }
+                    None => Some("no such bit field".into()),
+                }
+            }
+            Action::EditDm(row, field, text) => r.edit_dm(row, field, &text).err(),
             Action::LoadRegisters(text) => match r.load_json(&text) {
                 Ok(n) => Some(format!(
                     "register file loaded: {n} registers differ — review and write"
@@ -1001,7 +1055,7 @@ mod tests {
                     "VERS" => "1,0,0,0\n+OK".to_string(),
                     "RCVLOOP" => format!(
                         "+OK\n{}",
-                        events.drain(..).collect::<Vec<String>>().join("\n")
+                        std::mem::take(&mut events).join("\n")
                     ),
                     l if l.starts_with("SEND ") => {
                         let ev: Event = l[5..].parse().unwrap();

@@ -2,11 +2,12 @@
 //! yet written, the writes done (each checked by the node's answer, and undoable), and the
 //! register session that does the talking.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, rc::Rc};
 
 use serde::{Deserialize, Serialize};
 use vscp_core::{
     Event, Guid, Millis,
+    mdf::{DmRow, Mdf, RemoteVar, VarValue},
     register_session::{
         RegisterConfig, RegisterOutput, RegisterRequest, RegisterSession, RegisterStats,
     },
@@ -54,7 +55,30 @@ pub struct RegisterEditor {
     pub failed: BTreeMap<Addr, u8>,
     /// When the current batch started and, once idle, how long it took (ms).
     pub batch: Option<(u64, Option<u64>)>,
+    /// The node's module description, once loaded.
+    pub mdf: Option<Rc<Mdf>>,
     session: RegisterSession,
+}
+
+/// A field of a decision matrix row the user can change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmField {
+    /// Enabled (`true`/`false`).
+    Enabled,
+    /// Origin nickname.
+    Origin,
+    /// Class filter.
+    ClassFilter,
+    /// Class mask.
+    ClassMask,
+    /// Type filter.
+    TypeFilter,
+    /// Type mask.
+    TypeMask,
+    /// Action code.
+    Action,
+    /// Action parameter.
+    Param,
 }
 
 /// Addresses and values in the saved JSON form.
@@ -81,6 +105,7 @@ impl RegisterEditor {
             writes: Vec::new(),
             failed: BTreeMap::new(),
             batch: None,
+            mdf: None,
             session: RegisterSession::new(target, RegisterConfig::default()),
         }
     }
@@ -240,6 +265,126 @@ impl RegisterEditor {
         Ok(changed)
     }
 
+    /// A register as it will be: the edit, else the value read.
+    #[must_use]
+    pub fn current(&self, addr: Addr) -> Option<u8> {
+        self.edits
+            .get(&addr)
+            .or_else(|| self.values.get(&addr))
+            .copied()
+    }
+
+    /// The registers of a remote variable (page, register), first to last.
+    fn var_addrs(var: &RemoteVar) -> Vec<Addr> {
+        (0..u32::from(var.len()))
+            .filter_map(|i| u8::try_from(var.offset + i).ok().map(|r| (var.page, r)))
+            .collect()
+    }
+
+    /// A remote variable's value as it will be, once all its registers are known.
+    #[must_use]
+    pub fn var_value(&self, var: &RemoteVar) -> Option<VarValue> {
+        let addrs = Self::var_addrs(var);
+        if addrs.len() != usize::from(var.len()) {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = addrs.iter().map(|a| self.current(*a)).collect();
+        var.decode(&bytes?)
+    }
+
+    /// Sets a remote variable (the `index`-th of the MDF) from text: its registers become edits.
+    pub fn edit_var(&mut self, index: usize, text: &str) -> Result<(), String> {
+        let var = self
+            .mdf
+            .as_ref()
+            .and_then(|m| m.remote_vars.get(index))
+            .cloned()
+            .ok_or("no such remote variable")?;
+        if !var.access.writable() {
+            return Err(format!("{} is read-only", var.name));
+        }
+        let addrs = Self::var_addrs(&var);
+        if addrs.len() != usize::from(var.len()) {
+            return Err(format!("{} lies beyond register 0xFF", var.name));
+        }
+        let current: Vec<u8> = addrs
+            .iter()
+            .map(|a| self.current(*a).unwrap_or(0))
+            .collect();
+        let bytes = var
+            .encode(text, &current)
+            .map_err(|e| format!("{}: {e}", var.name))?;
+        for (addr, b) in addrs.into_iter().zip(bytes) {
+            self.edit(addr, b);
+        }
+        Ok(())
+    }
+
+    /// Sets bits `pos..pos+width` of a register (a bit field) to `value`.
+    pub fn edit_bits(&mut self, addr: Addr, field: &vscp_core::mdf::BitField, value: u8) {
+        let byte = self.current(addr).unwrap_or(0);
+        self.edit(addr, field.set(byte, value));
+    }
+
+    /// The decision matrix rows (row number, start register, the row if all 8 bytes are known).
+    #[must_use]
+    pub fn dm_rows(&self) -> Vec<(u16, Addr, Option<DmRow>)> {
+        let Some(dm) = self.mdf.as_ref().and_then(|m| m.dmatrix.as_ref()) else {
+            return Vec::new();
+        };
+        (0..dm.rows.min(32))
+            .filter_map(|row| {
+                let start = dm.offset + u32::from(row) * u32::from(dm.row_size);
+                let reg = u8::try_from(start)
+                    .ok()
+                    .filter(|r| u32::from(*r) + 7 <= 0xFF)?;
+                let mut b = [0u8; 8];
+                let known = (0..8u8).all(|i| {
+                    self.current((dm.page, reg + i))
+                        .map(|v| b[usize::from(i)] = v)
+                        .is_some()
+                });
+                Some((row, (dm.page, reg), known.then(|| DmRow::decode(b))))
+            })
+            .collect()
+    }
+
+    /// Changes one field of a decision matrix row: its bytes become edits.
+    pub fn edit_dm(&mut self, row: u16, field: DmField, text: &str) -> Result<(), String> {
+        let (_, (page, reg), known) = self
+            .dm_rows()
+            .into_iter()
+            .find(|(r, ..)| *r == row)
+            .ok_or("no such decision matrix row")?;
+        let mut r = known.ok_or("read the row first")?;
+        let byte = || parse_value(text, false);
+        match field {
+            DmField::Enabled => r.enabled = text == "true",
+            DmField::Origin => r.origin = byte()?,
+            DmField::ClassFilter | DmField::ClassMask => {
+                let v: u16 = text
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|v| *v < 512)
+                    .ok_or_else(|| format!("{text:?} is not a class (0–511)"))?;
+                if field == DmField::ClassFilter {
+                    r.class_filter = v;
+                } else {
+                    r.class_mask = v;
+                }
+            }
+            DmField::TypeFilter => r.type_filter = byte()?,
+            DmField::TypeMask => r.type_mask = byte()?,
+            DmField::Action => r.action = byte()?,
+            DmField::Param => r.param = byte()?,
+        }
+        for (i, b) in r.encode().into_iter().enumerate() {
+            self.edit((page, reg + i as u8), b);
+        }
+        Ok(())
+    }
+
     fn start_batch(&mut self, now: Millis) {
         if self.session.is_idle() {
             self.batch = Some((now.0, None));
@@ -287,5 +432,52 @@ mod tests {
         assert_eq!(f.edits, BTreeMap::from([((0, 1), 9)]));
         assert!(f.load_json("{}").is_err());
         assert!(f.load_json(r#"{"guid":"-","registers":{"x":1}}"#).is_err());
+    }
+
+    #[test]
+    fn remote_variables_bits_and_decision_matrix_become_edits() {
+        let mdf = vscp_core::mdf::Mdf::parse(
+            r#"<vscp><module><name>t</name>
+              <registers><reg page="0" offset="6"><name>opts</name><bit pos="1" width="2" name="f"/></reg></registers>
+              <remotevars><remotevar name="thr" type="int16_t" page="0" offset="4"/>
+                <remotevar name="ro" type="uint8_t" page="0" offset="7" access="r"/></remotevars>
+              <dmatrix><start page="0" offset="0x20"/><rowcnt>2</rowcnt><action code="1" name="on"/></dmatrix>
+            </module></vscp>"#,
+        )
+        .unwrap();
+        let mut e = RegisterEditor::new(Guid([7; 16]));
+        for r in 0..=0x2Fu8 {
+            e.values.insert((0, r), 0);
+        }
+        e.mdf = Some(Rc::new(mdf));
+        assert_eq!(e.edit_var(0, "-15"), Ok(()));
+        assert_eq!(
+            (e.edits.get(&(0, 4)), e.edits.get(&(0, 5))),
+            (Some(&0xFF), Some(&0xF1))
+        );
+        let thr = e.mdf.as_ref().unwrap().remote_vars[0].clone();
+        assert_eq!(e.var_value(&thr), Some(VarValue::Int(-15)));
+        assert!(e.edit_var(0, "99999").is_err());
+        assert!(e.edit_var(1, "3").unwrap_err().contains("read-only"));
+        let bit = e.mdf.as_ref().unwrap().registers[0].bits[0].clone();
+        e.edit_bits((0, 6), &bit, 3);
+        assert_eq!(e.edits.get(&(0, 6)), Some(&0b110));
+        let rows = e.dm_rows();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].1, (0, 0x28));
+        e.edit_dm(1, DmField::Action, "1").unwrap();
+        e.edit_dm(1, DmField::Enabled, "true").unwrap();
+        e.edit_dm(1, DmField::ClassFilter, "30").unwrap();
+        assert!(e.edit_dm(1, DmField::ClassMask, "600").is_err());
+        assert_eq!(
+            e.dm_rows()[1]
+                .2
+                .map(|r| (r.enabled, r.action, r.class_filter)),
+            Some((true, 1, 30))
+        );
+        assert_eq!(
+            (e.edits.get(&(0, 0x29)), e.edits.get(&(0, 0x2E))),
+            (Some(&0x80), Some(&1))
+        );
     }
 }
