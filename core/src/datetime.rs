@@ -112,6 +112,14 @@ pub(crate) fn write_ns(out: &mut String, ns: u64) {
     out.push('Z');
 }
 
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` for nanoseconds since the Unix epoch.
+#[must_use]
+pub fn utc_string(ns: u64) -> String {
+    let mut s = String::with_capacity(30);
+    write_ns(&mut s, ns);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,6 +73,7 @@ pub use client::{
     NoReply, Output, ProtocolError, ReceiveMode, SendError, SessionEvent, State,
 };
 pub use command::{Command, CommandParseError, InterfaceArg};
+pub use datetime::utc_string;
 pub use event::{
     Event, EventParseError, Field, LEVEL1_OVER_LEVEL2, MAX_DATA, MAX_DATA_LEVEL1, Stamp, parse_data,
 };

@@ -6,6 +6,7 @@
 //! per file; `link` is the websocket; `api` and `storage` talk to the proxy and the browser.
 
 mod api;
+mod chart;
 mod components;
 mod export;
 mod format;
@@ -23,6 +24,7 @@ use vscp_core::{Millis, State};
 use yew::prelude::*;
 
 use components::{
+    charts::ChartPanel,
     command_console::CommandConsole,
     connection::Connection,
     detail::Detail,
@@ -73,7 +75,14 @@ pub enum Msg {
     Tab(ui::Tab),
     /// Ask the proxy for the MDF at this URL (for the open register editor).
     FetchMdf(String),
+    /// The mouse is over the chart at this pixel (`None`: it left).
+    ChartHover(Option<(i32, i32)>),
+    /// Download the charted points as CSV.
+    ExportChart,
 }
+
+/// Least time between two drawings of the chart, ms.
+const CHART_FRAME_MS: f64 = 250.0;
 
 /// Lines handled per step while working through received messages.
 const LINES_PER_STEP: usize = 256;
@@ -95,6 +104,8 @@ pub struct App {
     ui: ui::Ui,
     /// The one callback every panel sends through (made once, so panel props stay equal).
     on: Callback<Msg>,
+    /// The chart's pixel-to-data map, its data version and time of its last drawing.
+    chart: Option<(chart::CoordMap, u64, f64)>,
 }
 
 fn now() -> Millis {
@@ -122,6 +133,7 @@ impl Component for App {
             _tick: tick,
             ui,
             on: ctx.link().callback(|m| m),
+            chart: None,
         }
     }
 
@@ -167,7 +179,7 @@ impl Component for App {
                     saved={ui.saved.clone()} on={on.clone()} />
                 <Notices notices={c.notices.clone()} />
                 <nav class="tabs" role="tablist">
-                    { for [(ui::Tab::Events, "Events"), (ui::Tab::Nodes, "Nodes & registers")].into_iter().map(|(tab, label)| html! {
+                    { for [(ui::Tab::Events, "Events"), (ui::Tab::Nodes, "Nodes & registers"), (ui::Tab::Charts, "Charts")].into_iter().map(|(tab, label)| html! {
                         <button id={format!("tab-{}", tab.id())} role="tab" aria-selected={(ui.tab == tab).to_string()}
                             class={classes!("tab", (ui.tab == tab).then_some("active"))}
                             onclick={on.reform(move |_| Msg::Tab(tab))}>{ label }</button>
@@ -182,6 +194,10 @@ impl Component for App {
                             <Registers editor={editor.clone()} name={c.node_names.get(&editor.node).cloned()}
                                 fields={ui.form.nodes.clone()} on={on.clone()} />
                         }
+                    </section>
+                    <section class="charts-area" hidden={ui.tab != ui::Tab::Charts}>
+                        <ChartPanel rows={c.chart_rows.clone()} paused={c.charts.paused} hover={ui.chart_hover.clone()}
+                            canvas={ui.chart_ref.clone()} on={on.clone()} />
                     </section>
                     <section class="log-area" hidden={ui.tab != ui::Tab::Events}>
                         <Filters filter={ui.filter.clone()} server_filter={ui.form.server_filter.clone()}
@@ -205,6 +221,7 @@ impl Component for App {
         if self.ui.scroll_pending() {
             self.schedule(ctx); // the scroll happens at the start of the next frame
         }
+        self.draw_chart(false);
     }
 }
 
@@ -219,7 +236,7 @@ impl App {
                     self.ui.now_ms = now().0;
                 }
                 let immediate = !matches!(a, Action::Tick | Action::Message(_))
-                    || (tick && self.ui.tab == ui::Tab::Nodes);
+                    || (tick && self.ui.tab != ui::Tab::Events);
                 if let Action::Connect(s) = &a {
                     self.ui.remember(s);
                 }
@@ -313,7 +330,26 @@ impl App {
                 self.ui.linktest_running = false;
                 self.ui.linktest = Some(Rc::new(r));
             }
-            Msg::Tab(tab) => self.ui.tab = tab,
+            Msg::Tab(tab) => {
+                self.ui.tab = tab;
+                self.chart = None; // drawn afresh once shown
+            }
+            Msg::ChartHover(at) => {
+                let c = &self.console;
+                self.ui.chart_hover = at
+                    .zip(self.chart.as_ref())
+                    .and_then(|(px, (map, ..))| map(px))
+                    .and_then(|(t, _)| chart::hover(&c.charts, t, &|k| c.series_label(k)));
+            }
+            Msg::ExportChart => {
+                let c = &self.console;
+                export::download(
+                    c.charts.to_csv(|k| c.series_label(k)),
+                    "vscp-chart.csv",
+                    "text/csv",
+                );
+                return false;
+            }
             Msg::FetchMdf(url) => api::fetch_mdf(
                 &self.ui.form.settings,
                 &url,
@@ -384,6 +420,36 @@ impl App {
                 .is_some_and(|p| p.now() - started > budget_ms)
             {
                 break;
+            }
+        }
+    }
+
+    /// Draws the chart when it is shown and its data changed (at most every
+    /// [`CHART_FRAME_MS`] unless `force`).
+    fn draw_chart(&mut self, force: bool) {
+        if self.ui.tab != ui::Tab::Charts {
+            return;
+        }
+        let c = &self.console;
+        let clock = js_sys::Date::now();
+        let due = match &self.chart {
+            None => true,
+            Some((_, version, at)) => {
+                *version != c.charts.version && (force || clock - at >= CHART_FRAME_MS)
+            }
+        };
+        let Some(canvas) = self.ui.chart_ref.cast::<web_sys::HtmlCanvasElement>() else {
+            return;
+        };
+        if !due {
+            return;
+        }
+        match chart::draw(&canvas, &c.charts, &|k| c.series_label(k), self.ui.dark) {
+            Ok(map) => self.chart = Some((map, c.charts.version, clock)),
+            Err(e) => {
+                self.chart = None;
+                self.console
+                    .apply(now(), Action::Notice(format!("chart: {e}")));
             }
         }
     }

@@ -20,6 +20,8 @@ pub enum Tab {
     Events,
     /// The node table, scan and register editor.
     Nodes,
+    /// Live charts.
+    Charts,
 }
 
 impl Tab {
@@ -28,6 +30,7 @@ impl Tab {
         match self {
             Tab::Events => "events",
             Tab::Nodes => "nodes",
+            Tab::Charts => "charts",
         }
     }
 }
@@ -38,6 +41,10 @@ pub struct Ui {
     pub tab: Tab,
     /// The clock as of the last tick (ms since the epoch), for ages on screen.
     pub now_ms: u64,
+    /// The chart's canvas.
+    pub chart_ref: NodeRef,
+    /// Values under the mouse on the chart.
+    pub chart_hover: Option<String>,
     /// Forms.
     pub form: Form,
     /// Targets from the proxy, or why there are none.
@@ -92,6 +99,8 @@ impl Ui {
         let ui = Ui {
             tab: Tab::default(),
             now_ms: 0,
+            chart_ref: NodeRef::default(),
+            chart_hover: None,
             form,
             targets: Rc::new(Err("loading targets…".into())),
             scroll_top: 0,

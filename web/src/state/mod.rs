@@ -2,6 +2,7 @@
 //! The component stamps each action with the time and carries out what
 //! [`Console::poll_effect`] asks for (open, send, close), like a driver of vscp-core's sessions.
 
+mod charts;
 mod connection;
 mod log;
 mod nodes;
@@ -21,6 +22,7 @@ use vscp_core::{
     scan::{Scan, ScanOutput},
 };
 
+pub use charts::{Charts, SeriesKey, quantity_label};
 pub use connection::{ConnSettings, Link, backoff_ms, close_reason};
 pub use log::{EventLog, Geometry, LogWindow, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
@@ -188,6 +190,31 @@ pub enum Action {
     },
     /// Change one field of a decision matrix row.
     EditDm(u16, DmField, String),
+    /// Chart a measurement stream, or stop charting it.
+    ToggleSeries(SeriesKey),
+    /// Pause or resume the charts.
+    PauseCharts,
+    /// Drop the charted points.
+    ClearCharts,
+}
+
+/// A measurement stream as the chart panel lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartRow {
+    /// The stream.
+    pub key: SeriesKey,
+    /// `temp (node 1) temperature sensor 0`.
+    pub label: String,
+    /// Unit symbol.
+    pub unit: String,
+    /// Values seen.
+    pub count: u64,
+    /// Last value.
+    pub last: f64,
+    /// Position among the charted series (for its colour), if charted.
+    pub charted: Option<usize>,
+    /// Points charted.
+    pub points: usize,
 }
 
 /// The whole console.
@@ -225,6 +252,10 @@ pub struct Console {
     pub scan: Option<Rc<ScanState>>,
     /// The register editor, when open.
     pub registers: Option<Rc<RegisterEditor>>,
+    /// Measurement streams and the charted series (drawn straight from here).
+    pub charts: Charts,
+    /// The streams as the chart panel lists them (refreshed by ticks and picks).
+    pub chart_rows: Rc<Vec<ChartRow>>,
     whois: HashMap<Guid, WhoIsThere>,
     pending: Vec<(CommandId, Purpose)>,
     receiving: bool,
@@ -294,6 +325,7 @@ impl Console {
                 }
                 self.nodes.tick(now.0);
                 self.refresh_nodes();
+                self.refresh_chart_rows();
                 if let Link::Reconnecting { at, .. } = self.link
                     && now >= at
                 {
@@ -376,6 +408,20 @@ impl Console {
                 if let Some(mut r) = self.registers.take() {
                     Rc::make_mut(&mut r).cancel();
                 }
+            }
+            Action::ToggleSeries(key) => {
+                if !self.charts.toggle(key) {
+                    self.notice(format!(
+                        "a chart shows at most {} series",
+                        charts::MAX_SERIES
+                    ));
+                }
+                self.refresh_chart_rows();
+            }
+            Action::PauseCharts => self.charts.paused = !self.charts.paused,
+            Action::ClearCharts => {
+                self.charts.clear();
+                self.refresh_chart_rows();
             }
             a @ (Action::ReadPage(_)
             | Action::EditRegister { .. }
@@ -558,13 +604,17 @@ impl Console {
                 self.log.total += 1;
                 self.nodes.see(&event, now.0);
                 self.answer_for_nodes(&event, now);
+                let measured = Measurement::from_event(&event).ok();
+                if let Some(m) = &measured {
+                    self.charts.see(&event, m, now.0);
+                }
                 if self.paused {
                     self.log.paused_skipped += 1;
                     return;
                 }
                 self.learn(&event, now);
                 self.next_seq += 1;
-                let decoded = Measurement::from_event(&event).ok().map(|m| m.display());
+                let decoded = measured.map(|m| m.display());
                 self.log.push(Row {
                     seq: self.next_seq,
                     received_ms: now.0,
@@ -651,6 +701,40 @@ impl Console {
             Rc::make_mut(&mut self.node_names).insert(guid, name.to_string());
         }
         self.refresh_nodes();
+    }
+
+    /// What the chart panel lists: every stream, named after its node.
+    fn refresh_chart_rows(&mut self) {
+        let rows: Vec<ChartRow> = self
+            .charts
+            .streams
+            .iter()
+            .map(|(key, s)| {
+                let charted = self.charts.series.iter().position(|x| x.key == Some(*key));
+                ChartRow {
+                    key: *key,
+                    label: self.series_label(key),
+                    unit: s.unit.clone(),
+                    count: s.count,
+                    last: s.last,
+                    charted,
+                    points: charted.map_or(0, |i| self.charts.series[i].points.len()),
+                }
+            })
+            .collect();
+        if *self.chart_rows != rows {
+            self.chart_rows = Rc::new(rows);
+        }
+    }
+
+    /// `temp (node 1) temperature sensor 0`.
+    #[must_use]
+    pub fn series_label(&self, key: &SeriesKey) -> String {
+        format!(
+            "{} {}",
+            crate::format::node_label(&key.guid, &self.node_names),
+            quantity_label(key)
+        )
     }
 
     fn refresh_nodes(&mut self) {
@@ -1053,10 +1137,7 @@ mod tests {
                 *t += 1;
                 let reply = match line {
                     "VERS" => "1,0,0,0\n+OK".to_string(),
-                    "RCVLOOP" => format!(
-                        "+OK\n{}",
-                        std::mem::take(&mut events).join("\n")
-                    ),
+                    "RCVLOOP" => format!("+OK\n{}", std::mem::take(&mut events).join("\n")),
                     l if l.starts_with("SEND ") => {
                         let ev: Event = l[5..].parse().unwrap();
                         let (dest, l1) = ev.level1_from_level2().unwrap();
