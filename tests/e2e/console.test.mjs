@@ -352,6 +352,54 @@ test('MDF: loaded from the node URL through the proxy; it names registers, a rem
   await page.close();
 });
 
+test('charts: a picked measurement is drawn with its unit, hover shows values, CSV has the points', async () => {
+  const { page, errors } = await openConsole();
+  await statusHas(page, 'streaming');
+  await page.click('#tab-charts');
+  const row = '#chart-streams tr[data-quantity="6"]';
+  await page.waitForSelector(row, { timeout: 10000 });
+  assert.match(await page.textContent(row), /temp \(node 1\) temperature sensor 0\s*°C/);
+  await page.click(`${row} input[type=checkbox]`);
+  await page.waitForFunction((r) => parseInt(document.querySelector(`${r} .points`).textContent, 10) >= 3, row, { timeout: 15000 });
+  await new Promise((r) => setTimeout(r, 400)); // the next drawing
+  const drawn = await page.evaluate(() => {
+    const c = document.querySelector('#chart');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let line = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] === 11 && d[i + 1] === 102 && d[i + 2] === 208) line++;
+    return line;
+  });
+  assert.ok(drawn > 100, `series colour on ${drawn} pixels`);
+  const box = await page.locator('#chart').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+  await page.waitForFunction(() => /temperature sensor 0: [\d.]+ °C/.test(document.querySelector('#chart-hover').textContent), null, { timeout: 5000 });
+  await page.locator('#charts').screenshot({ path: join(artifacts, '14-chart.png') });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#chart-csv')]);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'time_ms,time_utc,series,value,unit');
+  assert.ok(csv.length >= 4, csv.join('\n'));
+  assert.match(csv[1], /^\d+,\d{4}-\d\d-\d\dT[\d:.]+Z,"temp \(node 1\) temperature sensor 0",[\d.]+,°C$/);
+  await page.click('#chart-pause');
+  assert.equal(await page.textContent('#chart-pause'), 'resume');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('periodic send: every 200 ms, 5 times, each answered by the relay', async () => {
+  const { page, errors } = await openConsole();
+  await statusHas(page, 'streaming');
+  await page.getByRole('button', { name: 'relay on' }).click();
+  await page.fill('#s-every', '200');
+  await page.fill('#s-times', '5');
+  assert.equal(await page.textContent('#send'), 'Start');
+  await page.click('#send');
+  await page.waitForFunction(() => document.querySelector('#repeats li .count')?.textContent === 'every 200 ms: 5/5 sent, done', null, { timeout: 10000 });
+  await page.fill('#s-every', '20');
+  assert.match(await page.textContent('#s-error'), /at least 100/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('wrong password shows the reason', async () => {
   const { page } = await openConsole('wrong');
   await statusHas(page, 'login failed');

@@ -106,6 +106,10 @@ pub struct SendFields {
     pub guid: String,
     /// Data bytes.
     pub data: String,
+    /// Repeat every this many ms (empty: send once).
+    pub every_ms: String,
+    /// How many times in all when repeating.
+    pub times: String,
 }
 
 impl Default for SendFields {
@@ -116,9 +120,16 @@ impl Default for SendFields {
             priority: 3,
             guid: "-".into(),
             data: "0,1,3".into(),
+            every_ms: String::new(),
+            times: "10".into(),
         }
     }
 }
+
+/// Shortest repeat period, ms.
+pub const MIN_PERIOD_MS: u64 = 100;
+/// Most sends of one repeat.
+pub const MAX_TIMES: u32 = 100_000;
 
 impl SendFields {
     /// The event the form describes, or what is wrong with it.
@@ -147,6 +158,30 @@ impl SendFields {
         Ok(ev)
     }
 
+    /// `Some((every_ms, times))` when the form asks to repeat; what is wrong otherwise.
+    pub fn repeat(&self) -> Result<Option<(u64, u32)>, String> {
+        if self.every_ms.trim().is_empty() {
+            return Ok(None);
+        }
+        let every: u64 = self
+            .every_ms
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v| *v >= MIN_PERIOD_MS)
+            .ok_or_else(|| {
+                format!("repeat every: a whole number of ms, at least {MIN_PERIOD_MS}")
+            })?;
+        let times: u32 = self
+            .times
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v| (1..=MAX_TIMES).contains(v))
+            .ok_or_else(|| format!("times: 1–{MAX_TIMES}"))?;
+        Ok(Some((every, times)))
+    }
+
     /// The form filled from an event (a template or a sent one).
     #[must_use]
     pub fn from_event(ev: &Event) -> SendFields {
@@ -155,6 +190,8 @@ impl SendFields {
             kind: names::type_name(ev.class, ev.kind)
                 .map_or_else(|| ev.kind.to_string(), str::to_string),
             priority: ev.priority(),
+            every_ms: String::new(),
+            times: "10".into(),
             guid: if ev.guid.is_zero() {
                 "-".into()
             } else {

@@ -207,7 +207,7 @@ impl Component for App {
                         <Detail row={selected} {node} />
                     </section>
                     <aside>
-                        <SendForm fields={ui.form.send.clone()} sent={c.sent.clone()} on={on.clone()} />
+                        <SendForm fields={ui.form.send.clone()} sent={c.sent.clone()} repeats={c.repeats.clone()} on={on.clone()} />
                         <CommandConsole line={ui.form.command.text.clone()} transcript={c.transcript.clone()} on={on.clone()} />
                         <ServerPanel server={c.server.clone()} on={on.clone()} />
                         <LinktestPanel result={ui.linktest.clone()} running={ui.linktest_running} on={on.clone()} />

@@ -9,7 +9,7 @@ use super::{edit_copy, select_value};
 use crate::{
     Msg,
     forms::{FormEdit, SendFields},
-    state::Action,
+    state::{Action, Repeat},
 };
 
 /// Props of [`SendForm`].
@@ -19,6 +19,8 @@ pub struct SendFormProps {
     pub fields: SendFields,
     /// Events sent (newest last).
     pub sent: Rc<Vec<Event>>,
+    /// Repeated sends (newest last).
+    pub repeats: Rc<Vec<Repeat>>,
     /// Where user actions go.
     pub on: Callback<Msg>,
 }
@@ -47,12 +49,19 @@ pub fn send_form(p: &SendFormProps) -> Html {
     let on = &p.on;
     let f = &p.fields;
     let parsed = f.event();
+    let repeat = f.repeat();
     let send = {
-        let (parsed, on) = (parsed.clone(), on.clone());
+        let (parsed, repeat, on) = (parsed.clone(), repeat.clone(), on.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if let Ok(ev) = &parsed {
-                on.emit(Msg::Act(Action::SendEvent(ev.clone())));
+            match (&parsed, &repeat) {
+                (Ok(ev), Ok(None)) => on.emit(Msg::Act(Action::SendEvent(ev.clone()))),
+                (Ok(ev), Ok(Some((every_ms, times)))) => on.emit(Msg::Act(Action::Repeat {
+                    event: ev.clone(),
+                    every_ms: *every_ms,
+                    times: *times,
+                })),
+                _ => {}
             }
         })
     };
@@ -79,11 +88,13 @@ pub fn send_form(p: &SendFormProps) -> Html {
             </select></label>
             <label>{"GUID"}<input id="s-guid" value={f.guid.clone()} oninput={edit(|f, v| f.guid = v)} placeholder="- = interface" /></label>
             <label>{"Data"}<input id="s-data" value={f.data.clone()} oninput={edit(|f, v| f.data = v)} placeholder="1,2,0x1F" /></label>
-            { match &parsed {
-                Ok(ev) => html! { <p class="hint">{ format!("SEND {ev}") }</p> },
-                Err(e) => html! { <p class="err" id="s-error">{e}</p> },
+            <label>{"Repeat every"}<span><input id="s-every" class="num" value={f.every_ms.clone()} oninput={edit(|f, v| f.every_ms = v)} placeholder="ms" />
+                {" ms, "}<input id="s-times" class="num" value={f.times.clone()} oninput={edit(|f, v| f.times = v)} />{" times"}</span></label>
+            { match (&parsed, &repeat) {
+                (Ok(ev), Ok(r)) => html! { <p class="hint">{ format!("SEND {ev}{}", r.map(|(e, t)| format!(" — every {e} ms, {t} times")).unwrap_or_default()) }</p> },
+                (Err(e), _) | (_, Err(e)) => html! { <p class="err" id="s-error">{e}</p> },
             } }
-            <button id="send" type="submit" disabled={parsed.is_err()}>{"Send"}</button>
+            <button id="send" type="submit" disabled={parsed.is_err() || repeat.is_err()}>{ if matches!(repeat, Ok(Some(_))) { "Start" } else { "Send" } }</button>
             <div class="chips">
                 { for templates().into_iter().map(|(name, ev)| {
                     let fields = SendFields::from_event(&ev);
@@ -92,6 +103,22 @@ pub fn send_form(p: &SendFormProps) -> Html {
                     }
                 }) }
             </div>
+            if !p.repeats.is_empty() {
+                <h3>{"Repeating"}</h3>
+                <ul class="history" id="repeats">{ for p.repeats.iter().rev().take(8).map(|r| {
+                    let id = r.id;
+                    let state = if r.running() { "sending" } else if r.stopped { "stopped" } else { "done" };
+                    html! {
+                        <li data-repeat={id.to_string()}>
+                            <code>{ r.event.to_string() }</code>
+                            <span class="count">{ format!("every {} ms: {}/{} sent, {state}", r.every_ms, r.sent, r.times) }</span>
+                            if r.running() {
+                                <button type="button" class="chip" onclick={on.reform(move |_| Msg::Act(Action::StopRepeat(id)))}>{"stop"}</button>
+                            }
+                        </li>
+                    }
+                }) }</ul>
+            }
             if !p.sent.is_empty() {
                 <h3>{"Sent"}</h3>
                 <ul class="history">{ for p.sent.iter().rev().take(8).map(|ev| {

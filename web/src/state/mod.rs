@@ -190,12 +190,49 @@ pub enum Action {
     },
     /// Change one field of a decision matrix row.
     EditDm(u16, DmField, String),
+    /// Send an event every `every_ms` ms, `times` times in all (the first now).
+    Repeat {
+        /// The event.
+        event: Event,
+        /// Period, ms.
+        every_ms: u64,
+        /// Sends in all.
+        times: u32,
+    },
+    /// Stop a repeat (by its id).
+    StopRepeat(u64),
     /// Chart a measurement stream, or stop charting it.
     ToggleSeries(SeriesKey),
     /// Pause or resume the charts.
     PauseCharts,
     /// Drop the charted points.
     ClearCharts,
+}
+
+/// An event sent again and again (a row of the send history).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Repeat {
+    /// Its id.
+    pub id: u64,
+    /// The event.
+    pub event: Event,
+    /// Period, ms.
+    pub every_ms: u64,
+    /// Sends in all.
+    pub times: u32,
+    /// Sends so far.
+    pub sent: u32,
+    /// Stopped by the user before the end.
+    pub stopped: bool,
+    next_at: Millis,
+}
+
+impl Repeat {
+    /// Still sending.
+    #[must_use]
+    pub fn running(&self) -> bool {
+        !self.stopped && self.sent < self.times
+    }
 }
 
 /// A measurement stream as the chart panel lists it.
@@ -236,6 +273,8 @@ pub struct Console {
     pub server: Rc<ServerInfo>,
     /// Events sent from the send form (newest last).
     pub sent: Rc<Vec<Event>>,
+    /// Repeated sends (newest last).
+    pub repeats: Rc<Vec<Repeat>>,
     /// Errors and notices for the user (newest last).
     pub notices: Rc<VecDeque<String>>,
     /// What the websocket must do next.
@@ -326,6 +365,7 @@ impl Console {
                 self.nodes.tick(now.0);
                 self.refresh_nodes();
                 self.refresh_chart_rows();
+                self.run_repeats(now);
                 if let Link::Reconnecting { at, .. } = self.link
                     && now >= at
                 {
@@ -333,17 +373,34 @@ impl Console {
                 }
             }
             Action::Command(line) => self.command(line, now),
-            Action::SendEvent(ev) => {
-                let line = ev.to_string();
-                if line.len() + 5 > SMALL_SERVER_LINE {
-                    self.notice(format!("SEND line is {} bytes: small servers refuse lines over {SMALL_SERVER_LINE}", line.len() + 5));
+            Action::SendEvent(ev) => self.send_event(ev, now),
+            Action::Repeat {
+                event,
+                every_ms,
+                times,
+            } => {
+                let repeats = Rc::make_mut(&mut self.repeats);
+                let id = repeats.last().map_or(1, |r| r.id + 1);
+                repeats.push(Repeat {
+                    id,
+                    event,
+                    every_ms,
+                    times,
+                    sent: 0,
+                    stopped: false,
+                    next_at: now,
+                });
+                if repeats.len() > SENT_CAPACITY {
+                    repeats.remove(0);
                 }
-                if self.submit(Command::Send(ev.clone()), Purpose::SendEvent, now) {
-                    let sent = Rc::make_mut(&mut self.sent);
-                    sent.push(ev);
-                    if sent.len() > SENT_CAPACITY {
-                        sent.remove(0);
-                    }
+                self.run_repeats(now);
+            }
+            Action::StopRepeat(id) => {
+                if let Some(r) = Rc::make_mut(&mut self.repeats)
+                    .iter_mut()
+                    .find(|r| r.id == id)
+                {
+                    r.stopped = true;
                 }
             }
             Action::ServerFilter(f) => {
@@ -701,6 +758,48 @@ impl Console {
             Rc::make_mut(&mut self.node_names).insert(guid, name.to_string());
         }
         self.refresh_nodes();
+    }
+
+    /// SENDs an event from the send form and keeps it in the history.
+    fn send_event(&mut self, ev: Event, now: Millis) {
+        let line = ev.to_string();
+        if line.len() + 5 > SMALL_SERVER_LINE {
+            self.notice(format!(
+                "SEND line is {} bytes: small servers refuse lines over {SMALL_SERVER_LINE}",
+                line.len() + 5
+            ));
+        }
+        if self.submit(Command::Send(ev.clone()), Purpose::SendEvent, now) {
+            let sent = Rc::make_mut(&mut self.sent);
+            sent.push(ev);
+            if sent.len() > SENT_CAPACITY {
+                sent.remove(0);
+            }
+        }
+    }
+
+    /// Sends what the repeats have due (a late tick sends every occurrence it missed).
+    fn run_repeats(&mut self, now: Millis) {
+        if !self.repeats.iter().any(|r| r.running() && r.next_at <= now) {
+            return;
+        }
+        let mut due = Vec::new();
+        for r in Rc::make_mut(&mut self.repeats).iter_mut() {
+            while r.running() && r.next_at <= now {
+                due.push(r.event.clone());
+                r.sent += 1;
+                r.next_at = r.next_at.plus(r.every_ms);
+            }
+        }
+        for ev in due {
+            if !self.submit(Command::Send(ev), Purpose::SendEvent, now) {
+                // not connected: the repeats stop rather than pile up
+                for r in Rc::make_mut(&mut self.repeats).iter_mut() {
+                    r.stopped |= r.running();
+                }
+                break;
+            }
+        }
     }
 
     /// What the chart panel lists: every stream, named after its node.
@@ -1277,5 +1376,52 @@ mod tests {
                 .and_then(|n| n.firmware),
             Some((0x94, 0x95, 0x96))
         );
+    }
+
+    #[test]
+    fn a_repeat_sends_on_time_and_stops() {
+        let mut c = streaming();
+        c.apply(Millis(6), Action::Message("+OK".into()));
+        let ev: Event = "0,30,5,,,,-,0,1,3".parse().unwrap();
+        c.apply(
+            Millis(1_000),
+            Action::Repeat {
+                event: ev,
+                every_ms: 500,
+                times: 3,
+            },
+        );
+        let mut sends = 0;
+        let mut t = 1_000;
+        while t < 4_000 {
+            while let Some(sent) = take_sent(&mut c) {
+                for line in sent.lines() {
+                    sends += usize::from(line.starts_with("SEND 0,30,5"));
+                    let reply = if line == "VERS" {
+                        "1,0,0,0\n+OK"
+                    } else {
+                        "+OK"
+                    };
+                    c.apply(Millis(t), Action::Message(reply.into()));
+                }
+            }
+            t += 250;
+            c.apply(Millis(t), Action::Tick);
+        }
+        assert_eq!(sends, 3);
+        assert_eq!((c.repeats[0].sent, c.repeats[0].running()), (3, false));
+        let ev: Event = "0,30,6,,,,-,0,1,3".parse().unwrap();
+        c.apply(
+            Millis(t),
+            Action::Repeat {
+                event: ev,
+                every_ms: 100,
+                times: 1000,
+            },
+        );
+        let id = c.repeats[1].id;
+        c.apply(Millis(t + 50), Action::StopRepeat(id));
+        c.apply(Millis(t + 5_000), Action::Tick);
+        assert_eq!((c.repeats[1].sent, c.repeats[1].stopped), (1, true));
     }
 }
