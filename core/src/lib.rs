@@ -53,6 +53,7 @@ mod client;
 mod command;
 mod datetime;
 mod event;
+pub mod event_forms;
 mod filter;
 mod guid;
 mod line;
