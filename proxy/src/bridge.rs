@@ -23,6 +23,7 @@ use tokio::{
 use vscp_api::CloseCode;
 
 use crate::config::Limits;
+use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 
 /// Bytes read from the node per read call (at most).
@@ -66,12 +67,13 @@ pub(crate) async fn run(
     addr: &str,
     limits: Limits,
     shutdown: Shutdown,
+    metrics: &Metrics,
 ) -> Option<Refusal> {
     let end = tokio::select! {
         biased;
         // also while the node is still being connected to
         _ = shutdown.wait() => Err(shutting_down()),
-        end = session(&mut ws, addr, &limits, shutdown.clone()) => end,
+        end = session(&mut ws, addr, &limits, shutdown.clone(), metrics) => end,
     };
     let end = end.err();
     close(ws, end.clone()).await;
@@ -82,7 +84,13 @@ fn shutting_down() -> Refusal {
     Refusal::new(CloseCode::ShuttingDown, "proxy shutting down")
 }
 
-async fn session(ws: &mut WebSocket, addr: &str, limits: &Limits, shutdown: Shutdown) -> End {
+async fn session(
+    ws: &mut WebSocket,
+    addr: &str,
+    limits: &Limits,
+    shutdown: Shutdown,
+    metrics: &Metrics,
+) -> End {
     let unreachable = |why: String| Refusal::new(CloseCode::NodeUnreachable, why);
     let tcp = tokio::time::timeout(limits.connect, TcpStream::connect(addr))
         .await
@@ -91,7 +99,7 @@ async fn session(ws: &mut WebSocket, addr: &str, limits: &Limits, shutdown: Shut
     let _ = tcp.set_nodelay(true);
     let Some(tls) = limits.node_tls.clone() else {
         let (rd, wr) = tcp.into_split();
-        return bridge(ws, rd, wr, limits, shutdown).await;
+        return bridge(ws, rd, wr, limits, shutdown, metrics).await;
     };
     let name = crate::tls::node_name(addr)?;
     let stream = tokio::time::timeout(limits.connect, tls.connect(name, tcp))
@@ -99,7 +107,7 @@ async fn session(ws: &mut WebSocket, addr: &str, limits: &Limits, shutdown: Shut
         .map_err(|_| unreachable("node TLS handshake timed out".into()))?
         .map_err(|e| unreachable(format!("node TLS handshake failed: {e}")))?;
     let (rd, wr) = tokio::io::split(stream);
-    bridge(ws, rd, wr, limits, shutdown).await
+    bridge(ws, rd, wr, limits, shutdown, metrics).await
 }
 
 /// Sends the close frame for `end` (when there is one) and closes the websocket, giving a
@@ -134,6 +142,7 @@ async fn bridge<R, W>(
     tcp_w: W,
     limits: &Limits,
     shutdown: Shutdown,
+    metrics: &Metrics,
 ) -> End
 where
     R: AsyncRead + Unpin,
@@ -171,6 +180,7 @@ where
             match msg {
                 Message::Text(text) => {
                     touch(); // pings and pongs are not traffic: they must not hold off the idle time-out
+                    let mut written = 0;
                     for line in text.as_str().split('\n') {
                         let line = line.strip_suffix('\r').unwrap_or(line);
                         if line.len() > limits.max_line {
@@ -182,7 +192,9 @@ where
                         write_line(&mut tcp_w, line)
                             .await
                             .map_err(|e| node_error("write to", e))?;
+                        written += 1;
                     }
+                    metrics.to_node(written);
                 }
                 Message::Binary(_) => {
                     return Err(Refusal::new(
@@ -248,11 +260,12 @@ where
                 continue;
             };
             let complete = buf.split_to(end + 1);
-            append_lines(&complete, &mut msg, limits.max_line)?;
+            let lines = append_lines(&complete, &mut msg, limits.max_line)?;
             if msg.is_empty() {
                 continue;
             }
             let payload = msg.split().freeze();
+            metrics.to_browser(lines, payload.len() as u64);
             let text = Utf8Bytes::try_from(payload.clone())
                 .unwrap_or_else(|_| String::from_utf8_lossy(&payload).into_owned().into());
             drop(payload);
@@ -312,10 +325,11 @@ fn too_long(side: &str, max_line: usize) -> Refusal {
 }
 
 /// Appends complete lines (each ending in LF) to a message: CR stripped, `\n` between
-/// lines, no trailing newline, empty lines dropped.
-fn append_lines(bytes: &[u8], msg: &mut BytesMut, max_line: usize) -> Result<(), Refusal> {
+/// lines, no trailing newline, empty lines dropped. Returns how many lines it appended.
+fn append_lines(bytes: &[u8], msg: &mut BytesMut, max_line: usize) -> Result<u64, Refusal> {
     msg.reserve(bytes.len());
     let mut start = 0;
+    let mut lines = 0;
     for nl in memchr::memchr_iter(b'\n', bytes) {
         let line = bytes.get(start..nl).unwrap_or_default();
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -330,8 +344,9 @@ fn append_lines(bytes: &[u8], msg: &mut BytesMut, max_line: usize) -> Result<(),
             msg.put_u8(b'\n');
         }
         msg.extend_from_slice(line);
+        lines += 1;
     }
-    Ok(())
+    Ok(lines)
 }
 
 #[cfg(test)]
@@ -341,7 +356,7 @@ mod tests {
     #[test]
     fn message_framing() {
         let mut msg = BytesMut::new();
-        append_lines(b"+OK\r\n1,2\r\n\r\n", &mut msg, 10).unwrap();
+        assert_eq!(append_lines(b"+OK\r\n1,2\r\n\r\n", &mut msg, 10), Ok(2));
         append_lines(b"3\n", &mut msg, 10).unwrap();
         assert_eq!(&msg[..], b"+OK\n1,2\n3");
         assert!(append_lines(b"0123456789A\n", &mut msg, 10).is_err());

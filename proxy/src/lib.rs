@@ -28,6 +28,7 @@ mod guard;
 mod limits;
 mod linktest;
 mod mdf;
+mod metrics;
 mod server;
 mod shutdown;
 mod tls;

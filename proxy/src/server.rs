@@ -32,6 +32,7 @@ use crate::{
     limits::{ConnGuard, ConnLimits},
     linktest,
     mdf::MdfSources,
+    metrics::Metrics,
     shutdown::Shutdown,
 };
 
@@ -65,6 +66,8 @@ struct App {
     log: Arc<Throttle>,
     /// Where `/api/mdf` finds files.
     mdf: Arc<MdfSources>,
+    /// Counters for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 #[derive(Clone, Copy)]
@@ -137,6 +140,7 @@ impl Server {
                     .collect(),
                 demo: args.demo,
             }),
+            metrics: Arc::default(),
         };
         Ok(Server {
             listener,
@@ -367,6 +371,7 @@ fn router(app: App) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/linktest", axum::routing::post(linktest_api))
         .route("/api/mdf", get(mdf_api))
+        .route("/metrics", get(metrics_api))
         .fallback(move |req: Request| async move { files.serve(req).await })
         .layer(middleware::from_fn_with_state(app.clone(), gate))
         .with_state(app)
@@ -411,6 +416,22 @@ async fn targets_api(
             Json(serde_json::json!({ "error": refusal.reason })),
         )
             .into_response(),
+    }
+}
+
+/// `GET /metrics`: the counters in Prometheus text format (token checked like the API).
+async fn metrics_api(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    match check_caller(&app, &headers, q.token.as_deref()) {
+        Ok(()) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            app.metrics.render(),
+        )
+            .into_response(),
+        Err(refusal) => (StatusCode::FORBIDDEN, refusal.reason).into_response(),
     }
 }
 
@@ -552,6 +573,7 @@ async fn ws_gate(
         )),
     };
     let (limits, shutdown, log) = (app.limits.clone(), app.shutdown.clone(), app.log.clone());
+    let metrics = app.metrics.clone();
     let live = shutdown.session();
     ws.max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
@@ -561,7 +583,9 @@ async fn ws_gate(
             match verdict {
                 Ok((addr, guard)) => {
                     tracing::info!(%peer, %addr, "bridge open");
-                    let end = bridge::run(socket, &addr, limits, shutdown).await;
+                    metrics.opened();
+                    let end = bridge::run(socket, &addr, limits, shutdown, &metrics).await;
+                    metrics.closed(end.as_ref().map(|r| r.code));
                     drop(guard);
                     if let Some(held) = log.admit() {
                         match end {
@@ -571,6 +595,7 @@ async fn ws_gate(
                     }
                 }
                 Err(refusal) => {
+                    metrics.refused(refusal.code);
                     if let Some(held) = log.admit() {
                         tracing::info!(%peer, code = refusal.code.code(), reason = %refusal.reason, held_back = held, "websocket refused");
                     }

@@ -801,3 +801,42 @@ async fn mdf_files_come_only_from_allowed_places() {
     assert!(no_token.starts_with("HTTP/1.1 403"), "{no_token}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `/metrics` counts sessions, lines each way and refusals by close code.
+#[tokio::test]
+async fn metrics_count_sessions_lines_and_refusals() {
+    let p = Proxy::start(&["--demo"]);
+    let mut ws = common::connect(&p.url("target=demo")).await;
+    common::login(&mut ws).await;
+    ws.send(Message::text("NOOP\nNOOP")).await.unwrap();
+    let _ = common::until_statuses(&mut ws, 2).await;
+    ws.close(None).await.unwrap();
+    assert_eq!(common::close_code(&p.url("target=nowhere")).await, 4001);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let m = http(p.port, &get("/metrics", "127.0.0.1")).await;
+    assert!(
+        m.starts_with("HTTP/1.1 200") && m.contains("text/plain; version=0.0.4"),
+        "{m}"
+    );
+    let value = |name: &str| -> u64 {
+        m.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing:\n{m}"))
+    };
+    assert_eq!(value("vscp_proxy_sessions_total "), 1);
+    assert_eq!(value("vscp_proxy_sessions_open "), 0);
+    assert_eq!(
+        value("vscp_proxy_lines_total{direction=\"to_node\"} "),
+        4,
+        "USER, PASS, 2 × NOOP"
+    );
+    assert!(value("vscp_proxy_lines_total{direction=\"to_browser\"} ") >= 4);
+    assert_eq!(
+        value("vscp_proxy_refusals_total{code=\"4001\",name=\"TargetNotAllowed\"} "),
+        1
+    );
+    assert_eq!(
+        value("vscp_proxy_session_ends_total{code=\"1000\",name=\"BrowserClosed\"} "),
+        1
+    );
+}
