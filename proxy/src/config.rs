@@ -90,6 +90,16 @@ pub enum Sub {
     Demo(DemoArgs),
     /// Check a link-protocol server for conformance; exit code 1 when a check fails.
     Linktest(LinktestArgs),
+    /// Bridge link servers to each other (every event one shows is SENT into the others).
+    Bridge(BridgeArgs),
+}
+
+/// Options of `bridge`.
+#[derive(ClapArgs, Debug, Clone)]
+pub struct BridgeArgs {
+    /// The configuration file (TOML: `[[server]]` entries; see the README).
+    #[arg(long)]
+    pub config: PathBuf,
 }
 
 /// Options of `linktest`.

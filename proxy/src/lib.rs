@@ -26,6 +26,7 @@ mod demo;
 mod files;
 mod guard;
 mod limits;
+pub mod link_bridge;
 mod linktest;
 mod mdf;
 mod metrics;
@@ -33,7 +34,7 @@ mod server;
 mod shutdown;
 mod tls;
 
-pub use config::{Args, DemoArgs, LinktestArgs, Sub};
+pub use config::{Args, BridgeArgs, DemoArgs, LinktestArgs, Sub};
 pub use demo::run_standalone as run_demo;
 pub use linktest::{Options as LinktestOptions, run as linktest};
 pub use server::Server;

@@ -17,6 +17,21 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = Shutdown::on_signals();
     match args.command {
         Some(Sub::Demo(d)) => vscp_proxy::run_demo(d, shutdown).await,
+        Some(Sub::Bridge(b)) => {
+            let config = vscp_proxy::link_bridge::BridgeConfig::load(&b.config)?;
+            for (name, c) in vscp_proxy::link_bridge::run(config, shutdown).await {
+                use std::sync::atomic::Ordering::Relaxed;
+                eprintln!(
+                    "{name}: {} received, {} sent, {} dropped, {} echoes, {} reconnects",
+                    c.received.load(Relaxed),
+                    c.sent.load(Relaxed),
+                    c.dropped.load(Relaxed),
+                    c.echoes.load(Relaxed),
+                    c.reconnects.load(Relaxed)
+                );
+            }
+            Ok(())
+        }
         Some(Sub::Linktest(t)) => {
             let options = LinktestOptions {
                 addr: t.addr,

@@ -1,0 +1,353 @@
+//! `vscp-proxy bridge --config bridge.toml`: holds a session to each of N link servers (a
+//! persistent receive loop, or RETR polling at an interval) and SENDs every event one server
+//! shows into all the others. Sessions reconnect with back-off; each server has a bounded
+//! queue of events waiting for it (kept across its reconnects, drops counted), and SENDs not
+//! yet answered `+OK` when a connection breaks are sent again on the next one (at least
+//! once); an event that comes back from the server it was sent into is not forwarded again.
+//!
+//! ```toml
+//! queue = 10000            # events waiting per server, at most
+//! [[server]]
+//! name = "a"
+//! address = "127.0.0.1:9598"
+//! user = "admin"
+//! password = "secret"
+//! mode = "stream"          # or "poll", with poll_ms = 500
+//! ```
+
+use std::{
+    collections::{HashSet, VecDeque},
+    hash::{Hash, Hasher},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use serde::Deserialize;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+    sync::mpsc,
+};
+use vscp_core::{
+    ClientConfig, ClientSession, Command, Event, Millis, Output, ReceiveMode, SessionEvent, State,
+};
+
+use crate::shutdown::Shutdown;
+
+/// First wait before a reconnect; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Longest wait before a reconnect.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Events a session sent that are remembered to recognise their echo.
+const ECHO_MEMORY: usize = 4096;
+/// SENDs a session has waiting for replies before it takes more from its queue.
+const SEND_WINDOW: usize = 16;
+
+/// The bridge's configuration file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeConfig {
+    /// Events waiting per server, at most (the oldest are kept, new ones dropped and counted).
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+    /// The link servers.
+    pub server: Vec<ServerConfig>,
+}
+
+fn default_queue() -> usize {
+    10_000
+}
+
+/// One link server.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Name in logs and counters.
+    pub name: String,
+    /// `HOST:PORT`.
+    pub address: String,
+    /// Login user, if the server wants one.
+    pub user: Option<String>,
+    /// Login password.
+    #[serde(default)]
+    pub password: String,
+    /// `stream` (RCVLOOP) or `poll` (RETR every `poll_ms`).
+    #[serde(default)]
+    pub mode: Mode,
+    /// Polling interval, ms.
+    #[serde(default = "default_poll")]
+    pub poll_ms: u64,
+}
+
+fn default_poll() -> u64 {
+    1_000
+}
+
+/// How events are fetched from a server.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// A persistent receive loop.
+    #[default]
+    Stream,
+    /// RETR at an interval.
+    Poll,
+}
+
+impl BridgeConfig {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<BridgeConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        let c: BridgeConfig =
+            toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        anyhow::ensure!(
+            c.server.len() >= 2,
+            "a bridge needs at least two [[server]] entries"
+        );
+        anyhow::ensure!(c.queue > 0, "queue must be at least 1");
+        Ok(c)
+    }
+}
+
+/// Counters of one server.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Events received from it.
+    pub received: AtomicU64,
+    /// Events sent into it.
+    pub sent: AtomicU64,
+    /// Events for it dropped on a full queue.
+    pub dropped: AtomicU64,
+    /// Echoes of its own SENDs not forwarded.
+    pub echoes: AtomicU64,
+    /// Reconnects.
+    pub reconnects: AtomicU64,
+}
+
+/// Runs the bridge until shutdown; returns each server's name and counters.
+pub async fn run(config: BridgeConfig, shutdown: Shutdown) -> Vec<(String, Arc<Counters>)> {
+    let (txs, rxs): (Vec<_>, Vec<_>) = config
+        .server
+        .iter()
+        .map(|_| mpsc::channel::<Event>(config.queue))
+        .unzip();
+    let counters: Vec<Arc<Counters>> = config.server.iter().map(|_| Arc::default()).collect();
+    let mut tasks = Vec::new();
+    for (i, (server, rx)) in config.server.iter().zip(rxs).enumerate() {
+        let others: Vec<(mpsc::Sender<Event>, Arc<Counters>)> = txs
+            .iter()
+            .zip(&counters)
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, (tx, c))| (tx.clone(), c.clone()))
+            .collect();
+        let (server, counters, shutdown) = (server.clone(), counters[i].clone(), shutdown.clone());
+        tasks.push(tokio::spawn(keep(server, rx, others, counters, shutdown)));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    config
+        .server
+        .iter()
+        .map(|s| s.name.clone())
+        .zip(counters)
+        .collect()
+}
+
+/// Holds a session to one server, reconnecting with back-off until shutdown.
+async fn keep(
+    server: ServerConfig,
+    mut rx: mpsc::Receiver<Event>,
+    others: Vec<(mpsc::Sender<Event>, Arc<Counters>)>,
+    counters: Arc<Counters>,
+    shutdown: Shutdown,
+) {
+    let mut backoff = FIRST_BACKOFF;
+    // SENT but not answered when a connection broke, then what was waiting to be sent
+    // again: first, in this order, on the next connection
+    let (mut unanswered, mut resend) = (VecDeque::new(), VecDeque::new());
+    loop {
+        let mut first = std::mem::take(&mut unanswered);
+        first.append(&mut resend);
+        resend = first;
+        let started = Instant::now();
+        let end = tokio::select! {
+            end = session(&server, &mut rx, &mut resend, &mut unanswered, &others, &counters, &shutdown) => end,
+            _ = shutdown.wait() => return,
+        };
+        if shutdown.is_triggered() {
+            return;
+        }
+        if started.elapsed() > MAX_BACKOFF {
+            backoff = FIRST_BACKOFF; // it had been up a while: try again soon
+        }
+        tracing::warn!(server = %server.name, address = %server.address, ?backoff, "bridge session ended: {}", end.err().map(|e| e.to_string()).unwrap_or_default());
+        counters.reconnects.fetch_add(1, Relaxed);
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shutdown.wait() => return,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// What identifies an event across servers (they give it their own obid and time).
+fn fingerprint(e: &Event) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (e.guid, e.class, e.kind, &e.data).hash(&mut h);
+    h.finish()
+}
+
+/// Events this session sent, remembered for a while.
+#[derive(Default)]
+struct Echoes {
+    order: VecDeque<u64>,
+    set: HashSet<u64>,
+}
+
+impl Echoes {
+    fn remember(&mut self, f: u64) {
+        if self.order.len() >= ECHO_MEMORY
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        self.order.push_back(f);
+        self.set.insert(f);
+    }
+
+    fn is_echo(&mut self, f: u64) -> bool {
+        self.set.remove(&f)
+    }
+}
+
+/// One connection to a server: login, then receive and forward, and SEND what others queued.
+async fn session(
+    server: &ServerConfig,
+    rx: &mut mpsc::Receiver<Event>,
+    resend: &mut VecDeque<Event>,
+    unanswered: &mut VecDeque<Event>,
+    others: &[(mpsc::Sender<Event>, Arc<Counters>)],
+    counters: &Counters,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let mut tcp = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(&server.address))
+        .await
+        .context("connect timed out")??;
+    let _ = tcp.set_nodelay(true);
+    let start = Instant::now();
+    let now = || Millis(start.elapsed().as_millis() as u64);
+    let config = ClientConfig {
+        credentials: server.user.clone().map(|u| (u, server.password.clone())),
+        receive: match server.mode {
+            Mode::Stream => ReceiveMode::Stream,
+            Mode::Poll => ReceiveMode::Poll,
+        },
+        poll_interval: server.poll_ms,
+        ..ClientConfig::default()
+    };
+    let mut s = ClientSession::new(config, now());
+    let mut echoes = Echoes::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut ready = false;
+    loop {
+        let mut out = String::new();
+        while let Some(o) = s.poll_output() {
+            match o {
+                Output::Transmit(l) => out.push_str(&l),
+                Output::Event(SessionEvent::Received(ev)) => {
+                    counters.received.fetch_add(1, Relaxed);
+                    if echoes.is_echo(fingerprint(&ev)) {
+                        counters.echoes.fetch_add(1, Relaxed);
+                        continue;
+                    }
+                    for (tx, c) in others {
+                        if tx.try_send(ev.clone()).is_err() {
+                            c.dropped.fetch_add(1, Relaxed);
+                        }
+                    }
+                }
+                Output::Event(SessionEvent::State(st)) => {
+                    if matches!(st, State::Ready | State::Streaming) && !ready {
+                        ready = true;
+                        tracing::info!(server = %server.name, "bridge session up");
+                    }
+                }
+                Output::Event(SessionEvent::Reply { command, reply, .. }) => {
+                    if let Command::Send(_) = command {
+                        unanswered.pop_front(); // replies come in order
+                    }
+                    if let Ok(r) = reply
+                        && !r.ok
+                    {
+                        tracing::warn!(server = %server.name, "{} refused: {}", command.word(), r.text);
+                    }
+                }
+                Output::Event(SessionEvent::Closed(why)) => anyhow::bail!("{why}"),
+                Output::Event(_) => {}
+            }
+        }
+        if !out.is_empty() {
+            tcp.write_all(out.as_bytes()).await?;
+        }
+        let wait = s
+            .poll_timeout()
+            .map_or(1_000, |t| t.0.saturating_sub(now().0).max(1));
+        let room = ready && s.pending() < SEND_WINDOW;
+        if room && let Some(ev) = resend.pop_front() {
+            send(
+                &mut s,
+                ev,
+                unanswered,
+                &mut echoes,
+                counters,
+                &server.name,
+                now(),
+            );
+            continue;
+        }
+        tokio::select! {
+            n = tcp.read(&mut buf) => match n? {
+                0 => anyhow::bail!("server closed the connection"),
+                n => s.handle_bytes(&buf[..n], now()),
+            },
+            Some(ev) = rx.recv(), if room => {
+                send(&mut s, ev, unanswered, &mut echoes, counters, &server.name, now());
+            }
+            _ = tokio::time::sleep(Duration::from_millis(wait)) => s.handle_timeout(now()),
+            _ = shutdown.wait() => {
+                let _ = tcp.write_all(b"QUIT\r\n").await;
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// SENDs one event, remembering it until its reply and for its echo.
+fn send(
+    s: &mut ClientSession,
+    ev: Event,
+    unanswered: &mut VecDeque<Event>,
+    echoes: &mut Echoes,
+    counters: &Counters,
+    name: &str,
+    now: Millis,
+) {
+    echoes.remember(fingerprint(&ev));
+    match s.send(Command::Send(ev.clone()), now) {
+        Ok(_) => {
+            counters.sent.fetch_add(1, Relaxed);
+            unanswered.push_back(ev);
+        }
+        Err(e) => {
+            // the window keeps the session's queue short: this session is closing
+            counters.dropped.fetch_add(1, Relaxed);
+            tracing::warn!(server = %name, %e, "SEND not queued");
+        }
+    }
+}
