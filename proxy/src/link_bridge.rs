@@ -7,6 +7,7 @@
 //!
 //! ```toml
 //! queue = 10000            # events waiting per server, at most
+//! metrics = "127.0.0.1:9100"  # optional: GET /metrics
 //! [[server]]
 //! name = "a"
 //! address = "127.0.0.1:9598"
@@ -54,6 +55,8 @@ pub struct BridgeConfig {
     /// Events waiting per server, at most (the oldest are kept, new ones dropped and counted).
     #[serde(default = "default_queue")]
     pub queue: usize,
+    /// Where to serve `/metrics` (Prometheus text), if anywhere (e.g. `127.0.0.1:9100`).
+    pub metrics: Option<std::net::SocketAddr>,
     /// The link servers.
     pub server: Vec<ServerConfig>,
 }
@@ -136,6 +139,41 @@ pub async fn run(config: BridgeConfig, shutdown: Shutdown) -> Vec<(String, Arc<C
         .map(|_| mpsc::channel::<Event>(config.queue))
         .unzip();
     let counters: Vec<Arc<Counters>> = config.server.iter().map(|_| Arc::default()).collect();
+    let names: Vec<String> = config.server.iter().map(|s| s.name.clone()).collect();
+    if let Some(addr) = config.metrics {
+        let table: Vec<(String, Arc<Counters>)> = names
+            .iter()
+            .cloned()
+            .zip(counters.iter().cloned())
+            .collect();
+        let queues: Vec<mpsc::Sender<Event>> = txs.clone();
+        let app = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || {
+                let text = render(&table, &queues);
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4",
+                        )],
+                        text,
+                    )
+                }
+            }),
+        );
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let stop = shutdown.clone();
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async move { stop.wait().await })
+                        .await;
+                });
+            }
+            Err(e) => tracing::error!(%addr, %e, "bridge metrics not served"),
+        }
+    }
     let mut tasks = Vec::new();
     for (i, (server, rx)) in config.server.iter().zip(rxs).enumerate() {
         let others: Vec<(mpsc::Sender<Event>, Arc<Counters>)> = txs
@@ -151,12 +189,62 @@ pub async fn run(config: BridgeConfig, shutdown: Shutdown) -> Vec<(String, Arc<C
     for t in tasks {
         let _ = t.await;
     }
-    config
-        .server
-        .iter()
-        .map(|s| s.name.clone())
-        .zip(counters)
-        .collect()
+    names.into_iter().zip(counters).collect()
+}
+
+/// A counter of [`Counters`], by name, with its help text.
+type CounterOf = (&'static str, &'static str, fn(&Counters) -> &AtomicU64);
+
+/// The bridge's counters and queue depths in Prometheus text format.
+fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let metrics: [CounterOf; 5] = [
+        ("received_total", "Events received from the server.", |c| {
+            &c.received
+        }),
+        ("sent_total", "Events SENT into the server.", |c| &c.sent),
+        (
+            "dropped_total",
+            "Events for the server dropped on a full queue.",
+            |c| &c.dropped,
+        ),
+        (
+            "echoes_total",
+            "Echoes of the bridge's own SENDs not forwarded.",
+            |c| &c.echoes,
+        ),
+        (
+            "reconnects_total",
+            "Sessions to the server that ended and were opened again.",
+            |c| &c.reconnects,
+        ),
+    ];
+    for (name, help, get) in metrics {
+        let _ = writeln!(
+            s,
+            "# HELP vscp_bridge_{name} {help}\n# TYPE vscp_bridge_{name} counter"
+        );
+        for (server, c) in table {
+            let _ = writeln!(
+                s,
+                "vscp_bridge_{name}{{server=\"{server}\"}} {}",
+                get(c).load(Relaxed)
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "# HELP vscp_bridge_queue_depth Events waiting for the server.\n# TYPE vscp_bridge_queue_depth gauge"
+    );
+    for ((server, _), q) in table.iter().zip(queues) {
+        let _ = writeln!(
+            s,
+            "vscp_bridge_queue_depth{{server=\"{server}\"}} {}",
+            q.max_capacity() - q.capacity()
+        );
+    }
+    s
 }
 
 /// Holds a session to one server, reconnecting with back-off until shutdown.

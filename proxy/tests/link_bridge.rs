@@ -92,6 +92,17 @@ impl Line {
     }
 }
 
+fn metrics_port() -> u16 {
+    static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *PORT.get_or_init(|| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    })
+}
+
 fn config(a: u16, b: u16) -> BridgeConfig {
     let server = |name: &str, port: u16, mode| ServerConfig {
         name: name.into(),
@@ -103,6 +114,7 @@ fn config(a: u16, b: u16) -> BridgeConfig {
     };
     BridgeConfig {
         queue: 10_000,
+        metrics: Some(format!("127.0.0.1:{}", metrics_port()).parse().unwrap()),
         server: vec![server("a", a, Mode::Stream), server("b", b, Mode::Poll)],
     }
 }
@@ -152,6 +164,30 @@ async fn events_cross_exactly_once_both_ways_and_survive_a_restart() {
         after.len()
     );
     assert!(after.values().all(|n| *n == 1));
+
+    let mut m = TcpStream::connect(("127.0.0.1", metrics_port()))
+        .await
+        .unwrap();
+    m.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut m, &mut text)
+        .await
+        .unwrap();
+    let value = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name}: {text}"))
+    };
+    // the demo's own reports and heartbeats cross too
+    assert!(
+        value("vscp_bridge_sent_total{server=\"b\"} ") >= 500,
+        "{text}"
+    );
+    assert_eq!(value("vscp_bridge_queue_depth{server=\"b\"} "), 0);
+    assert_eq!(value("vscp_bridge_reconnects_total{server=\"b\"} "), 1);
+    assert_eq!(value("vscp_bridge_dropped_total{server=\"b\"} "), 0);
 
     shutdown.trigger();
     let counters = tokio::time::timeout(Duration::from_secs(5), bridge)
