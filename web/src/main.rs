@@ -88,6 +88,8 @@ const CHART_FRAME_MS: f64 = 250.0;
 const LINES_PER_STEP: usize = 256;
 /// Time per animation frame spent on received lines before yielding to rendering, ms.
 const FRAME_BUDGET_MS: f64 = 4.0;
+/// A message this small, arriving with nothing queued, is handled at once.
+const QUICK_MESSAGE: usize = 512;
 /// Above this many queued bytes the budget is ignored (memory over smoothness).
 const INBOX_LIMIT: usize = 8 << 20;
 
@@ -245,10 +247,13 @@ impl App {
                 return immediate || self.schedule(ctx);
             }
             Msg::Link(LinkEvent::Text(t)) => {
-                // handled in slices between frames, so a burst never freezes the page
+                // handled in slices between frames, so a burst never freezes the page;
+                // a small message with nothing waiting (a reply) is handled at once: a
+                // command exchange then needs no frame per round trip
+                let small = self.inbox.is_empty() && t.len() <= QUICK_MESSAGE;
                 self.inbox_bytes += t.len();
                 self.inbox.push_back(t);
-                if self.inbox_bytes > INBOX_LIMIT {
+                if small || self.inbox_bytes > INBOX_LIMIT {
                     self.drain_inbox(f64::INFINITY);
                     self.effects(ctx);
                 }

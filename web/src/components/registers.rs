@@ -294,7 +294,7 @@ fn remote_vars(e: &RegisterEditor, m: &Mdf, on: &Callback<Msg>) -> Html {
                     (Some(val), _) if !v.values.is_empty() => {
                         let now = val.to_string();
                         html! {
-                            <select {id} onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditVar(i, super::select_value(&ev))))}>
+                            <select {id} key={now.clone()} onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditVar(i, super::select_value(&ev))))}>
                                 if !v.values.iter().any(|x| x.value.to_string() == now) {
                                     <option value={now.clone()} selected=true>{ format!("{now} (not in the list)") }</option>
                                 }
@@ -363,7 +363,7 @@ fn mdf_registers(e: &RegisterEditor, m: &Mdf, hex: bool, on: &Callback<Msg>) -> 
                     let max = (1u16 << b.width) - 1;
                     html! {
                         <label class="check" title={b.description.clone().unwrap_or_default()}>{ format!("{} (bit {}{})", b.name, b.pos, if b.width > 1 { format!("–{}", b.pos + b.width - 1) } else { String::new() }) }
-                            <select onchange={change} disabled={value.is_none()}>
+                            <select key={format!("{fi}-{v:?}")} onchange={change} disabled={value.is_none()}>
                                 { for (0..=max).map(|x| {
                                     let name = b.values.iter().find(|i| i.value == i64::from(x)).map(|i| format!("{x} {}", i.name)).unwrap_or_else(|| x.to_string());
                                     html! { <option value={x.to_string()} selected={v == Some(x as u8)}>{ name }</option> }
@@ -425,7 +425,9 @@ fn dmatrix(e: &RegisterEditor, m: &Mdf, on: &Callback<Msg>) -> Html {
                             <td>{ field(row, DmField::ClassFilter, class_filter.to_string(), "num") }{ " / " }{ field(row, DmField::ClassMask, class_mask.to_string(), "num") }</td>
                             <td>{ field(row, DmField::TypeFilter, type_filter.to_string(), "num") }{ " / " }{ field(row, DmField::TypeMask, type_mask.to_string(), "num") }</td>
                             <td>
-                                <select class="dm-action" onchange={act}>
+                                // keyed by the value: a new value gets a fresh element (an option's
+                                // `selected` attribute no longer moves a select the user touched)
+                                <select class="dm-action" key={format!("{row}-{action}")} onchange={act}>
                                     if !dm.actions.iter().any(|a| a.code == action) {
                                         <option selected=true value={action.to_string()}>{ format!("{action} (not in the MDF)") }</option>
                                     }
