@@ -411,12 +411,17 @@ async fn targets_api(
 ) -> Response {
     match check_caller(&app, &headers, q.token.as_deref()) {
         Ok(()) => Json(app.targets.as_ref().clone()).into_response(),
-        Err(refusal) => (
-            StatusCode::FORBIDDEN,
-            Json(serde_json::json!({ "error": refusal.reason })),
-        )
-            .into_response(),
+        Err(refusal) => forbidden(refusal),
     }
+}
+
+/// 403 with the reason as `{"error": …}`.
+fn forbidden(refusal: Refusal) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Json(serde_json::json!({ "error": refusal.reason })),
+    )
+        .into_response()
 }
 
 /// `GET /metrics`: the counters in Prometheus text format (token checked like the API).
@@ -431,7 +436,7 @@ async fn metrics_api(
             app.metrics.render(),
         )
             .into_response(),
-        Err(refusal) => (StatusCode::FORBIDDEN, refusal.reason).into_response(),
+        Err(refusal) => forbidden(refusal),
     }
 }
 
@@ -449,11 +454,7 @@ async fn mdf_api(
     Query(q): Query<MdfQuery>,
 ) -> Response {
     if let Err(refusal) = check_caller(&app, &headers, q.token.as_deref()) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(serde_json::json!({ "error": refusal.reason })),
-        )
-            .into_response();
+        return forbidden(refusal);
     }
     app.mdf.answer(&q.url).await
 }

@@ -5,13 +5,30 @@ use yew::Callback;
 
 use crate::state::ConnSettings;
 
+/// `PROXY/path?query` with the settings' token added, if any (`query` may be empty).
+fn api_url(s: &ConnSettings, path: &str, query: &str) -> String {
+    let mut params: Vec<String> = (!query.is_empty())
+        .then(|| query.to_string())
+        .into_iter()
+        .collect();
+    if !s.token.is_empty() {
+        params.push(format!("token={}", encode(&s.token)));
+    }
+    let base = format!("{}{path}", s.proxy.trim_end_matches('/'));
+    if params.is_empty() {
+        base
+    } else {
+        format!("{base}?{}", params.join("&"))
+    }
+}
+
+fn encode(t: &str) -> String {
+    String::from(js_sys::encode_uri_component(t))
+}
+
 /// Loads `/api/targets` from the proxy the settings name (with their token, if any).
 pub fn fetch_targets(s: &ConnSettings, cb: Callback<Result<Vec<Target>, String>>) {
-    let mut url = format!("{}/api/targets", s.proxy.trim_end_matches('/'));
-    if !s.token.is_empty() {
-        url.push_str("?token=");
-        url.push_str(&String::from(js_sys::encode_uri_component(&s.token)));
-    }
+    let url = api_url(s, "/api/targets", "");
     wasm_bindgen_futures::spawn_local(async move {
         let r = async {
             let resp = gloo::net::http::Request::get(&url)
