@@ -1,6 +1,7 @@
 //! Module description files: both forms and both ways of writing fields, remote variables
 //! round-tripping through their registers, decision matrix rows, and malformed files giving
 //! errors (never panics).
+#![cfg(not(target_arch = "wasm32"))] // proptest is native only
 
 use proptest::prelude::*;
 use vscp_core::mdf::{Access, DmRow, Mdf, MdfError, RemoteVar, VarType, VarValue, number};

@@ -1,6 +1,7 @@
 //! The register session and the scan against a simulated bus: a node with a register file on
 //! several pages behind an interface, answering extended page reads/writes and who-is-there
 //! after a delay, optionally losing frames. The clock is simulated.
+#![cfg(not(target_arch = "wasm32"))] // proptest is native only
 
 use std::collections::BTreeMap;
 
