@@ -1,5 +1,6 @@
 //! The proxy's HTTP API: `GET /api/targets`, `POST /api/linktest` and `GET /api/mdf`.
 
+use gloo::net::http::{Request, Response};
 use vscp_api::{LinktestRequest, Report, Target};
 use yew::Callback;
 
@@ -26,30 +27,42 @@ fn encode(t: &str) -> String {
     String::from(js_sys::encode_uri_component(t))
 }
 
+/// Awaits a request; a failed or refused one becomes `what: reason` (the proxy's
+/// `{"error": …}` when it gave one).
+async fn answer(
+    sent: impl std::future::Future<Output = Result<Response, gloo::net::Error>>,
+    what: &str,
+) -> Result<Response, String> {
+    let resp = sent.await.map_err(|e| format!("{what}: {e}"))?;
+    if resp.ok() {
+        return Ok(resp);
+    }
+    let err: serde_json::Value = resp.json().await.unwrap_or_default();
+    Err(format!(
+        "{what}: {}",
+        err["error"]
+            .as_str()
+            .map_or_else(|| format!("HTTP {}", resp.status()), str::to_string)
+    ))
+}
+
 /// Loads `/api/targets` from the proxy the settings name (with their token, if any).
 pub fn fetch_targets(s: &ConnSettings, cb: Callback<Result<Vec<Target>, String>>) {
     let url = api_url(s, "/api/targets", "");
     wasm_bindgen_futures::spawn_local(async move {
         let r = async {
-            let resp = gloo::net::http::Request::get(&url)
-                .send()
-                .await
-                .map_err(|e| format!("{url}: {e}"))?;
-            if !resp.ok() {
-                return Err(format!("{url}: HTTP {}", resp.status()));
-            }
+            let resp = answer(Request::get(&url).send(), &url).await?;
             resp.json::<Vec<Target>>()
                 .await
                 .map_err(|e| format!("{url}: {e}"))
-        }
-        .await;
-        cb.emit(r);
+        };
+        cb.emit(r.await);
     });
 }
 
 /// Runs linktest on the proxy against the chosen target.
 pub fn run_linktest(s: &ConnSettings, cb: Callback<Result<Report, String>>) {
-    let url = format!("{}/api/linktest", s.proxy.trim_end_matches('/'));
+    let url = api_url(s, "/api/linktest", "");
     let body = LinktestRequest {
         target: s.target.clone(),
         user: s.user.clone(),
@@ -58,53 +71,24 @@ pub fn run_linktest(s: &ConnSettings, cb: Callback<Result<Report, String>>) {
     };
     wasm_bindgen_futures::spawn_local(async move {
         let r = async {
-            let req = gloo::net::http::Request::post(&url)
-                .json(&body)
-                .map_err(|e| e.to_string())?;
-            let resp = req.send().await.map_err(|e| format!("{url}: {e}"))?;
-            if !resp.ok() {
-                let err: serde_json::Value = resp.json().await.unwrap_or_default();
-                return Err(format!(
-                    "linktest refused: {}",
-                    err["error"].as_str().unwrap_or("HTTP error")
-                ));
-            }
+            let req = Request::post(&url).json(&body).map_err(|e| e.to_string())?;
+            let resp = answer(req.send(), "linktest refused").await?;
             resp.json::<Report>().await.map_err(|e| e.to_string())
-        }
-        .await;
-        cb.emit(r);
+        };
+        cb.emit(r.await);
     });
 }
 
 /// Asks the proxy for a node's module description file (`/api/mdf?url=`): its text, or the
 /// proxy's reason for not having it.
 pub fn fetch_mdf(s: &ConnSettings, mdf_url: &str, cb: Callback<Result<String, String>>) {
-    let enc = |t: &str| String::from(js_sys::encode_uri_component(t));
-    let mut url = format!(
-        "{}/api/mdf?url={}",
-        s.proxy.trim_end_matches('/'),
-        enc(mdf_url)
-    );
-    if !s.token.is_empty() {
-        url.push_str(&format!("&token={}", enc(&s.token)));
-    }
-    let shown = mdf_url.to_string();
+    let url = api_url(s, "/api/mdf", &format!("url={}", encode(mdf_url)));
+    let what = format!("MDF {mdf_url}");
     wasm_bindgen_futures::spawn_local(async move {
         let r = async {
-            let resp = gloo::net::http::Request::get(&url)
-                .send()
-                .await
-                .map_err(|e| format!("MDF {shown}: {e}"))?;
-            if !resp.ok() {
-                let err: serde_json::Value = resp.json().await.unwrap_or_default();
-                return Err(format!(
-                    "MDF {shown}: {}",
-                    err["error"].as_str().unwrap_or("HTTP error")
-                ));
-            }
-            resp.text().await.map_err(|e| format!("MDF {shown}: {e}"))
-        }
-        .await;
-        cb.emit(r);
+            let resp = answer(Request::get(&url).send(), &what).await?;
+            resp.text().await.map_err(|e| format!("{what}: {e}"))
+        };
+        cb.emit(r.await);
     });
 }
