@@ -146,6 +146,9 @@ pub fn hover(charts: &Charts, t: f64, label: &dyn Fn(&SeriesKey) -> String) -> O
                 .get(key)
                 .map(|x| x.unit.as_str())
                 .unwrap_or_default();
+            // float sensors report f32: three decimals say all they measured
+            let v = format!("{v:.3}");
+            let v = v.trim_end_matches('0').trim_end_matches('.');
             parts.push(format!("{}: {v} {unit}", label(key)));
             at.get_or_insert(*pt);
         }
