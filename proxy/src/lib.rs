@@ -30,6 +30,7 @@ pub mod link_bridge;
 mod linktest;
 mod mdf;
 mod metrics;
+mod mqtt;
 mod server;
 mod shutdown;
 mod tls;

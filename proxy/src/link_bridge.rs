@@ -57,8 +57,41 @@ pub struct BridgeConfig {
     pub queue: usize,
     /// Where to serve `/metrics` (Prometheus text), if anywhere (e.g. `127.0.0.1:9100`).
     pub metrics: Option<std::net::SocketAddr>,
+    /// Also publish every event to an MQTT broker (and SEND what arrives on its command topics).
+    pub mqtt: Option<MqttConfig>,
     /// The link servers.
     pub server: Vec<ServerConfig>,
+}
+
+/// An MQTT broker: every event any server shows is published to
+/// `{prefix}/{guid}/{class}/{type}/{nickname}` in VSCP's JSON form at QoS 1; a JSON event
+/// published to `{prefix}/command/{server}` is SENT into that server.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    #[serde(default = "default_mqtt_port")]
+    pub port: u16,
+    /// Topic prefix.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// MQTT client id (a persistent session: the broker keeps what it owes the bridge).
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+}
+
+fn default_mqtt_port() -> u16 {
+    1883
+}
+
+fn default_prefix() -> String {
+    "vscp".into()
+}
+
+fn default_client_id() -> String {
+    "vscp-bridge".into()
 }
 
 fn default_queue() -> usize {
@@ -133,13 +166,20 @@ pub struct Counters {
 
 /// Runs the bridge until shutdown; returns each server's name and counters.
 pub async fn run(config: BridgeConfig, shutdown: Shutdown) -> Vec<(String, Arc<Counters>)> {
-    let (txs, rxs): (Vec<_>, Vec<_>) = config
+    let (mut txs, mut rxs): (Vec<_>, Vec<_>) = config
         .server
         .iter()
         .map(|_| mpsc::channel::<Event>(config.queue))
         .unzip();
-    let counters: Vec<Arc<Counters>> = config.server.iter().map(|_| Arc::default()).collect();
-    let names: Vec<String> = config.server.iter().map(|s| s.name.clone()).collect();
+    let mut names: Vec<String> = config.server.iter().map(|s| s.name.clone()).collect();
+    // the broker is one more destination, with a queue like a server's
+    if config.mqtt.is_some() {
+        let (tx, rx) = mpsc::channel::<Event>(config.queue);
+        txs.push(tx);
+        rxs.push(rx);
+        names.push("mqtt".into());
+    }
+    let counters: Vec<Arc<Counters>> = names.iter().map(|_| Arc::default()).collect();
     if let Some(addr) = config.metrics {
         let table: Vec<(String, Arc<Counters>)> = names
             .iter()
@@ -175,6 +215,17 @@ pub async fn run(config: BridgeConfig, shutdown: Shutdown) -> Vec<(String, Arc<C
         }
     }
     let mut tasks = Vec::new();
+    let broker_rx = config.mqtt.as_ref().and_then(|_| rxs.pop());
+    if let (Some(mqtt), Some(rx)) = (config.mqtt.clone(), broker_rx) {
+        let servers: Vec<(String, mpsc::Sender<Event>)> = names
+            .iter()
+            .cloned()
+            .zip(txs.iter().cloned())
+            .take(config.server.len())
+            .collect();
+        let (c, stop) = (counters[config.server.len()].clone(), shutdown.clone());
+        tasks.push(tokio::spawn(crate::mqtt::run(mqtt, rx, servers, c, stop)));
+    }
     for (i, (server, rx)) in config.server.iter().zip(rxs).enumerate() {
         let others: Vec<(mpsc::Sender<Event>, Arc<Counters>)> = txs
             .iter()

@@ -377,3 +377,87 @@ pub fn start_demo(port: u16, rate: &str) -> (Demo, u16) {
         .unwrap_or_else(|| panic!("no port in {line:?}"));
     (Demo(child), port)
 }
+
+/// A logged-in line client of a demo server (raw TCP, no proxy).
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt as _};
+
+pub struct Line {
+    pub rd: tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
+    pub wr: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Line {
+    pub async fn open(port: u16) -> Line {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let (rd, wr) = tcp.into_split();
+        let mut l = Line {
+            rd: tokio::io::BufReader::new(rd),
+            wr,
+        };
+        l.until_ok().await;
+        for c in ["USER admin", "PASS secret"] {
+            l.cmd(c).await;
+        }
+        l
+    }
+
+    pub async fn until_ok(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let mut s = String::new();
+            assert!(self.rd.read_line(&mut s).await.unwrap() > 0, "closed");
+            let s = s.trim_end().to_string();
+            if s.starts_with("+OK") || s.starts_with("-OK") {
+                assert!(s.starts_with("+OK"), "{s}");
+                return lines;
+            }
+            lines.push(s);
+        }
+    }
+
+    pub async fn cmd(&mut self, c: &str) -> Vec<String> {
+        self.wr
+            .write_all(format!("{c}\r\n").as_bytes())
+            .await
+            .unwrap();
+        self.until_ok().await
+    }
+
+    /// Collects events (class 20, type 3, data `marker, hi, lo`) for `secs`, counting each.
+    pub async fn count(
+        &mut self,
+        marker: u8,
+        want: usize,
+        secs: u64,
+    ) -> std::collections::HashMap<u16, u32> {
+        let mut seen = std::collections::HashMap::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while seen.len() < want {
+            let mut s = String::new();
+            match tokio::time::timeout_at(deadline, self.rd.read_line(&mut s)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => break,
+            }
+            let Ok(ev) = s.trim_end().parse::<vscp_core::Event>() else {
+                continue;
+            };
+            if (ev.class, ev.kind) == (20, 3)
+                && ev.data.first() == Some(&marker)
+                && ev.data.len() == 3
+            {
+                *seen
+                    .entry(u16::from_be_bytes([ev.data[1], ev.data[2]]))
+                    .or_insert(0) += 1;
+            }
+        }
+        seen
+    }
+
+    pub async fn send_many(&mut self, marker: u8, range: std::ops::Range<u16>) {
+        for i in range {
+            let [hi, lo] = i.to_be_bytes();
+            self.cmd(&format!("SEND 0,20,3,,,,-,{marker},{hi},{lo}"))
+                .await;
+        }
+    }
+}

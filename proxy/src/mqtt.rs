@@ -1,0 +1,112 @@
+//! The bridge's MQTT side (rumqttc): publishes every event in VSCP's JSON form at QoS 1 to
+//! `{prefix}/{guid}/{class}/{type}/{nickname}`, and SENDs a JSON event published to
+//! `{prefix}/command/{server}` into that server. The client keeps a persistent session and
+//! reconnects with back-off; while the broker is away, events wait in the bridge's bounded
+//! queue for it (drops counted) and rumqttc resends what was not acknowledged.
+
+use std::{
+    sync::{Arc, atomic::Ordering::Relaxed},
+    time::Duration,
+};
+
+use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+use vscp_core::{Event, event_forms};
+
+use crate::{
+    link_bridge::{Counters, MqttConfig},
+    shutdown::Shutdown,
+};
+
+/// Requests rumqttc holds between the bridge and the connection.
+const REQUESTS: usize = 256;
+/// Longest wait between connection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Runs until shutdown.
+pub(crate) async fn run(
+    cfg: MqttConfig,
+    mut rx: mpsc::Receiver<Event>,
+    servers: Vec<(String, mpsc::Sender<Event>)>,
+    counters: Arc<Counters>,
+    shutdown: Shutdown,
+) {
+    let mut opts = MqttOptions::new(&cfg.client_id, &cfg.host, cfg.port);
+    opts.set_keep_alive(Duration::from_secs(10))
+        .set_clean_session(false)
+        .set_max_packet_size(64 * 1024, 64 * 1024);
+    let (client, mut eventloop) = AsyncClient::new(opts, REQUESTS);
+    let prefix = cfg.prefix.trim_end_matches('/').to_string();
+    let commands = format!("{prefix}/command/");
+    let poller = {
+        let client = client.clone();
+        let counters = counters.clone();
+        async move {
+            let mut backoff = Duration::from_millis(200);
+            loop {
+                match eventloop.poll().await {
+                    Ok(Mqtt::Incoming(Packet::ConnAck(_))) => {
+                        backoff = Duration::from_millis(200);
+                        tracing::info!(broker = %format!("{}:{}", cfg.host, cfg.port), "bridge connected to the broker");
+                        if let Err(e) =
+                            client.try_subscribe(format!("{commands}+"), QoS::AtLeastOnce)
+                        {
+                            tracing::warn!(%e, "command topic not subscribed");
+                        }
+                    }
+                    Ok(Mqtt::Incoming(Packet::Publish(p))) => {
+                        command(&p.topic, &p.payload, &commands, &servers, &counters);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(%e, ?backoff, "broker connection");
+                        counters.reconnects.fetch_add(1, Relaxed);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+        }
+    };
+    let publisher = async {
+        while let Some(ev) = rx.recv().await {
+            let topic = event_forms::topic(&prefix, &ev);
+            let json = event_forms::to_json(&ev).to_string();
+            match client.publish(topic, QoS::AtLeastOnce, false, json).await {
+                Ok(()) => counters.sent.fetch_add(1, Relaxed),
+                Err(_) => counters.dropped.fetch_add(1, Relaxed),
+            };
+        }
+    };
+    tokio::select! {
+        _ = poller => {}
+        _ = publisher => {}
+        _ = shutdown.wait() => { let _ = client.try_disconnect(); }
+    }
+}
+
+/// A JSON event on `{prefix}/command/{server}`: into that server's queue.
+fn command(
+    topic: &str,
+    payload: &[u8],
+    commands: &str,
+    servers: &[(String, mpsc::Sender<Event>)],
+    counters: &Counters,
+) {
+    counters.received.fetch_add(1, Relaxed);
+    let Some(name) = topic.strip_prefix(commands) else {
+        return;
+    };
+    let Some((_, tx)) = servers.iter().find(|(n, _)| n == name) else {
+        tracing::warn!(%topic, "command for an unknown server");
+        return;
+    };
+    match event_forms::from_json(&String::from_utf8_lossy(payload)) {
+        Ok(ev) => {
+            if tx.try_send(ev).is_err() {
+                counters.dropped.fetch_add(1, Relaxed);
+            }
+        }
+        Err(e) => tracing::warn!(%topic, %e, "command is not a JSON event"),
+    }
+}

@@ -1,0 +1,213 @@
+//! The bridge's MQTT side against Debian's mosquitto on loopback: a demo server's events
+//! arrive at a subscriber of `vscp/#` in VSCP's JSON form with their topics, a JSON event
+//! on `vscp/command/a` is SENT into server a, and events sent while the broker restarts
+//! are delivered once it is back (at least once; the broker keeps sessions on disk).
+
+mod common;
+
+use std::{
+    collections::HashMap,
+    process::{Child, Command},
+    time::Duration,
+};
+
+use common::Line;
+use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+use vscp_proxy::{
+    Shutdown,
+    link_bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
+};
+
+/// mosquitto with a config in `dir` (persistence there); killed on drop.
+struct Broker(Child);
+
+impl Broker {
+    fn start(dir: &std::path::Path, port: u16) -> Broker {
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        let broker = Broker(
+            Command::new("mosquitto")
+                .arg("-c")
+                .arg(&conf)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("mosquitto (Debian package mosquitto) must be installed"),
+        );
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return broker;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("mosquitto did not start");
+    }
+
+    /// SIGTERM: mosquitto saves its sessions and exits.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A subscriber of `vscp/#` with a persistent session; hands on (topic, JSON) pairs.
+fn subscriber(
+    port: u16,
+) -> (
+    AsyncClient,
+    mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+) {
+    let mut opts = MqttOptions::new("test-watcher", "127.0.0.1", port);
+    opts.set_clean_session(false)
+        .set_keep_alive(Duration::from_secs(5));
+    let (client, mut eventloop) = AsyncClient::new(opts, 64);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let sub = client.clone();
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Mqtt::Incoming(Packet::ConnAck(_))) => {
+                    let _ = sub.try_subscribe("vscp/#", QoS::AtLeastOnce);
+                }
+                Ok(Mqtt::Incoming(Packet::Publish(p))) => {
+                    if let Ok(v) = serde_json::from_slice(&p.payload) {
+                        let _ = tx.send((p.topic.clone(), v));
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    (client, rx)
+}
+
+/// Counts JSON events with data `marker, hi, lo` until `want` distinct ones arrived.
+async fn collect(
+    rx: &mut mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+    marker: u64,
+    want: usize,
+) -> HashMap<u64, u32> {
+    let mut seen = HashMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while seen.len() < want {
+        let Ok(Some((topic, v))) = tokio::time::timeout_at(deadline, rx.recv()).await else {
+            break;
+        };
+        let data: Vec<u64> = v["vscpData"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
+            .unwrap_or_default();
+        if v["vscpClass"] == 20 && v["vscpType"] == 3 && data.len() == 3 && data[0] == marker {
+            assert!(
+                topic.starts_with("vscp/") && topic.contains("/20/3/"),
+                "{topic}"
+            );
+            *seen.entry(data[1] * 256 + data[2]).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_nothing() {
+    let dir = std::env::temp_dir().join(format!("vscp-mqtt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let mut broker = Broker::start(&dir, port);
+    let (_a, pa) = common::start_demo(0, "0");
+    let config = BridgeConfig {
+        queue: 10_000,
+        metrics: None,
+        mqtt: Some(MqttConfig {
+            host: "127.0.0.1".into(),
+            port,
+            prefix: "vscp".into(),
+            client_id: "test-bridge".into(),
+        }),
+        server: vec![ServerConfig {
+            name: "a".into(),
+            address: format!("127.0.0.1:{pa}"),
+            user: Some("admin".into()),
+            password: "secret".into(),
+            mode: Mode::Stream,
+            poll_ms: 100,
+        }],
+    };
+    let shutdown = Shutdown::new();
+    let bridge = tokio::spawn(run(config, shutdown.clone()));
+    let (client, mut rx) = subscriber(port);
+    let mut watch_a = Line::open(pa).await;
+    watch_a.cmd("RCVLOOP").await;
+    tokio::time::sleep(Duration::from_millis(800)).await; // bridge and subscriber connect
+
+    let mut send_a = Line::open(pa).await;
+    send_a.send_many(99, 0..100).await;
+    let seen = collect(&mut rx, 99, 100).await;
+    assert_eq!(seen.len(), 100, "{} of 100 at the broker", seen.len());
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "duplicates while the broker was up"
+    );
+
+    // a command: a JSON event on vscp/command/a is SENT into a
+    client
+        .publish(
+            "vscp/command/a",
+            QoS::AtLeastOnce,
+            false,
+            r#"{"vscpClass":20,"vscpType":3,"vscpData":[44,0,7]}"#,
+        )
+        .await
+        .unwrap();
+    let got = watch_a.count(44, 1, 10).await;
+    assert_eq!(got.get(&7), Some(&1), "the command did not reach server a");
+
+    // the broker restarts; what a shows meanwhile waits in the bridge
+    broker.stop();
+    send_a.send_many(33, 0..50).await;
+    let mut broker = Broker::start(&dir, port);
+    let after = collect(&mut rx, 33, 50).await;
+    assert_eq!(
+        after.len(),
+        50,
+        "after the broker restart: {} of 50",
+        after.len()
+    );
+
+    shutdown.trigger();
+    let counters = tokio::time::timeout(Duration::from_secs(5), bridge)
+        .await
+        .unwrap()
+        .unwrap();
+    let mqtt = &counters.iter().find(|(n, _)| n == "mqtt").unwrap().1;
+    use std::sync::atomic::Ordering::Relaxed;
+    assert_eq!(mqtt.dropped.load(Relaxed), 0);
+    assert!(mqtt.sent.load(Relaxed) >= 150);
+    broker.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
