@@ -15,13 +15,7 @@ use vscp_proxy::{
 
 fn metrics_port() -> u16 {
     static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
-    *PORT.get_or_init(|| {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    })
+    *PORT.get_or_init(common::free_port)
 }
 
 fn config(a: u16, b: u16) -> BridgeConfig {

@@ -461,3 +461,59 @@ impl Line {
         }
     }
 }
+
+/// mosquitto with a config in `dir` (persistence there); killed on drop.
+pub struct Broker(pub Child);
+
+impl Broker {
+    pub fn start(dir: &std::path::Path, port: u16) -> Broker {
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        let broker = Broker(
+            Command::new("mosquitto")
+                .arg("-c")
+                .arg(&conf)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("mosquitto (Debian package mosquitto) must be installed"),
+        );
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return broker;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("mosquitto did not start");
+    }
+
+    /// SIGTERM: mosquitto saves its sessions and exits.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
