@@ -141,8 +141,8 @@ impl BridgeConfig {
         let c: BridgeConfig =
             toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
         anyhow::ensure!(
-            c.server.len() >= 2,
-            "a bridge needs at least two [[server]] entries"
+            !c.server.is_empty() && c.server.len() + usize::from(c.mqtt.is_some()) >= 2,
+            "a bridge needs two [[server]] entries, or one and [mqtt]"
         );
         anyhow::ensure!(c.queue > 0, "queue must be at least 1");
         Ok(c)
