@@ -18,24 +18,6 @@ use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
 
 const SECONDS: u64 = 10;
 
-/// utime + stime of a process, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -78,9 +60,9 @@ fn main() {
                 }
             });
             tokio::time::sleep(Duration::from_secs(2)).await; // warm up
-            let (n0, c0, t0) = (count.load(Relaxed), cpu_seconds(bridge.id()), Instant::now());
+            let (n0, c0, t0) = (count.load(Relaxed), common::cpu_seconds(bridge.id()), Instant::now());
             tokio::time::sleep(Duration::from_secs(SECONDS)).await;
-            let (n1, c1) = (count.load(Relaxed), cpu_seconds(bridge.id()));
+            let (n1, c1) = (count.load(Relaxed), common::cpu_seconds(bridge.id()));
             let events = (n1 - n0) as f64;
             println!(
                 "| {rate} | {:.0} | {:.4} |",

@@ -177,19 +177,6 @@ async fn one_ip_cannot_starve_others_before_the_upgrade() {
     assert!(answers_ok(&mut ws).await);
 }
 
-/// CPU seconds (user + system) the process has used.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
-
 #[tokio::test]
 async fn out_of_file_descriptors_neither_spins_nor_floods_the_log() {
     let _turn = HEAVY.lock().await;
@@ -199,13 +186,13 @@ async fn out_of_file_descriptors_neither_spins_nor_floods_the_log() {
         std::fs::File::create(&log).unwrap(),
         "ulimit -n 200;",
     );
-    let before = cpu_secs(p.pid());
+    let before = common::cpu_seconds(p.pid());
     let mut held = Vec::new();
     for ip in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
         held.extend(idle_from(ip, p.port, 200).await);
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let used = cpu_secs(p.pid()) - before;
+    let used = common::cpu_seconds(p.pid()) - before;
     let log_len = std::fs::metadata(&log).unwrap().len();
     eprintln!(
         "emfile: {} connections held, proxy CPU {used:.2} s in 3 s, log {log_len} bytes",
