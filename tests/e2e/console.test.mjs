@@ -190,13 +190,14 @@ test('narrow window, keyboard only; an imported log scrolls and shows the rows i
     assert.equal(await rowAtTop(), row, `row near the top at scrollTop ${top}`);
   }
   // the keyboard walks the rows; the selected one stays in view and fills the detail pane
-  const selected = () => page.evaluate(() => {
+  // the log scrolls at the start of the next animation frame: wait for it (a busy machine may take a while)
+  const selectedInView = (what) => page.waitForFunction(() => {
     const sel = document.querySelector('#log .ev.sel');
-    if (!sel) return null;
+    if (!sel) return false;
     const box = document.querySelector('#log').getBoundingClientRect();
     const b = sel.getBoundingClientRect();
-    return { data: sel.querySelector('.data').textContent, inView: b.top >= box.top - 1 && b.bottom <= box.bottom + 1 };
-  });
+    return b.top >= box.top - 1 && b.bottom <= box.bottom + 1;
+  }, null, { timeout: 5000 }).then(() => true, () => assert.fail(what));
   await page.focus('#log');
   await page.keyboard.press('Home');
   await page.waitForFunction(() => document.querySelector('#log .ev.sel .data')?.textContent === '88 00 00');
@@ -206,10 +207,10 @@ test('narrow window, keyboard only; an imported log scrolls and shows the rows i
   assert.match(await page.textContent('#detail'), /raw line96,10,6,2,,/);
   await page.keyboard.press('End');
   await page.waitForFunction(() => document.querySelector('#log .ev.sel .data')?.textContent === '88 00 2B'); // row 299
-  assert.ok((await selected()).inView, 'last row scrolled into view');
+  await selectedInView('last row scrolled into view');
   await page.keyboard.press('PageUp');
-  await page.waitForTimeout(100);
-  assert.ok((await selected()).inView, 'PageUp keeps the selection in view');
+  await page.waitForFunction(() => document.querySelector('#log .ev.sel .data')?.textContent !== '88 00 2B');
+  await selectedInView('PageUp keeps the selection in view');
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => !document.querySelector('#log .ev.sel'));
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
