@@ -397,6 +397,12 @@ impl RegisterSession {
         self.flights.iter().map(|f| f.deadline).min()
     }
 
+    /// Outputs are waiting for [`RegisterSession::poll_output`].
+    #[must_use]
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
     /// The next output, until `None`.
     pub fn poll_output(&mut self) -> Option<RegisterOutput> {
         self.out.pop_front()

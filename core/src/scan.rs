@@ -157,6 +157,12 @@ impl Scan {
         self.asking.values().min().copied()
     }
 
+    /// Outputs are waiting for [`Scan::poll_output`].
+    #[must_use]
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
     /// The next output, until `None`.
     pub fn poll_output(&mut self) -> Option<ScanOutput> {
         self.out.pop_front()

@@ -455,7 +455,7 @@ impl Console {
             }
             Action::OpenRegisters(guid) => {
                 if let Some(old) = self.registers.as_mut() {
-                    Rc::make_mut(old).cancel();
+                    Rc::make_mut(old).cancel(now);
                 }
                 let mut editor = RegisterEditor::new(guid);
                 editor.read(0x80, 128, now);
@@ -463,7 +463,7 @@ impl Console {
             }
             Action::CloseRegisters => {
                 if let Some(mut r) = self.registers.take() {
-                    Rc::make_mut(&mut r).cancel();
+                    Rc::make_mut(&mut r).cancel(now);
                 }
             }
             Action::ToggleSeries(key) => {
@@ -860,12 +860,14 @@ impl Console {
         }
     }
 
-    /// SENDs what the register editor and the scan ask for; takes in what they found.
+    /// SENDs what the register editor and the scan ask for; takes in what they found. Runs
+    /// after every received batch, so it touches (and copies, while a render holds them) the
+    /// editor and the scan only when they have output.
     fn pump_nodes(&mut self, now: Millis) {
         let mut sends = Vec::new();
         let mut found = Vec::new();
         if let Some(sc) = self.scan.as_mut()
-            && (sc.scan.poll_timeout().is_some() || !sc.scan.is_done())
+            && sc.scan.has_output()
         {
             let sc = Rc::make_mut(sc);
             while let Some(o) = sc.scan.poll_output() {
@@ -876,7 +878,9 @@ impl Console {
             }
         }
         let mut standard = None;
-        if let Some(r) = self.registers.as_mut() {
+        if let Some(r) = self.registers.as_mut()
+            && r.has_output()
+        {
             let r = Rc::make_mut(r);
             while let Some(ev) = r.next_send(now) {
                 sends.push(ev);
@@ -930,7 +934,7 @@ impl Console {
             }
             Action::UndoWrite => r.undo(now).err(),
             Action::CancelRegisters => {
-                let n = r.cancel();
+                let n = r.cancel(now);
                 Some(format!("registers: {n} requests cancelled"))
             }
             Action::LoadMdf(text) => match vscp_core::mdf::Mdf::parse(&text) {
@@ -1309,6 +1313,12 @@ mod tests {
         let scan = c.scan.clone().unwrap();
         assert!(scan.scan.is_done(), "{:?}", scan.scan.progress());
         assert_eq!(scan.scan.found().len(), 1);
+        // the scan's own answer reaches the table, even when it is the scan's last
+        assert!(
+            c.node_rows
+                .iter()
+                .any(|n| n.guid == iface.with_nickname(1) && n.scanned)
+        );
         assert_eq!(
             c.node_rows
                 .iter()

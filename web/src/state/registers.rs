@@ -151,8 +151,10 @@ impl RegisterEditor {
     }
 
     /// Stops everything queued or on its way; returns how many requests were dropped.
-    pub fn cancel(&mut self) -> usize {
-        self.session.cancel()
+    pub fn cancel(&mut self, now: Millis) -> usize {
+        let n = self.session.cancel();
+        self.end_batch(now);
+        n
     }
 
     /// An event from the link: a register answer of this node is taken.
@@ -201,12 +203,14 @@ impl RegisterEditor {
                 },
             }
         }
-        if let Some((start, done @ None)) = &mut self.batch
-            && self.session.is_idle()
-        {
-            *done = Some(now.0.saturating_sub(*start));
-        }
+        self.end_batch(now);
         None
+    }
+
+    /// The session has events to send or answers to take in ([`RegisterEditor::next_send`]).
+    #[must_use]
+    pub fn has_output(&self) -> bool {
+        self.session.has_output()
     }
 
     /// Requests queued or on their way.
@@ -383,6 +387,15 @@ impl RegisterEditor {
             self.edit((page, reg + i as u8), b);
         }
         Ok(())
+    }
+
+    /// Once nothing is queued or on its way, the batch's time is known.
+    fn end_batch(&mut self, now: Millis) {
+        if let Some((start, done @ None)) = &mut self.batch
+            && self.session.is_idle()
+        {
+            *done = Some(now.0.saturating_sub(*start));
+        }
     }
 
     fn start_batch(&mut self, now: Millis) {
