@@ -24,6 +24,10 @@ pub struct Args {
     /// With --demo: additionally flood this many measurement events per second (load tests).
     #[arg(long, default_value_t = 0)]
     pub demo_rate: u32,
+    /// With --demo: the site number in the demo GUIDs (byte 9), so several demo
+    /// installations bridged together have nodes of their own.
+    #[arg(long, default_value_t = 1)]
+    pub site: u8,
     /// Allowed page Origin (repeatable). Default: the origin of the page this proxy serves
     /// (same host). Requests without an Origin header (non-browser clients) are allowed.
     #[arg(long = "allow-origin")]
@@ -133,6 +137,9 @@ pub struct DemoArgs {
     /// Flood this many extra measurement events per second.
     #[arg(long, default_value_t = 0)]
     pub demo_rate: u32,
+    /// The site number in the demo GUIDs (byte 9).
+    #[arg(long, default_value_t = 1)]
+    pub site: u8,
 }
 
 fn parse_node(s: &str) -> Result<(String, String), String> {

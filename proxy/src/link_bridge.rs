@@ -5,6 +5,11 @@
 //! yet answered `+OK` when a connection breaks are sent again on the next one (at least
 //! once); an event that comes back from the server it was sent into is not forwarded again.
 //!
+//! Loops across several bridges (A↔B, B↔C, C↔A) end at the first turn: an event is known by
+//! its origin — GUID, class, type, data and the time stamp its node gave it, which servers
+//! keep on a SEND — and a bridge forwards each such event once, whichever server shows it
+//! (counted as `looped`).
+//!
 //! ```toml
 //! queue = 10000            # events waiting per server, at most
 //! metrics = "127.0.0.1:9100"  # optional: GET /metrics
@@ -20,7 +25,7 @@ use std::{
     collections::{HashSet, VecDeque},
     hash::{Hash, Hasher},
     sync::{
-        Arc,
+        Arc, Mutex, PoisonError,
         atomic::{AtomicU64, Ordering::Relaxed},
     },
     time::{Duration, Instant},
@@ -34,7 +39,8 @@ use tokio::{
     sync::mpsc,
 };
 use vscp_core::{
-    ClientConfig, ClientSession, Command, Event, Millis, Output, ReceiveMode, SessionEvent, State,
+    ClientConfig, ClientSession, Command, Event, Millis, Output, ReceiveMode, SessionEvent, Stamp,
+    State,
 };
 
 use crate::shutdown::Shutdown;
@@ -45,6 +51,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Events a session sent that are remembered to recognise their echo.
 const ECHO_MEMORY: usize = 4096;
+/// Events the bridge forwarded or sent, remembered by origin to end loops.
+const SEEN_MEMORY: usize = 65_536;
 /// SENDs a session has waiting for replies before it takes more from its queue.
 const SEND_WINDOW: usize = 16;
 
@@ -160,6 +168,8 @@ pub struct Counters {
     pub dropped: AtomicU64,
     /// Echoes of its own SENDs not forwarded.
     pub echoes: AtomicU64,
+    /// Events already forwarded from elsewhere (a loop through other bridges) not forwarded.
+    pub looped: AtomicU64,
     /// Reconnects.
     pub reconnects: AtomicU64,
 }
@@ -226,6 +236,7 @@ pub async fn run(config: BridgeConfig, shutdown: Shutdown) -> Vec<(String, Arc<C
         let (c, stop) = (counters[config.server.len()].clone(), shutdown.clone());
         tasks.push(tokio::spawn(crate::mqtt::run(mqtt, rx, servers, c, stop)));
     }
+    let seen = Arc::new(Mutex::new(Recent::new(SEEN_MEMORY)));
     for (i, (server, rx)) in config.server.iter().zip(rxs).enumerate() {
         let others: Vec<(mpsc::Sender<Event>, Arc<Counters>)> = txs
             .iter()
@@ -234,8 +245,13 @@ pub async fn run(config: BridgeConfig, shutdown: Shutdown) -> Vec<(String, Arc<C
             .filter(|(j, _)| *j != i)
             .map(|(_, (tx, c))| (tx.clone(), c.clone()))
             .collect();
-        let (server, counters, shutdown) = (server.clone(), counters[i].clone(), shutdown.clone());
-        tasks.push(tokio::spawn(keep(server, rx, others, counters, shutdown)));
+        let link = Link {
+            others,
+            counters: counters[i].clone(),
+            seen: seen.clone(),
+        };
+        let (server, shutdown) = (server.clone(), shutdown.clone());
+        tasks.push(tokio::spawn(keep(server, rx, link, shutdown)));
     }
     for t in tasks {
         let _ = t.await;
@@ -250,7 +266,7 @@ type CounterOf = (&'static str, &'static str, fn(&Counters) -> &AtomicU64);
 fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let metrics: [CounterOf; 5] = [
+    let metrics: [CounterOf; 6] = [
         ("received_total", "Events received from the server.", |c| {
             &c.received
         }),
@@ -264,6 +280,11 @@ fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> 
             "echoes_total",
             "Echoes of the bridge's own SENDs not forwarded.",
             |c| &c.echoes,
+        ),
+        (
+            "looped_total",
+            "Events the bridge had already forwarded (a loop through other bridges), not forwarded.",
+            |c| &c.looped,
         ),
         (
             "reconnects_total",
@@ -298,14 +319,18 @@ fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> 
     s
 }
 
-/// Holds a session to one server, reconnecting with back-off until shutdown.
-async fn keep(
-    server: ServerConfig,
-    mut rx: mpsc::Receiver<Event>,
+/// What a session shares with the rest of the bridge.
+struct Link {
+    /// The other destinations' queues and counters.
     others: Vec<(mpsc::Sender<Event>, Arc<Counters>)>,
+    /// This server's counters.
     counters: Arc<Counters>,
-    shutdown: Shutdown,
-) {
+    /// Origins of every event the bridge forwarded or sent.
+    seen: Arc<Mutex<Recent>>,
+}
+
+/// Holds a session to one server, reconnecting with back-off until shutdown.
+async fn keep(server: ServerConfig, mut rx: mpsc::Receiver<Event>, link: Link, shutdown: Shutdown) {
     let mut backoff = FIRST_BACKOFF;
     // SENT but not answered when a connection broke, then what was waiting to be sent
     // again: first, in this order, on the next connection
@@ -316,7 +341,7 @@ async fn keep(
         resend = first;
         let started = Instant::now();
         let end = tokio::select! {
-            end = session(&server, &mut rx, &mut resend, &mut unanswered, &others, &counters, &shutdown) => end,
+            end = session(&server, &mut rx, &mut resend, &mut unanswered, &link, &shutdown) => end,
             _ = shutdown.wait() => return,
         };
         if shutdown.is_triggered() {
@@ -326,7 +351,7 @@ async fn keep(
             backoff = FIRST_BACKOFF; // it had been up a while: try again soon
         }
         tracing::warn!(server = %server.name, address = %server.address, ?backoff, "bridge session ended: {}", end.err().map(|e| e.to_string()).unwrap_or_default());
-        counters.reconnects.fetch_add(1, Relaxed);
+        link.counters.reconnects.fetch_add(1, Relaxed);
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
             _ = shutdown.wait() => return,
@@ -335,33 +360,67 @@ async fn keep(
     }
 }
 
-/// What identifies an event across servers (they give it their own obid and time).
+/// What identifies an event sent into a server when it shows it back (a server may give it
+/// its own obid and, when it had none, its own time).
 fn fingerprint(e: &Event) -> u64 {
+    hash((e.guid, e.class, e.kind, &e.data))
+}
+
+/// What identifies an event wherever it is forwarded: its fingerprint and the time its node
+/// gave it (`None` without one: such an event cannot be told from a repeat).
+fn origin(e: &Event) -> Option<u64> {
+    (e.stamp != Stamp::Unknown).then(|| hash((e.guid, e.class, e.kind, &e.data, e.stamp)))
+}
+
+fn hash(v: impl Hash) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (e.guid, e.class, e.kind, &e.data).hash(&mut h);
+    v.hash(&mut h);
     h.finish()
 }
 
-/// Events this session sent, remembered for a while.
-#[derive(Default)]
-struct Echoes {
+/// Fingerprints remembered for a while; the oldest are forgotten first.
+struct Recent {
     order: VecDeque<u64>,
     set: HashSet<u64>,
+    capacity: usize,
 }
 
-impl Echoes {
-    fn remember(&mut self, f: u64) {
-        if self.order.len() >= ECHO_MEMORY
+impl Recent {
+    fn new(capacity: usize) -> Recent {
+        Recent {
+            order: VecDeque::new(),
+            set: HashSet::new(),
+            capacity,
+        }
+    }
+
+    /// Remembers `f`; false when it was remembered already.
+    fn remember(&mut self, f: u64) -> bool {
+        if !self.set.insert(f) {
+            return false;
+        }
+        if self.order.len() >= self.capacity
             && let Some(old) = self.order.pop_front()
         {
             self.set.remove(&old);
         }
         self.order.push_back(f);
-        self.set.insert(f);
+        true
     }
 
-    fn is_echo(&mut self, f: u64) -> bool {
+    /// Forgets `f`; true when it was remembered.
+    fn take(&mut self, f: u64) -> bool {
         self.set.remove(&f)
+    }
+}
+
+impl Link {
+    /// True the first time the bridge meets this event (received or sent), by its origin.
+    fn first_time(&self, e: &Event) -> bool {
+        origin(e).is_none_or(|o| {
+            let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+            seen.remember(o)
+        })
     }
 }
 
@@ -371,10 +430,10 @@ async fn session(
     rx: &mut mpsc::Receiver<Event>,
     resend: &mut VecDeque<Event>,
     unanswered: &mut VecDeque<Event>,
-    others: &[(mpsc::Sender<Event>, Arc<Counters>)],
-    counters: &Counters,
+    link: &Link,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
+    let counters = &*link.counters;
     let mut tcp = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(&server.address))
         .await
         .context("connect timed out")??;
@@ -391,7 +450,7 @@ async fn session(
         ..ClientConfig::default()
     };
     let mut s = ClientSession::new(config, now());
-    let mut echoes = Echoes::default();
+    let mut echoes = Recent::new(ECHO_MEMORY);
     let mut buf = vec![0u8; 64 * 1024];
     let mut ready = false;
     loop {
@@ -401,11 +460,15 @@ async fn session(
                 Output::Transmit(l) => out.push_str(&l),
                 Output::Event(SessionEvent::Received(ev)) => {
                     counters.received.fetch_add(1, Relaxed);
-                    if echoes.is_echo(fingerprint(&ev)) {
+                    if echoes.take(fingerprint(&ev)) {
                         counters.echoes.fetch_add(1, Relaxed);
                         continue;
                     }
-                    for (tx, c) in others {
+                    if !link.first_time(&ev) {
+                        counters.looped.fetch_add(1, Relaxed);
+                        continue;
+                    }
+                    for (tx, c) in &link.others {
                         if tx.try_send(ev.clone()).is_err() {
                             c.dropped.fetch_add(1, Relaxed);
                         }
@@ -444,7 +507,7 @@ async fn session(
                 ev,
                 unanswered,
                 &mut echoes,
-                counters,
+                link,
                 &server.name,
                 now(),
             );
@@ -456,7 +519,7 @@ async fn session(
                 n => s.handle_bytes(&buf[..n], now()),
             },
             Some(ev) = rx.recv(), if room => {
-                send(&mut s, ev, unanswered, &mut echoes, counters, &server.name, now());
+                send(&mut s, ev, unanswered, &mut echoes, link, &server.name, now());
             }
             _ = tokio::time::sleep(Duration::from_millis(wait)) => s.handle_timeout(now()),
             _ = shutdown.wait() => {
@@ -467,17 +530,19 @@ async fn session(
     }
 }
 
-/// SENDs one event, remembering it until its reply and for its echo.
+/// SENDs one event, remembering it until its reply, for its echo and by its origin.
 fn send(
     s: &mut ClientSession,
     ev: Event,
     unanswered: &mut VecDeque<Event>,
-    echoes: &mut Echoes,
-    counters: &Counters,
+    echoes: &mut Recent,
+    link: &Link,
     name: &str,
     now: Millis,
 ) {
+    let counters = &*link.counters;
     echoes.remember(fingerprint(&ev));
+    link.first_time(&ev);
     match s.send(Command::Send(ev.clone()), now) {
         Ok(_) => {
             counters.sent.fetch_add(1, Relaxed);

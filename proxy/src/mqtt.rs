@@ -3,6 +3,10 @@
 //! `{prefix}/command/{server}` into that server. The client keeps a persistent session and
 //! reconnects with back-off; while the broker is away, events wait in the bridge's bounded
 //! queue for it (drops counted) and rumqttc resends what was not acknowledged.
+//!
+//! On every connection the bridge also publishes, retained, the names of its servers to
+//! `{prefix}/servers/{client id}` (`{"bridge": …, "servers": [...]}`): a console subscribed to
+//! the broker learns from it which command topics it can send to.
 
 use std::{
     sync::{Arc, atomic::Ordering::Relaxed},
@@ -38,6 +42,14 @@ pub(crate) async fn run(
     let (client, mut eventloop) = AsyncClient::new(opts, REQUESTS);
     let prefix = cfg.prefix.trim_end_matches('/').to_string();
     let commands = format!("{prefix}/command/");
+    let directory = (
+        format!("{prefix}/servers/{}", cfg.client_id),
+        serde_json::json!({
+            "bridge": cfg.client_id,
+            "servers": servers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        })
+        .to_string(),
+    );
     let poller = {
         let client = client.clone();
         let counters = counters.clone();
@@ -52,6 +64,10 @@ pub(crate) async fn run(
                             client.try_subscribe(format!("{commands}+"), QoS::AtLeastOnce)
                         {
                             tracing::warn!(%e, "command topic not subscribed");
+                        }
+                        let (topic, servers) = directory.clone();
+                        if let Err(e) = client.try_publish(topic, QoS::AtLeastOnce, true, servers) {
+                            tracing::warn!(%e, "server names not published");
                         }
                     }
                     Ok(Mqtt::Incoming(Packet::Publish(p))) => {

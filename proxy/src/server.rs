@@ -322,7 +322,13 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
         })
         .collect();
     if args.demo {
-        let addr = demo::spawn("127.0.0.1:0".parse()?, args.demo_rate, shutdown.clone()).await?;
+        let addr = demo::spawn(
+            "127.0.0.1:0".parse()?,
+            args.demo_rate,
+            args.site,
+            shutdown.clone(),
+        )
+        .await?;
         targets.insert(
             0,
             Target {

@@ -1,6 +1,7 @@
 //! `vscp-proxy bridge`: two demo servers (separate processes) bridged both ways; events sent
 //! on one reach a client of the other exactly once, and a server that restarts gets the
-//! events queued for it while it was down.
+//! events queued for it while it was down. Four servers with a bridge between every pair (six
+//! bridges, every event reaching a server by several ways) do not make a loop.
 
 mod common;
 
@@ -18,15 +19,18 @@ fn metrics_port() -> u16 {
     *PORT.get_or_init(common::free_port)
 }
 
-fn config(a: u16, b: u16) -> BridgeConfig {
-    let server = |name: &str, port: u16, mode| ServerConfig {
+fn server(name: &str, port: u16, mode: Mode) -> ServerConfig {
+    ServerConfig {
         name: name.into(),
         address: format!("127.0.0.1:{port}"),
         user: Some("admin".into()),
         password: "secret".into(),
         mode,
         poll_ms: 100,
-    };
+    }
+}
+
+fn config(a: u16, b: u16) -> BridgeConfig {
     BridgeConfig {
         queue: 10_000,
         mqtt: None,
@@ -115,4 +119,73 @@ async fn events_cross_exactly_once_both_ways_and_survive_a_restart() {
     assert!(get("b").reconnects.load(Relaxed) >= 1);
     assert_eq!(get("b").dropped.load(Relaxed), 0);
     assert!(get("b").sent.load(Relaxed) >= 500);
+}
+
+#[tokio::test]
+async fn a_full_mesh_of_bridges_forwards_each_event_without_a_loop() {
+    const N: usize = 4;
+    let demos: Vec<_> = (0..N).map(|_| common::start_demo(0, "0")).collect();
+    let port = |i: usize| demos[i].1;
+    let shutdown = Shutdown::new();
+    let pairs: Vec<(usize, usize)> = (0..N)
+        .flat_map(|x| (x + 1..N).map(move |y| (x, y)))
+        .collect();
+    let mesh: Vec<_> = pairs
+        .into_iter()
+        .map(|(x, y)| {
+            let config = BridgeConfig {
+                queue: 10_000,
+                mqtt: None,
+                metrics: None,
+                server: vec![
+                    server(&format!("s{x}"), port(x), Mode::Stream),
+                    server(&format!("s{y}"), port(y), Mode::Stream),
+                ],
+            };
+            tokio::spawn(run(config, shutdown.clone()))
+        })
+        .collect();
+    let mut watch = Vec::new();
+    for i in 0..N {
+        let mut w = Line::open(port(i)).await;
+        w.cmd("RCVLOOP").await;
+        watch.push(w);
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await; // the bridges log in
+    let mut send = Line::open(port(0)).await;
+    send.send_many(33, 0..50).await;
+    let mut copies = Vec::new();
+    for w in &mut watch {
+        // everything that arrives within 3 s (a loop would keep them coming)
+        copies.push(w.count(33, usize::MAX, 3).await);
+    }
+    // the first server's watcher sees the original once: nothing comes back to it
+    assert_eq!(copies[0].len(), 50);
+    assert!(copies[0].values().all(|n| *n == 1), "{:?}", copies[0]);
+    for (i, c) in copies.iter().enumerate().skip(1) {
+        assert_eq!(c.len(), 50, "server {i}: {} of 50", c.len());
+        // one copy from each of its bridges at most
+        assert!(
+            c.values().all(|n| (1..N as u32).contains(n)),
+            "server {i}: {c:?}"
+        );
+    }
+    // and the mesh is quiet afterwards
+    for w in &mut watch {
+        assert!(w.count(33, 1, 1).await.is_empty(), "events still circling");
+    }
+    shutdown.trigger();
+    let mut stopped = 0;
+    use std::sync::atomic::Ordering::Relaxed;
+    for b in mesh {
+        let counters = tokio::time::timeout(Duration::from_secs(5), b)
+            .await
+            .unwrap()
+            .unwrap();
+        stopped += counters
+            .iter()
+            .map(|(_, c)| c.looped.load(Relaxed) + c.echoes.load(Relaxed))
+            .sum::<u64>();
+    }
+    assert!(stopped >= 50, "copies stopped by the guards: {stopped}");
 }

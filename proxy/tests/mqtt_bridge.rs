@@ -1,7 +1,8 @@
 //! The bridge's MQTT side against Debian's mosquitto on loopback: a demo server's events
 //! arrive at a subscriber of `vscp/#` in VSCP's JSON form with their topics, a JSON event
 //! on `vscp/command/a` is SENT into server a, and events sent while the broker restarts
-//! are delivered once it is back (at least once; the broker keeps sessions on disk).
+//! are delivered once it is back (at least once; the broker keeps sessions on disk). The
+//! bridge's server list waits retained on `vscp/servers/{client id}` for consoles.
 
 mod common;
 
@@ -45,6 +46,25 @@ fn subscriber(
         }
     });
     (client, rx)
+}
+
+/// The first retained message a new subscriber of `filter` gets.
+async fn retained(port: u16, filter: &str) -> Option<(String, serde_json::Value)> {
+    let opts = MqttOptions::new("test-retained", "127.0.0.1", port);
+    let (client, mut eventloop) = AsyncClient::new(opts, 8);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, eventloop.poll()).await {
+            Ok(Ok(Mqtt::Incoming(Packet::ConnAck(_)))) => {
+                client.subscribe(filter, QoS::AtLeastOnce).await.ok()?;
+            }
+            Ok(Ok(Mqtt::Incoming(Packet::Publish(p)))) if p.retain => {
+                return Some((p.topic.clone(), serde_json::from_slice(&p.payload).ok()?));
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) | Err(_) => return None,
+        }
+    }
 }
 
 /// Counts JSON events with data `marker, hi, lo` until `want` distinct ones arrived.
@@ -139,6 +159,13 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
         "after the broker restart: {} of 50",
         after.len()
     );
+
+    // the server list for consoles, retained
+    let (topic, list) = retained(port, "vscp/servers/+")
+        .await
+        .expect("no server list");
+    assert_eq!(topic, "vscp/servers/test-bridge");
+    assert_eq!(list["servers"], serde_json::json!(["a"]));
 
     shutdown.trigger();
     let counters = tokio::time::timeout(Duration::from_secs(5), bridge)

@@ -2,7 +2,7 @@
 
 use vscp_core::{Event, Filter, Guid, Interface, names};
 
-use crate::state::ConnSettings;
+use crate::state::{ConnKind, ConnSettings};
 use crate::storage::Saved;
 
 /// Everything the user is typing.
@@ -260,6 +260,12 @@ pub enum FormEdit {
     Password(String),
     /// Token.
     Token(String),
+    /// Link server or broker.
+    Kind(ConnKind),
+    /// Broker websocket URL.
+    Broker(String),
+    /// Broker topic filter.
+    Topic(String),
     /// Keep password.
     KeepPassword(bool),
     /// The send form.
@@ -294,6 +300,9 @@ impl Form {
                 return true;
             }
             FormEdit::Target(v) => self.settings.target = v,
+            FormEdit::Kind(v) => self.settings.kind = v,
+            FormEdit::Broker(v) => self.settings.broker = v,
+            FormEdit::Topic(v) => self.settings.topic = v,
             FormEdit::User(v) => self.settings.user = v,
             FormEdit::Password(v) => self.settings.password = v,
             FormEdit::KeepPassword(v) => self.keep_password = v,

@@ -39,7 +39,7 @@ use components::{
 };
 use forms::FormEdit;
 use link::{Link, LinkEvent};
-use state::{Action, Console, Effect, ViewFilter};
+use state::{Action, BrokerState, Console, Effect, ViewFilter};
 
 /// Messages of the app component.
 pub enum Msg {
@@ -178,7 +178,7 @@ impl Component for App {
                 </header>
                 <Connection settings={ui.form.settings.clone()} keep_password={ui.form.keep_password}
                     targets={ui.targets.clone()} connected={!matches!(c.link, state::Link::Disconnected(_))}
-                    saved={ui.saved.clone()} on={on.clone()} />
+                    saved={ui.saved.clone()} sites={c.sites.clone()} site={c.site.clone()} on={on.clone()} />
                 <Notices notices={c.notices.clone()} />
                 <nav class="tabs" role="tablist">
                     { for [(ui::Tab::Events, "Events"), (ui::Tab::Nodes, "Nodes & registers"), (ui::Tab::Charts, "Charts")].into_iter().map(|(tab, label)| html! {
@@ -266,6 +266,7 @@ impl App {
                 let action = match ev {
                     LinkEvent::Opened => Action::Opened,
                     LinkEvent::Text(t) => Action::Message(t),
+                    LinkEvent::Binary(b) => Action::Bytes(b),
                     LinkEvent::Closed(_, _) if self.link.is_none() => return self.schedule(ctx),
                     LinkEvent::Closed(code, reason) => {
                         self.link = None;
@@ -374,18 +375,18 @@ impl App {
     fn effects(&mut self, ctx: &Context<Self>) {
         while let Some(effect) = self.console.poll_effect() {
             match effect {
-                Effect::Open(url) => {
-                    if let Some(l) = self.link.take() {
-                        l.close();
-                    }
-                    match Link::open(&url, ctx.link().callback(Msg::Link)) {
-                        Ok(l) => self.link = Some(l),
-                        Err(e) => ctx.link().send_message(Msg::Act(Action::Closed(1006, e))),
-                    }
-                }
+                Effect::Open(url) => self.open(ctx, &url, None),
+                Effect::OpenMqtt(url) => self.open(ctx, &url, Some("mqtt")),
                 Effect::Send(text) => {
                     if let Some(l) = &self.link
                         && let Err(e) = l.send(&text)
+                    {
+                        ctx.link().send_message(Msg::Act(Action::Notice(e)));
+                    }
+                }
+                Effect::SendBinary(bytes) => {
+                    if let Some(l) = &self.link
+                        && let Err(e) = l.send_binary(&bytes)
                     {
                         ctx.link().send_message(Msg::Act(Action::Notice(e)));
                     }
@@ -396,6 +397,17 @@ impl App {
                     }
                 }
             }
+        }
+    }
+
+    /// Opens the websocket (closing the one open); a failure comes back as a close.
+    fn open(&mut self, ctx: &Context<Self>, url: &str, protocol: Option<&str>) {
+        if let Some(l) = self.link.take() {
+            l.close();
+        }
+        match Link::open(url, protocol, ctx.link().callback(Msg::Link)) {
+            Ok(l) => self.link = Some(l),
+            Err(e) => ctx.link().send_message(Msg::Act(Action::Closed(1006, e))),
         }
     }
 
@@ -481,6 +493,13 @@ fn status_text(c: &Console) -> (String, &'static str) {
         L::Session(State::Ready) => ("connected (polling/commands)".into(), "ok"),
         L::Session(State::Streaming) => ("streaming (RCVLOOP)".into(), "ok"),
         L::Session(State::Closed) => ("closed".into(), "err"),
+        L::Broker(BrokerState::Connecting) => ("logging in to the broker…".into(), "busy"),
+        L::Broker(BrokerState::Subscribing) => ("subscribing…".into(), "busy"),
+        L::Broker(BrokerState::Ready) => (
+            format!("receiving from the broker ({})", c.settings.topic_filter()),
+            "ok",
+        ),
+        L::Broker(BrokerState::Closed) => ("broker session closed".into(), "err"),
         L::Reconnecting {
             at,
             attempt,

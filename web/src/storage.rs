@@ -3,7 +3,7 @@
 use gloo::storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
 
-use crate::state::ConnSettings;
+use crate::state::{ConnKind, ConnSettings};
 
 const SAVED_KEY: &str = "vscp-link.connections";
 const THEME_KEY: &str = "vscp-link.theme";
@@ -23,6 +23,15 @@ pub struct Saved {
     pub password: Option<String>,
     /// Proxy token.
     pub token: String,
+    /// Link server or broker (absent in connections saved before brokers).
+    #[serde(default)]
+    pub kind: ConnKind,
+    /// Broker websocket URL.
+    #[serde(default)]
+    pub broker: String,
+    /// Broker topic filter.
+    #[serde(default)]
+    pub topic: String,
 }
 
 impl Saved {
@@ -35,6 +44,18 @@ impl Saved {
             user: self.user.clone(),
             password: self.password.clone().unwrap_or_default(),
             token: self.token.clone(),
+            kind: self.kind,
+            broker: self.broker.clone(),
+            topic: self.topic.clone(),
+        }
+    }
+
+    /// Where it connects to, for the list.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self.kind {
+            ConnKind::Proxy => format!("{}@{} {}", self.user, self.target, self.proxy),
+            ConnKind::Broker => format!("{} {} (MQTT)", self.topic, self.broker),
         }
     }
 }
@@ -45,7 +66,7 @@ pub fn saved_connections() -> Vec<Saved> {
     LocalStorage::get(SAVED_KEY).unwrap_or_default()
 }
 
-/// Saves a connection in front (replacing the same proxy/target/user); returns the new list.
+/// Saves a connection in front (replacing the same place and user); returns the new list.
 pub fn remember(s: &ConnSettings, keep_password: bool) -> Vec<Saved> {
     let entry = Saved {
         proxy: s.proxy.clone(),
@@ -53,9 +74,12 @@ pub fn remember(s: &ConnSettings, keep_password: bool) -> Vec<Saved> {
         user: s.user.clone(),
         password: keep_password.then(|| s.password.clone()),
         token: s.token.clone(),
+        kind: s.kind,
+        broker: s.broker.clone(),
+        topic: s.topic.clone(),
     };
     let mut all = saved_connections();
-    all.retain(|x| !(x.proxy == entry.proxy && x.target == entry.target && x.user == entry.user));
+    all.retain(|x| x.label() != entry.label() || x.user != entry.user);
     all.insert(0, entry);
     all.truncate(SAVED_CAPACITY);
     let _ = LocalStorage::set(SAVED_KEY, &all);

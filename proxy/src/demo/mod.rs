@@ -17,7 +17,21 @@ pub(crate) use server::spawn;
 pub(crate) const USER: &str = "admin";
 /// Password of [`USER`].
 pub(crate) const PASSWORD: &str = "secret";
-/// The interface the Level I nodes sit behind (bytes 14–15 zero).
-pub(crate) const INTERFACE_GUID: Guid = Guid([
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF5, 0, 1, 0, 0, 0, 0, 0, 0,
-]);
+/// The interface the Level I nodes of demo site 1 sit behind (bytes 14–15 zero).
+#[cfg(test)]
+pub(crate) const INTERFACE_GUID: Guid = interface_guid(1);
+
+/// The interface of demo site `site` (`--site`): byte 9 is the site, so two demo
+/// installations bridged together have nodes of their own.
+pub(crate) const fn interface_guid(site: u8) -> Guid {
+    Guid([
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF5, 0, site, 0, 0, 0, 0, 0, 0,
+    ])
+}
+
+/// The demo server's own GUID (GGID) at site `site`.
+pub(crate) const fn server_guid(site: u8) -> Guid {
+    Guid([
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0, site, 0, 0, 0, 0, 0, 1,
+    ])
+}

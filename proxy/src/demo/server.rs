@@ -21,7 +21,7 @@ use vscp_core::{
     SendRefused, Stamp, Version, stamp_if_unknown,
 };
 
-use super::{INTERFACE_GUID, PASSWORD, USER, sim};
+use super::{PASSWORD, USER, interface_guid, server_guid, sim};
 use crate::config::DemoArgs;
 use crate::shutdown::Shutdown;
 
@@ -36,11 +36,6 @@ struct Frame {
     event: Event,
     from: Option<u32>,
 }
-
-/// The demo server's own GUID (GGID).
-const SERVER_GUID: Guid = Guid([
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 0, 0, 0, 0, 1,
-]);
 
 fn millis() -> Millis {
     static START: OnceLock<std::time::Instant> = OnceLock::new();
@@ -66,7 +61,7 @@ fn unix_ns() -> u64 {
 
 /// Runs only the demo server until shutdown (`vscp-proxy demo`).
 pub async fn run_standalone(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    let addr = spawn(args.listen, args.demo_rate, shutdown.clone()).await?;
+    let addr = spawn(args.listen, args.demo_rate, args.site, shutdown.clone()).await?;
     println!(
         "vscp demo node on {addr}: log in with USER {USER} / PASS {PASSWORD} (read-only: guest/guest)"
     );
@@ -74,17 +69,26 @@ pub async fn run_standalone(args: DemoArgs, shutdown: Shutdown) -> anyhow::Resul
     Ok(())
 }
 
-/// Starts the demo server on `addr` (port 0 picks one); returns the bound address.
+/// Starts the demo server of site `site` on `addr` (port 0 picks one); returns the bound
+/// address.
 pub(crate) async fn spawn(
     addr: SocketAddr,
     rate: u32,
+    site: u8,
     shutdown: Shutdown,
 ) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let (bus, _) = broadcast::channel(BUS_CAPACITY);
     let (to_sim, from_clients) = mpsc::channel(1024);
-    tokio::spawn(simulate(bus.clone(), from_clients, rate, shutdown.clone()));
+    let interface = interface_guid(site);
+    tokio::spawn(simulate(
+        bus.clone(),
+        from_clients,
+        rate,
+        interface,
+        shutdown.clone(),
+    ));
     tokio::spawn(async move {
         let channels = AtomicU32::new(1);
         loop {
@@ -95,7 +99,8 @@ pub(crate) async fn spawn(
             let channel = channels.fetch_add(1, Ordering::Relaxed);
             let node = DemoNode {
                 to_sim: to_sim.clone(),
-                guid: SERVER_GUID,
+                guid: server_guid(site),
+                interface,
                 challenges: Arc::new(AtomicU64::new(1)),
             };
             tokio::spawn(serve(
@@ -115,6 +120,7 @@ pub(crate) async fn spawn(
 struct DemoNode {
     to_sim: mpsc::Sender<(Event, u32)>,
     guid: Guid,
+    interface: Guid,
     challenges: Arc<AtomicU64>,
 }
 
@@ -152,13 +158,13 @@ impl Node for DemoNode {
             Interface {
                 id: 0,
                 kind: 1,
-                guid: SERVER_GUID,
+                guid: self.guid,
                 name: "demo server".into(),
             },
             Interface {
                 id: 1,
                 kind: 2,
-                guid: INTERFACE_GUID,
+                guid: self.interface,
                 name: "demo CAN bus (3 Level I nodes)".into(),
             },
         ]
@@ -275,10 +281,11 @@ async fn simulate(
     tx: broadcast::Sender<Arc<Frame>>,
     mut from_clients: mpsc::Receiver<(Event, u32)>,
     rate: u32,
+    interface: Guid,
     shutdown: Shutdown,
 ) {
     let mut bus = Bus { tx, seq: 0 };
-    let mut sim = sim::Sim::new();
+    let mut sim = sim::Sim::new(interface);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut flood = tokio::time::interval(Duration::from_millis(10));
     flood.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -294,7 +301,7 @@ async fn simulate(
                 let due = owed / 100;
                 owed %= 100;
                 for i in 0..due {
-                    bus.emit(sim::flood_event(i));
+                    bus.emit(sim.flood_event(i));
                 }
             }
             Some((ev, from)) = from_clients.recv() => {

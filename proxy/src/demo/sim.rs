@@ -7,6 +7,7 @@ use vscp_core::{
     registers::{CLASS1_INFORMATION, CLASS1_PROTOCOL, kind, who_is_there_frames},
 };
 
+#[cfg(test)]
 use super::INTERFACE_GUID;
 
 /// CLASS1.MEASUREMENT.
@@ -18,19 +19,24 @@ const HEARTBEAT_MS: u64 = 5_000;
 
 /// The nodes and their drifting values.
 pub(super) struct Sim {
+    interface: Guid,
     nodes: Vec<SimNode>,
     rng: Rng,
     next_heartbeat: Millis,
 }
 
 impl Sim {
-    /// The three demo nodes; `start` has their new-node-online events.
-    pub(super) fn new() -> Sim {
+    /// The three demo nodes behind `interface`; `start` has their new-node-online events.
+    pub(super) fn new(interface: Guid) -> Sim {
+        let node = |nickname, role, mdf, interval| {
+            SimNode::new(interface.with_nickname(nickname), role, mdf, interval)
+        };
         Sim {
+            interface,
             nodes: vec![
-                SimNode::new(1, Role::Temperature, "vscp-link.local/demo/temp.xml", 2),
-                SimNode::new(2, Role::Humidity, "vscp-link.local/demo/humid.json", 3),
-                SimNode::new(3, Role::Relay, "vscp-link.local/demo/relay.xml", 0),
+                node(1, Role::Temperature, "vscp-link.local/demo/temp.xml", 2),
+                node(2, Role::Humidity, "vscp-link.local/demo/humid.json", 3),
+                node(3, Role::Relay, "vscp-link.local/demo/relay.xml", 0),
             ],
             rng: Rng(0x2545_F491_4F6C_DD1D),
             next_heartbeat: Millis(0),
@@ -84,16 +90,16 @@ impl Sim {
 
     /// What the nodes answer to an event a client sent.
     pub(super) fn answer(&mut self, ev: &Event) -> Vec<Event> {
-        answer(&mut self.nodes, ev)
+        answer(self.interface, &mut self.nodes, ev)
     }
-}
 
-/// Load-test event `i` of a flood (`--demo-rate`), from node 9.
-pub(super) fn flood_event(i: u64) -> Event {
-    let mut ev = Event::new(MEASUREMENT, 1);
-    ev.guid = INTERFACE_GUID.with_nickname(9);
-    ev.data = vec![0x60, (i >> 8) as u8, i as u8];
-    ev
+    /// Load-test event `i` of a flood (`--demo-rate`), from node 9.
+    pub(super) fn flood_event(&self, i: u64) -> Event {
+        let mut ev = Event::new(MEASUREMENT, 1);
+        ev.guid = self.interface.with_nickname(9);
+        ev.data = vec![0x60, (i >> 8) as u8, i as u8];
+        ev
+    }
 }
 
 /// What a simulated node is.
@@ -106,6 +112,7 @@ enum Role {
 
 /// One simulated Level I node with its register file (page 0 and the standard area).
 struct SimNode {
+    guid: Guid,
     nickname: u8,
     role: Role,
     regs: [u8; 256],
@@ -120,7 +127,8 @@ const REG_SUBZONE: u8 = 0x02;
 const REG_RELAY_STATE: u8 = 0x03;
 
 impl SimNode {
-    fn new(nickname: u8, role: Role, mdf: &str, interval: u8) -> SimNode {
+    fn new(guid: Guid, role: Role, mdf: &str, interval: u8) -> SimNode {
+        let nickname = guid.nickname();
         let mut regs = [0u8; 256];
         regs[usize::from(REG_INTERVAL)] = interval;
         regs[usize::from(REG_ZONE)] = 1;
@@ -132,7 +140,7 @@ impl SimNode {
         regs[0x95] = 2;
         regs[0x96] = 3;
         regs[0x97] = 0xFF;
-        regs[0xD0..0xE0].copy_from_slice(&INTERFACE_GUID.with_nickname(nickname).0);
+        regs[0xD0..0xE0].copy_from_slice(&guid.0);
         for (slot, b) in regs[0xE0..].iter_mut().zip(mdf.bytes()) {
             *slot = b;
         }
@@ -142,16 +150,13 @@ impl SimNode {
             Role::Relay => 0.0,
         };
         SimNode {
+            guid,
             nickname,
             role,
             regs,
             value,
             next_report: Millis(0),
         }
-    }
-
-    fn guid(&self) -> Guid {
-        INTERFACE_GUID.with_nickname(self.nickname)
     }
 
     fn reg(&self, r: u8) -> u8 {
@@ -167,7 +172,7 @@ impl SimNode {
             class,
             kind,
             data,
-            guid: self.guid(),
+            guid: self.guid,
             head: 3 << 5,
             ..Event::default()
         }
@@ -185,12 +190,17 @@ impl Rng {
     }
 }
 
-fn answer(nodes: &mut [SimNode], ev: &Event) -> Vec<Event> {
+fn answer(interface: Guid, nodes: &mut [SimNode], ev: &Event) -> Vec<Event> {
     let Some(l1) = ev.as_level1() else {
         return Vec::new();
     };
-    // for class 512+ the destination nickname is in byte 15 of the destination GUID
-    let dest = ev.level1_from_level2().map(|(g, _)| g.nickname());
+    // for class 512+ the destination is the interface GUID with the nickname in byte 15:
+    // another site's interface is not this bus
+    let to = ev.level1_from_level2().map(|(g, _)| g);
+    if to.is_some_and(|g| g.with_nickname(0) != interface) {
+        return Vec::new();
+    }
+    let dest = to.map(|g| g.nickname());
     let d = &l1.data;
     let mut out = Vec::new();
     for n in nodes.iter_mut() {
@@ -204,7 +214,7 @@ fn answer(nodes: &mut [SimNode], ev: &Event) -> Vec<Event> {
                 let url = String::from_utf8_lossy(&n.regs[0xE0..])
                     .trim_end_matches('\0')
                     .to_string();
-                for f in who_is_there_frames(n.guid(), &url) {
+                for f in who_is_there_frames(n.guid, &url) {
                     out.push(n.event(CLASS1_PROTOCOL, kind::WHO_IS_THERE_RESPONSE, f));
                 }
             }
@@ -301,7 +311,7 @@ mod tests {
 
     #[test]
     fn sensors_report_at_their_interval_and_heartbeat() {
-        let mut sim = Sim::new();
+        let mut sim = Sim::new(INTERFACE_GUID);
         assert_eq!(sim.start().len(), 3);
         let first = sim.tick(Millis(0));
         assert_eq!(first.iter().filter(|e| e.class == MEASUREMENT).count(), 2);
@@ -321,7 +331,7 @@ mod tests {
 
     #[test]
     fn registers_read_write_and_relay() {
-        let mut sim = Sim::new();
+        let mut sim = Sim::new(INTERFACE_GUID);
         let read = sim.answer(&to(0, CLASS1_PROTOCOL, kind::READ_REGISTER, &[1, 0xD0]));
         assert_eq!(
             read.iter().find_map(RegisterReply::from_event),
@@ -359,7 +369,7 @@ mod tests {
             register_session::{RegisterConfig, RegisterOutput, RegisterSession},
             registers::{StandardRegisters, Target},
         };
-        let mut sim = Sim::new();
+        let mut sim = Sim::new(INTERFACE_GUID);
         let target = Target {
             interface: Some(INTERFACE_GUID),
             nickname: 1,

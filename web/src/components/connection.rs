@@ -1,4 +1,6 @@
-//! The connection bar: proxy, target, login, token, saved connections, connect/disconnect.
+//! The connection bar: a link server through the proxy (proxy, target, token) or an MQTT
+//! broker's websocket (URL, topic filter, the server to send to), the login, saved
+//! connections, connect/disconnect.
 
 use std::rc::Rc;
 
@@ -6,7 +8,12 @@ use vscp_api::Target;
 use yew::prelude::*;
 
 use super::{checked, on_input, select_value};
-use crate::{Msg, forms::FormEdit, state::Action, state::ConnSettings, storage::Saved};
+use crate::{
+    Msg,
+    forms::FormEdit,
+    state::{Action, ConnKind, ConnSettings, DEFAULT_TOPIC},
+    storage::Saved,
+};
 
 /// Props of [`Connection`].
 #[derive(Properties, PartialEq)]
@@ -21,6 +28,10 @@ pub struct ConnectionProps {
     pub connected: bool,
     /// Saved connections.
     pub saved: Rc<Vec<Saved>>,
+    /// Servers the bridges on the broker announced.
+    pub sites: Rc<Vec<String>>,
+    /// The one a broker connection sends to.
+    pub site: Option<String>,
     /// Where user actions go.
     pub on: Callback<Msg>,
 }
@@ -64,13 +75,54 @@ pub fn connection(p: &ConnectionProps) -> Html {
             }
         })
     };
+    let kind = html! {
+        <select id="kind" aria-label="connect to" disabled={p.connected}
+            onchange={on.reform(|e: web_sys::Event| Msg::Form(FormEdit::Kind(
+                if select_value(&e) == "broker" { ConnKind::Broker } else { ConnKind::Proxy })))}>
+            <option value="proxy" selected={f.kind == ConnKind::Proxy}>{"Link server (via proxy)"}</option>
+            <option value="broker" selected={f.kind == ConnKind::Broker}>{"MQTT broker (websocket)"}</option>
+        </select>
+    };
+    let place = match f.kind {
+        ConnKind::Proxy => html! {
+            <>
+                <label>{"Proxy"}<input id="proxy" value={f.proxy.clone()} oninput={edit(FormEdit::Proxy)} /></label>
+                <label>{"Target"}{targets}</label>
+            </>
+        },
+        ConnKind::Broker => html! {
+            <>
+                <label>{"Broker"}<input id="broker" value={f.broker.clone()} placeholder="ws://127.0.0.1:9001"
+                    title="the broker's websocket listener; vscp-proxy bridge publishes every event there"
+                    oninput={edit(FormEdit::Broker)} /></label>
+                <label>{"Topics"}<input id="topic" value={f.topic.clone()} placeholder={DEFAULT_TOPIC}
+                    oninput={edit(FormEdit::Topic)} /></label>
+                if p.connected {
+                    <label title="sends go to this server's command topic">{"Send to"}
+                        if p.sites.is_empty() {
+                            <span id="site" class="hint">{"no bridge announced a server yet"}</span>
+                        } else {
+                            <select id="site" aria-label="send to server"
+                                onchange={on.reform(|e: web_sys::Event| Msg::Act(Action::Site(select_value(&e))))}>
+                                { for p.sites.iter().map(|s| html! {
+                                    <option value={s.clone()} selected={p.site.as_ref() == Some(s)}>{s}</option>
+                                }) }
+                            </select>
+                        }
+                    </label>
+                }
+            </>
+        },
+    };
     html! {
         <form class="conn" onsubmit={connect}>
-            <label>{"Proxy"}<input id="proxy" value={f.proxy.clone()} oninput={edit(FormEdit::Proxy)} /></label>
-            <label>{"Target"}{targets}</label>
+            {kind}
+            {place}
             <label>{"User"}<input id="user" autocomplete="username" value={f.user.clone()} oninput={edit(FormEdit::User)} /></label>
             <label>{"Password"}<input id="password" type="password" autocomplete="current-password" value={f.password.clone()} oninput={edit(FormEdit::Password)} /></label>
-            <label>{"Token"}<input id="token" value={f.token.clone()} oninput={edit(FormEdit::Token)} placeholder="optional" /></label>
+            if f.kind == ConnKind::Proxy {
+                <label>{"Token"}<input id="token" value={f.token.clone()} oninput={edit(FormEdit::Token)} placeholder="optional" /></label>
+            }
             <label class="check"><input type="checkbox" checked={p.keep_password}
                 onchange={on.reform(|e: web_sys::Event| Msg::Form(FormEdit::KeepPassword(checked(&e))))} />{"save password"}</label>
             if p.connected {
@@ -81,7 +133,7 @@ pub fn connection(p: &ConnectionProps) -> Html {
             if !p.saved.is_empty() {
                 <select aria-label="saved connections" onchange={load}>
                     <option value="">{"saved connections…"}</option>
-                    { for p.saved.iter().enumerate().map(|(i, s)| html! { <option value={i.to_string()}>{format!("{}@{} {}", s.user, s.target, s.proxy)}</option> }) }
+                    { for p.saved.iter().enumerate().map(|(i, s)| html! { <option value={i.to_string()}>{s.label()}</option> }) }
                 </select>
             }
         </form>

@@ -1,12 +1,31 @@
 //! The connection: what the user typed, the websocket URL it makes, the status bar's state,
 //! close codes in words and the reconnect back-off.
 
+use serde::{Deserialize, Serialize};
 use vscp_api::CloseCode;
 use vscp_core::{Millis, State};
+
+use super::broker::{BrokerConfig, BrokerState};
+
+/// Topic filter of a broker connection when none is typed.
+pub const DEFAULT_TOPIC: &str = "vscp/#";
+
+/// What the console connects to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnKind {
+    /// A link server, through vscp-proxy's websocket.
+    #[default]
+    Proxy,
+    /// An MQTT broker's websocket listener, fed by `vscp-proxy bridge`.
+    Broker,
+}
 
 /// What the user typed in the connection form.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConnSettings {
+    /// Link server through the proxy, or MQTT broker.
+    pub kind: ConnKind,
     /// Proxy base URL, e.g. `http://127.0.0.1:8080` (ws URL derived from it).
     pub proxy: String,
     /// Target name from `/api/targets`.
@@ -17,6 +36,10 @@ pub struct ConnSettings {
     pub password: String,
     /// Proxy token, if the proxy wants one.
     pub token: String,
+    /// The broker's websocket URL, e.g. `ws://127.0.0.1:9001`.
+    pub broker: String,
+    /// Topic filter subscribed on the broker (empty: [`DEFAULT_TOPIC`]).
+    pub topic: String,
 }
 
 impl ConnSettings {
@@ -32,6 +55,52 @@ impl ConnSettings {
             url.push_str(&format!("&token={}", encode(&self.token)));
         }
         url
+    }
+
+    /// The topic filter to subscribe.
+    #[must_use]
+    pub fn topic_filter(&self) -> &str {
+        match self.topic.trim() {
+            "" => DEFAULT_TOPIC,
+            t => t,
+        }
+    }
+
+    /// The topic prefix of the bridges: the filter's first level (`vscp` for `vscp/#`).
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        match self.topic_filter().split('/').next() {
+            Some(p) if !p.is_empty() && p != "+" && p != "#" => p,
+            _ => "vscp",
+        }
+    }
+
+    /// The broker session's login and subscriptions: the filter, and the bridges' server
+    /// lists (`{prefix}/servers/+`) when the filter does not cover them.
+    #[must_use]
+    pub fn broker_config(&self, client_id: String) -> BrokerConfig {
+        let filter = self.topic_filter().to_string();
+        let mut filters = vec![filter.clone()];
+        if filter != "#" && filter != format!("{}/#", self.prefix()) {
+            filters.push(format!("{}/servers/+", self.prefix()));
+        }
+        BrokerConfig {
+            client_id,
+            login: (!self.user.is_empty()).then(|| (self.user.clone(), self.password.clone())),
+            filters,
+        }
+    }
+
+    /// The broker URL, when it is a websocket URL.
+    pub fn broker_url(&self) -> Result<String, String> {
+        let url = self.broker.trim();
+        if url.starts_with("ws://") || url.starts_with("wss://") {
+            Ok(url.to_string())
+        } else {
+            Err(format!(
+                "broker URL must start with ws:// or wss:// (the broker's websocket listener), not {url:?}"
+            ))
+        }
     }
 }
 
@@ -56,6 +125,8 @@ pub enum Link {
     Connecting,
     /// Connected; the session's state.
     Session(State),
+    /// Connected to an MQTT broker; its session's state.
+    Broker(BrokerState),
     /// Waiting to reconnect at this time (attempt number).
     Reconnecting {
         /// When the next attempt starts.

@@ -2,6 +2,7 @@
 //! The component stamps each action with the time and carries out what
 //! [`Console::poll_effect`] asks for (open, send, close), like a driver of vscp-core's sessions.
 
+mod broker;
 mod charts;
 mod connection;
 mod log;
@@ -17,13 +18,16 @@ use vscp_api::CloseCode;
 use vscp_core::{
     Capabilities, ClientConfig, ClientSession, CloseReason, Command, CommandId, Event, Filter,
     Guid, Info, Interface, Measurement, Millis, NoReply, Output, ReceiveMode, Reply, SessionEvent,
-    Stat, State, Version,
+    Stat, State, Version, event_forms,
     registers::{Discovery, WhoIsThere},
     scan::{Scan, ScanOutput},
 };
 
+use broker::{BrokerOutput, BrokerSession};
+
+pub use broker::BrokerState;
 pub use charts::{Charts, SeriesKey, quantity_label};
-pub use connection::{ConnSettings, Link, backoff_ms, close_reason};
+pub use connection::{ConnKind, ConnSettings, DEFAULT_TOPIC, Link, backoff_ms, close_reason};
 pub use log::{EventLog, Geometry, LogWindow, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
 pub use registers::{DmField, RegisterEditor, parse_value};
@@ -46,8 +50,12 @@ const SCAN_TIMEOUT_MS: u64 = 1_000;
 pub enum Effect {
     /// Open a websocket to this URL (closing any open one first).
     Open(String),
+    /// Open a websocket to an MQTT broker (subprotocol `mqtt`, binary messages).
+    OpenMqtt(String),
     /// Send one message: one or more lines separated by `\n`.
     Send(String),
+    /// Send one binary message (MQTT packets).
+    SendBinary(Vec<u8>),
     /// Close the websocket.
     Close,
 }
@@ -115,6 +123,10 @@ pub enum Action {
     Opened,
     /// A websocket text message (one or more lines).
     Message(String),
+    /// A binary websocket message (from an MQTT broker).
+    Bytes(Vec<u8>),
+    /// Send to this server of the bridges (a broker connection's command topic).
+    Site(String),
     /// Something the user must see (the console caps the list).
     Notice(String),
     /// The websocket closed with this code and reason.
@@ -263,6 +275,14 @@ pub struct Console {
     pub link: Link,
     /// The session while connected.
     session: Option<ClientSession>,
+    /// The MQTT session while connected to a broker.
+    broker: Option<BrokerSession>,
+    /// The servers the bridges on the broker announced (their command topics).
+    pub sites: Rc<Vec<String>>,
+    /// The server a broker connection sends to.
+    pub site: Option<String>,
+    /// Messages on the broker that were not VSCP events.
+    pub broker_skipped: u64,
     /// Event log.
     pub log: EventLog,
     /// Log paused?
@@ -313,6 +333,14 @@ impl Console {
                 self.attempt = 0;
                 self.start(now);
             }
+            Action::Opened if self.settings.kind == ConnKind::Broker => {
+                let client_id = format!("vscp-link-{:x}-{}", now.0, self.attempt);
+                self.broker = Some(BrokerSession::new(
+                    self.settings.broker_config(client_id),
+                    now,
+                ));
+                self.link = Link::Broker(BrokerState::Connecting);
+            }
             Action::Opened => {
                 let credentials = (!self.settings.user.is_empty())
                     .then(|| (self.settings.user.clone(), self.settings.password.clone()));
@@ -328,6 +356,12 @@ impl Console {
                 self.server = Rc::default();
             }
             Action::Message(text) => return self.receive(text.split('\n'), now),
+            Action::Bytes(bytes) => {
+                if let Some(b) = self.broker.as_mut() {
+                    b.handle_bytes(&bytes, now);
+                }
+            }
+            Action::Site(site) => self.site = Some(site),
             Action::Notice(text) => self.notice(text),
             Action::Closed(code, reason) => {
                 let why = close_reason(code, &reason);
@@ -336,6 +370,7 @@ impl Console {
                 }
                 self.drain(now);
                 self.session = None;
+                self.broker = None;
                 self.pending.clear();
                 let permanent = CloseCode::try_from(code).is_ok_and(CloseCode::is_permanent);
                 self.lost(now, why, permanent);
@@ -347,12 +382,25 @@ impl Console {
                 if self.session.take().is_some() {
                     self.transmit(&Command::Quit.to_string());
                 }
+                if let Some(mut b) = self.broker.take() {
+                    b.disconnect(now);
+                    while let Some(o) = b.poll_output() {
+                        if let BrokerOutput::Transmit(bytes) = o {
+                            self.effects.push_back(Effect::SendBinary(bytes));
+                        }
+                    }
+                }
                 self.effects.push_back(Effect::Close);
                 self.link = Link::Disconnected(Some("disconnected by you".into()));
             }
             Action::Tick => {
                 if let Some(s) = self.session.as_mut() {
                     s.handle_timeout(now);
+                }
+                if let Some(b) = self.broker.as_mut()
+                    && b.poll_timeout().is_some_and(|t| t <= now)
+                {
+                    b.handle_timeout(now);
                 }
                 if let Some(r) = self.registers.as_mut() {
                     Rc::make_mut(r).handle_timeout(now);
@@ -516,8 +564,19 @@ impl Console {
     }
 
     fn start(&mut self, _now: Millis) {
+        let open = match self.settings.kind {
+            ConnKind::Proxy => Effect::Open(self.settings.ws_url()),
+            ConnKind::Broker => match self.settings.broker_url() {
+                Ok(url) => Effect::OpenMqtt(url),
+                Err(e) => {
+                    self.notice(e.clone());
+                    self.link = Link::Disconnected(Some(e));
+                    return;
+                }
+            },
+        };
         self.link = Link::Connecting;
-        self.effects.push_back(Effect::Open(self.settings.ws_url()));
+        self.effects.push_back(open);
     }
 
     fn refresh_server(&mut self, now: Millis) {
@@ -603,6 +662,9 @@ impl Console {
     }
 
     fn submit(&mut self, cmd: Command, purpose: Purpose, now: Millis) -> bool {
+        if self.settings.kind == ConnKind::Broker {
+            return self.publish(cmd, purpose, now);
+        }
         let Some(s) = self.session.as_mut() else {
             let msg = "not connected".to_string();
             if purpose == Purpose::Console {
@@ -624,11 +686,117 @@ impl Console {
         }
     }
 
+    /// A broker connection carries events only: a SEND is published to the command topic
+    /// of the chosen server; anything else is refused with the reason.
+    fn publish(&mut self, cmd: Command, purpose: Purpose, now: Millis) -> bool {
+        let refuse = |c: &mut Console, msg: String| {
+            if purpose == Purpose::Console {
+                c.transcript(Transcript::Reply(msg, true));
+            } else {
+                c.notice(msg);
+            }
+            false
+        };
+        let Command::Send(ev) = cmd else {
+            return refuse(
+                self,
+                format!(
+                    "{}: an MQTT broker connection carries events only; connect to a link server for commands",
+                    cmd.word()
+                ),
+            );
+        };
+        let Some(site) = self.site.clone() else {
+            let msg = format!(
+                "no server to send to: no bridge has announced one on {}/servers/+",
+                self.settings.prefix()
+            );
+            return refuse(self, msg);
+        };
+        let topic = format!("{}/command/{site}", self.settings.prefix());
+        let payload = event_forms::to_json(&ev).to_string().into_bytes();
+        let Some(b) = self.broker.as_mut() else {
+            return refuse(self, "not connected".into());
+        };
+        match b.publish(&topic, payload, now) {
+            Ok(_) => true,
+            Err(e) => refuse(self, e.to_string()),
+        }
+    }
+
     fn drain(&mut self, now: Millis) {
         while let Some(o) = self.session.as_mut().and_then(ClientSession::poll_output) {
             match o {
                 Output::Transmit(line) => self.transmit(line.trim_end()),
                 Output::Event(e) => self.on_event(e, now),
+            }
+        }
+        while let Some(o) = self.broker.as_mut().and_then(BrokerSession::poll_output) {
+            self.on_broker(o, now);
+        }
+    }
+
+    fn on_broker(&mut self, o: BrokerOutput, now: Millis) {
+        match o {
+            BrokerOutput::Transmit(bytes) => self.effects.push_back(Effect::SendBinary(bytes)),
+            BrokerOutput::State(st) => {
+                self.link = Link::Broker(st);
+                if st == BrokerState::Ready {
+                    self.attempt = 0;
+                }
+            }
+            BrokerOutput::Refused(filters) => self.notice(format!(
+                "the broker refused the subscription to {}",
+                filters.join(", ")
+            )),
+            BrokerOutput::Message { topic, payload, .. } => {
+                self.broker_message(&topic, &payload, now)
+            }
+            BrokerOutput::Published(_) => {}
+            BrokerOutput::Unacknowledged(_) => {
+                self.notice("the broker did not acknowledge a publish in time".into())
+            }
+            BrokerOutput::Closed { reason, permanent } => {
+                self.broker = None;
+                self.effects.push_back(Effect::Close);
+                self.lost(now, reason, permanent);
+            }
+        }
+    }
+
+    /// A publish from the broker: a bridge's server list, or an event in VSCP's JSON form.
+    fn broker_message(&mut self, topic: &str, payload: &[u8], now: Millis) {
+        let servers = format!("{}/servers/", self.settings.prefix());
+        if topic.starts_with(&servers) {
+            #[derive(serde::Deserialize)]
+            struct Directory {
+                servers: Vec<String>,
+            }
+            if let Ok(d) = serde_json::from_slice::<Directory>(payload) {
+                let sites = Rc::make_mut(&mut self.sites);
+                sites.extend(d.servers);
+                sites.sort();
+                sites.dedup();
+                if self.site.is_none() {
+                    self.site = sites.first().cloned();
+                }
+            }
+            return;
+        }
+        match std::str::from_utf8(payload)
+            .map_err(|e| e.to_string())
+            .and_then(|t| event_forms::from_json(t).map_err(|e| e.to_string()))
+        {
+            Ok(event) => self.ingest(event, now),
+            Err(e) => {
+                self.broker_skipped += 1;
+                // the first, then every thousandth: a busy foreign topic must not flood the notices
+                if self.broker_skipped % 1_000 == 1 {
+                    self.notice(format!(
+                        "{topic}: not a VSCP event in JSON form ({e}); {} such messages skipped",
+                        self.broker_skipped
+                    ));
+                }
             }
         }
     }
@@ -657,28 +825,7 @@ impl Console {
                     self.apply_mode(self.mode, now);
                 }
             }
-            SessionEvent::Received(event) => {
-                self.log.total += 1;
-                self.nodes.see(&event, now.0);
-                self.answer_for_nodes(&event, now);
-                let measured = Measurement::from_event(&event).ok();
-                if let Some(m) = &measured {
-                    self.charts.see(&event, m, now.0);
-                }
-                if self.paused {
-                    self.log.paused_skipped += 1;
-                    return;
-                }
-                self.learn(&event, now);
-                self.next_seq += 1;
-                let decoded = measured.map(|m| m.display());
-                self.log.push(Row {
-                    seq: self.next_seq,
-                    received_ms: now.0,
-                    event,
-                    decoded,
-                });
-            }
+            SessionEvent::Received(event) => self.ingest(event, now),
             SessionEvent::Reply { id, command, reply } => {
                 let purpose = self
                     .pending
@@ -736,6 +883,30 @@ impl Console {
                 self.link = Link::Disconnected(Some(why));
             }
         }
+    }
+
+    /// An event from the link or the broker: counters, node table, charts, log.
+    fn ingest(&mut self, event: Event, now: Millis) {
+        self.log.total += 1;
+        self.nodes.see(&event, now.0);
+        self.answer_for_nodes(&event, now);
+        let measured = Measurement::from_event(&event).ok();
+        if let Some(m) = &measured {
+            self.charts.see(&event, m, now.0);
+        }
+        if self.paused {
+            self.log.paused_skipped += 1;
+            return;
+        }
+        self.learn(&event, now);
+        self.next_seq += 1;
+        let decoded = measured.map(|m| m.display());
+        self.log.push(Row {
+            seq: self.next_seq,
+            received_ms: now.0,
+            event,
+            decoded,
+        });
     }
 
     /// Collects who-is-there frames; a complete set names the node after its MDF file.
@@ -1036,7 +1207,7 @@ mod tests {
                 target: "demo".into(),
                 user: "admin".into(),
                 password: "secret".into(),
-                token: String::new(),
+                ..ConnSettings::default()
             }),
         );
         assert_eq!(
@@ -1154,6 +1325,7 @@ mod tests {
                 user: "a".into(),
                 password: "b".into(),
                 token: "t&1".into(),
+                ..ConnSettings::default()
             }),
         );
         assert_eq!(
@@ -1433,5 +1605,187 @@ mod tests {
         c.apply(Millis(t + 50), Action::StopRepeat(id));
         c.apply(Millis(t + 5_000), Action::Tick);
         assert_eq!((c.repeats[1].sent, c.repeats[1].stopped), (1, true));
+    }
+
+    /// A broker connection against a broker played by the test with `mqttbytes`.
+    mod broker {
+        use super::*;
+        use bytes::BytesMut;
+        use mqttbytes::{
+            QoS,
+            v4::{ConnAck, ConnectReturnCode, Packet, Publish, SubAck, SubscribeReasonCode},
+        };
+
+        /// MQTT packets the console sent since the last call.
+        fn take_packets(c: &mut Console) -> Vec<Packet> {
+            let mut out = Vec::new();
+            while let Some(e) = c.poll_effect() {
+                if let Effect::SendBinary(b) = e {
+                    let mut buf = BytesMut::from(&b[..]);
+                    while !buf.is_empty() {
+                        out.push(mqttbytes::v4::read(&mut buf, 1 << 16).unwrap());
+                    }
+                }
+            }
+            out
+        }
+
+        fn wire(write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>) -> Action {
+            let mut b = BytesMut::new();
+            write(&mut b).unwrap();
+            Action::Bytes(b.to_vec())
+        }
+
+        fn publish(topic: &str, payload: &str, pkid: u16) -> Action {
+            let mut p = Publish::new(topic, QoS::AtLeastOnce, payload.as_bytes().to_vec());
+            p.pkid = pkid;
+            wire(|b| p.write(b))
+        }
+
+        fn settings() -> ConnSettings {
+            ConnSettings {
+                kind: ConnKind::Broker,
+                broker: "ws://127.0.0.1:9001".into(),
+                user: "viewer".into(),
+                password: "pw".into(),
+                ..ConnSettings::default()
+            }
+        }
+
+        fn subscribed() -> Console {
+            let mut c = Console::default();
+            c.apply(Millis(0), Action::Connect(settings()));
+            assert_eq!(
+                c.poll_effect(),
+                Some(Effect::OpenMqtt("ws://127.0.0.1:9001".into()))
+            );
+            c.apply(Millis(1), Action::Opened);
+            let p = take_packets(&mut c);
+            assert!(
+                matches!(&p[..], [Packet::Connect(x)] if x.login.as_ref().is_some_and(|l| l.username == "viewer"))
+            );
+            c.apply(
+                Millis(2),
+                wire(|b| ConnAck::new(ConnectReturnCode::Success, false).write(b)),
+            );
+            let p = take_packets(&mut c);
+            let [Packet::Subscribe(sub)] = &p[..] else {
+                panic!("{p:?}")
+            };
+            // vscp/# covers the bridges' server lists
+            let filters: Vec<&str> = sub.filters.iter().map(|f| f.path.as_str()).collect();
+            assert_eq!(filters, ["vscp/#"]);
+            let ok = vec![SubscribeReasonCode::Success(QoS::AtLeastOnce)];
+            c.apply(Millis(3), wire(|b| SubAck::new(sub.pkid, ok).write(b)));
+            assert_eq!(c.link, Link::Broker(BrokerState::Ready));
+            c
+        }
+
+        #[test]
+        fn events_from_every_site_reach_log_and_nodes_and_sends_go_to_the_command_topic() {
+            let mut c = subscribed();
+            let site = |s: u8, nick: u8| {
+                format!("FF:FF:FF:FF:FF:FF:FF:F5:00:{s:02X}:00:00:00:00:00:{nick:02X}")
+            };
+            for (i, s) in [1u8, 2].into_iter().enumerate() {
+                let guid = site(s, 1);
+                let json = format!(
+                    r#"{{"vscpHead":96,"vscpObId":{i},"vscpTimeStamp":0,"vscpClass":10,"vscpType":6,"vscpGuid":"{guid}","vscpData":[168,65,172,0,0]}}"#
+                );
+                c.apply(
+                    Millis(4),
+                    publish(&format!("vscp/{guid}/10/6/1"), &json, 5 + i as u16),
+                );
+            }
+            // both acknowledged (QoS 1)
+            let acks = take_packets(&mut c);
+            assert_eq!(acks.len(), 2);
+            assert!(acks.iter().all(|p| matches!(p, Packet::PubAck(_))));
+            assert_eq!(c.log.total, 2);
+            assert_eq!(c.log.rows[1].event.guid.to_string(), site(2, 1));
+            assert_eq!(c.log.rows[0].decoded.as_deref(), Some("21.5 °C"));
+            c.apply(Millis(5), Action::Tick);
+            assert_eq!(c.node_rows.len(), 2);
+
+            // nothing announced yet: a send says why it cannot go
+            let mut ev = Event::new(30, 5);
+            ev.data = vec![0, 255, 255];
+            c.apply(Millis(6), Action::SendEvent(ev.clone()));
+            assert!(
+                c.notices
+                    .back()
+                    .is_some_and(|n| n.contains("vscp/servers/+"))
+            );
+            c.apply(
+                Millis(7),
+                publish(
+                    "vscp/servers/bridge-1",
+                    r#"{"bridge":"bridge-1","servers":["site-b","site-a"]}"#,
+                    9,
+                ),
+            );
+            take_packets(&mut c);
+            assert_eq!(*c.sites, ["site-a", "site-b"]);
+            assert_eq!(c.site.as_deref(), Some("site-a"));
+            c.apply(Millis(8), Action::Site("site-b".into()));
+            c.apply(Millis(9), Action::SendEvent(ev.clone()));
+            let p = take_packets(&mut c);
+            let [Packet::Publish(sent)] = &p[..] else {
+                panic!("{p:?}")
+            };
+            assert_eq!(sent.topic, "vscp/command/site-b");
+            assert_eq!(sent.qos, QoS::AtLeastOnce);
+            let back = event_forms::from_json(std::str::from_utf8(&sent.payload).unwrap()).unwrap();
+            assert_eq!(
+                (back.class, back.kind, back.data.clone()),
+                (30, 5, vec![0, 255, 255])
+            );
+            assert_eq!(c.sent.len(), 1);
+
+            // commands are for link servers; a foreign payload is a notice, not a row
+            c.apply(Millis(10), Action::Command("VERS".into()));
+            assert!(
+                matches!(c.transcript.back(), Some(Transcript::Reply(t, true)) if t.contains("events only"))
+            );
+            c.apply(Millis(11), publish("vscp/other", "hello", 10));
+            assert!(c.notices.back().is_some_and(|n| n.contains("vscp/other")));
+            assert_eq!(c.log.total, 2);
+        }
+
+        #[test]
+        fn refused_login_stops_a_lost_broker_is_retried() {
+            let mut c = Console::default();
+            c.apply(Millis(0), Action::Connect(settings()));
+            c.apply(Millis(1), Action::Opened);
+            c.apply(
+                Millis(2),
+                wire(|b| ConnAck::new(ConnectReturnCode::BadUserNamePassword, false).write(b)),
+            );
+            assert!(
+                matches!(&c.link, Link::Disconnected(Some(r)) if r.contains("refused the login"))
+            );
+            assert!(std::iter::from_fn(|| c.poll_effect()).any(|e| e == Effect::Close));
+            c.apply(Millis(60_000), Action::Tick);
+            assert_eq!(c.poll_effect(), None);
+
+            let mut c = subscribed();
+            c.apply(Millis(4), Action::Closed(1006, String::new()));
+            assert!(matches!(c.link, Link::Reconnecting { attempt: 1, .. }));
+            c.apply(Millis(1_500), Action::Tick);
+            assert_eq!(
+                c.poll_effect(),
+                Some(Effect::OpenMqtt("ws://127.0.0.1:9001".into()))
+            );
+
+            // a URL that is not a websocket is refused before anything opens
+            let mut c = Console::default();
+            let bad = ConnSettings {
+                broker: "127.0.0.1:1883".into(),
+                ..settings()
+            };
+            c.apply(Millis(0), Action::Connect(bad));
+            assert!(matches!(&c.link, Link::Disconnected(Some(r)) if r.contains("ws://")));
+            assert_eq!(c.poll_effect(), None);
+        }
     }
 }
