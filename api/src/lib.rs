@@ -23,4 +23,7 @@ pub struct Target {
     pub address: String,
     /// One of the proxy's simulated nodes?
     pub demo: bool,
+    /// An MQTT broker (`/mqtt?target=NAME`, `--broker`) rather than a link server (`/ws`).
+    #[serde(default)]
+    pub mqtt: bool,
 }

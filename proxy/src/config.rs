@@ -15,6 +15,11 @@ pub struct Args {
     /// Default: `local=127.0.0.1:9598` unless --demo is given.
     #[arg(long = "node", value_parser = parse_node)]
     pub nodes: Vec<(String, String)>,
+    /// Allowed MQTT broker `NAME=HOST:PORT` (repeatable): the console's broker connection
+    /// reaches its TCP port through `/mqtt?target=NAME` (for brokers without a websocket
+    /// listener, or not reachable from the browser).
+    #[arg(long = "broker", value_parser = parse_node)]
+    pub brokers: Vec<(String, String)>,
     /// Folder with the built console (trunk's `dist/`).
     #[arg(long = "static", default_value = "dist")]
     pub static_dir: PathBuf,

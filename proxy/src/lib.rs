@@ -31,6 +31,7 @@ mod linktest;
 mod mdf;
 mod metrics;
 mod mqtt;
+mod mqtt_relay;
 mod server;
 mod shutdown;
 mod tls;

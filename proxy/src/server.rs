@@ -33,6 +33,7 @@ use crate::{
     linktest,
     mdf::MdfSources,
     metrics::Metrics,
+    mqtt_relay,
     shutdown::Shutdown,
 };
 
@@ -319,6 +320,7 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
             name: n.clone(),
             address: a.clone(),
             demo: false,
+            mqtt: false,
         })
         .collect();
     if args.demo {
@@ -335,6 +337,7 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
                 name: "demo".into(),
                 address: addr.to_string(),
                 demo: true,
+                mqtt: false,
             },
         );
         tracing::info!(%addr, "demo nodes running; log in as user '{}' password '{}'", demo::USER, demo::PASSWORD);
@@ -343,6 +346,19 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
             name: "local".into(),
             address: "127.0.0.1:9598".into(),
             demo: false,
+            mqtt: false,
+        });
+    }
+    for (name, address) in &args.brokers {
+        anyhow::ensure!(
+            targets.iter().all(|t| &t.name != name),
+            "--broker {name}: the name is taken by a --node"
+        );
+        targets.push(Target {
+            name: name.clone(),
+            address: address.clone(),
+            demo: false,
+            mqtt: true,
         });
     }
     Ok(targets)
@@ -373,6 +389,7 @@ fn router(app: App) -> Router {
     let files = app.files.clone();
     Router::new()
         .route("/ws", get(ws_gate))
+        .route("/mqtt", get(mqtt_gate))
         .route("/api/targets", get(targets_api))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/linktest", axum::routing::post(linktest_api))
@@ -494,11 +511,11 @@ fn check_caller(app: &App, headers: &HeaderMap, token: Option<&str>) -> Result<(
     Ok(())
 }
 
-/// The address of an allow-listed target.
-fn target_address(targets: &[Target], name: &str) -> Result<String, Refusal> {
+/// The address of an allow-listed link server (`mqtt` false) or MQTT broker (`mqtt` true).
+fn target_address(targets: &[Target], name: &str, mqtt: bool) -> Result<String, Refusal> {
     targets
         .iter()
-        .find(|t| t.name == name)
+        .find(|t| t.name == name && t.mqtt == mqtt)
         .map(|t| t.address.clone())
         .ok_or_else(|| {
             Refusal::new(
@@ -514,9 +531,11 @@ fn admit(
     peer: SocketAddr,
     headers: &HeaderMap,
     q: &WsQuery,
+    service: Service,
 ) -> Result<(String, ConnGuard), Refusal> {
     check_caller(app, headers, q.token.as_deref())?;
-    let address = target_address(&app.targets, q.target.as_deref().unwrap_or_default())?;
+    let name = q.target.as_deref().unwrap_or_default();
+    let address = target_address(&app.targets, name, service == Service::Mqtt)?;
     let guard = app
         .conns
         .acquire(peer.ip())
@@ -535,7 +554,7 @@ async fn linktest_api(
         (status, Json(serde_json::json!({ "error": msg }))).into_response()
     };
     let addr = match check_caller(&app, &headers, req.token.as_deref())
-        .and_then(|()| target_address(&app.targets, &req.target))
+        .and_then(|()| target_address(&app.targets, &req.target, false))
     {
         Ok(a) => a,
         Err(refusal) => return refused(StatusCode::FORBIDDEN, refusal.reason),
@@ -555,12 +574,47 @@ async fn linktest_api(
     Json(linktest::run(&options).await).into_response()
 }
 
+/// What a websocket is bridged to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Service {
+    /// `/ws`: lines to a link server.
+    Link,
+    /// `/mqtt`: MQTT packets to a broker's TCP port.
+    Mqtt,
+}
+
+/// `/ws?target=NAME`: the console's link-protocol session.
 async fn ws_gate(
     State(app): State<App>,
     Extension(Peer(peer)): Extension<Peer>,
     query: Result<Query<WsQuery>, QueryRejection>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    upgrade(app, peer, query, &headers, ws, Service::Link)
+}
+
+/// `/mqtt?target=NAME`: the console's MQTT session to an allow-listed broker.
+async fn mqtt_gate(
+    State(app): State<App>,
+    Extension(Peer(peer)): Extension<Peer>,
+    query: Result<Query<WsQuery>, QueryRejection>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    // browsers drop a connection whose handshake does not choose the protocol they asked for
+    let ws = ws.map(|ws| ws.protocols(["mqtt"]));
+    upgrade(app, peer, query, &headers, ws, Service::Mqtt)
+}
+
+/// Upgrades (or refuses with a close code) and bridges the websocket to its service.
+fn upgrade(
+    app: App,
+    peer: SocketAddr,
+    query: Result<Query<WsQuery>, QueryRejection>,
+    headers: &HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    service: Service,
 ) -> Response {
     let ws = match ws {
         Ok(ws) => ws,
@@ -573,7 +627,7 @@ async fn ws_gate(
     };
     // The verdict travels in the close frame: a browser cannot read a refused handshake.
     let verdict = match query {
-        Ok(Query(q)) => admit(&app, peer, &headers, &q),
+        Ok(Query(q)) => admit(&app, peer, headers, &q, service),
         Err(e) => Err(Refusal::new(
             CloseCode::TargetNotAllowed,
             format!("bad query: {}", e.body_text()),
@@ -591,7 +645,10 @@ async fn ws_gate(
                 Ok((addr, guard)) => {
                     tracing::info!(%peer, %addr, "bridge open");
                     metrics.opened();
-                    let end = bridge::run(socket, &addr, limits, shutdown, &metrics).await;
+                    let end = match service {
+                        Service::Link => bridge::run(socket, &addr, limits, shutdown, &metrics).await,
+                        Service::Mqtt => mqtt_relay::run(socket, &addr, limits, shutdown, &metrics).await,
+                    };
                     metrics.closed(end.as_ref().map(|r| r.code));
                     drop(guard);
                     if let Some(held) = log.admit() {
@@ -628,7 +685,7 @@ mod tests {
             for q in [format!("target={encoded}"), format!("target={plain}&token={encoded}"), encoded.clone()] {
                 let Ok(uri) = format!("/ws?{q}").parse::<axum::http::Uri>() else { continue };
                 let Ok(Query(q)) = Query::<WsQuery>::try_from_uri(&uri) else { continue };
-                let refusal = target_address(&[], q.target.as_deref().unwrap_or_default()).unwrap_err();
+                let refusal = target_address(&[], q.target.as_deref().unwrap_or_default(), false).unwrap_err();
                 let cut = bridge::truncate(&refusal.reason, 120);
                 prop_assert!(cut.len() <= 120);
                 prop_assert!(refusal.reason.starts_with(cut));

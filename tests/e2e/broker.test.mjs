@@ -2,7 +2,8 @@
 // installations (sites 1 and 2), each with its own `vscp-proxy bridge` publishing to Debian's
 // mosquitto (tcp + websocket listeners on 127.0.0.1, started here). The console sees both sites'
 // nodes through the broker, sends into one site's command topic, reads a node's registers
-// through the broker, and carries on after the broker is restarted.
+// through the broker, and carries on after the broker is restarted; and the same through the
+// proxy's `/mqtt` relay to the broker's TCP port (`--broker`), with no websocket listener needed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -79,7 +80,8 @@ before(async () => {
       + `[[server]]\nname = "${name}"\naddress = "127.0.0.1:${port}"\nuser = "admin"\npassword = "secret"\n`);
     run(proxyBin, ['bridge', '--config', toml]);
   }
-  run(proxyBin, ['--static', join(root, 'dist'), '--listen', `127.0.0.1:${ports.console}`, '--node', `site-a=127.0.0.1:${ports.a}`]);
+  run(proxyBin, ['--static', join(root, 'dist'), '--listen', `127.0.0.1:${ports.console}`, '--node', `site-a=127.0.0.1:${ports.a}`,
+    '--broker', `mq=127.0.0.1:${ports.mqtt}`]);
   await waitPort(ports.console, 'console proxy');
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -155,6 +157,31 @@ test('MQTT broker connection: both sites in one view, sends to a chosen site, re
   const received = () => Number.parseInt(document.querySelector('#total').textContent, 10);
   const t0 = await page.evaluate(received);
   await page.waitForFunction((t) => Number.parseInt(document.querySelector('#total').textContent, 10) > t + 3, t0, { timeout: 20000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('MQTT broker through the proxy: the allow-listed broker is offered and both sites show', async () => {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${ports.console}/`);
+  await page.selectOption('#kind', 'broker');
+  const offered = await page.$$eval('#brokers option', (o) => o.map((x) => x.value));
+  const via = `ws://127.0.0.1:${ports.console}/mqtt?target=mq`;
+  assert.deepEqual(offered, [via]);
+  // the link-server list does not offer the broker
+  await page.selectOption('#kind', 'proxy');
+  assert.deepEqual(await page.$$eval('#target option', (o) => o.map((x) => x.value)), ['site-a']);
+  await page.selectOption('#kind', 'broker');
+  await page.fill('#broker', via);
+  await page.click('#connect');
+  await statusHas(page, 'receiving from the broker');
+  await page.click('#tab-nodes');
+  await page.waitForFunction(() => {
+    const have = new Set([...document.querySelectorAll('#node-table tbody tr .guid')].map((c) => c.title.slice(0, 29)));
+    return have.has('FF:FF:FF:FF:FF:FF:FF:F5:00:01') && have.has('FF:FF:FF:FF:FF:FF:FF:F5:00:02');
+  }, null, { timeout: 20000 });
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -127,9 +127,13 @@ impl Ui {
 
     /// Takes the targets list; picks the first when none is chosen.
     pub fn set_targets(&mut self, t: Result<Vec<Target>, String>) {
+        let links =
+            |list: &Vec<Target>| list.iter().filter(|x| !x.mqtt).cloned().collect::<Vec<_>>();
         if let Ok(list) = &t
-            && !list.iter().any(|x| x.name == self.form.settings.target)
-            && let Some(first) = list.first()
+            && !links(list)
+                .iter()
+                .any(|x| x.name == self.form.settings.target)
+            && let Some(first) = links(list).first()
         {
             self.form.settings.target = first.name.clone();
         }

@@ -53,7 +53,7 @@ pub fn connection(p: &ConnectionProps) -> Html {
         Ok(list) => html! {
             <select id="target" aria-label="target"
                 onchange={on.reform(|e: web_sys::Event| Msg::Form(FormEdit::Target(select_value(&e))))}>
-                { for list.iter().map(|t| html! {
+                { for list.iter().filter(|t| !t.mqtt).map(|t| html! {
                     <option value={t.name.clone()} selected={t.name == f.target}>
                         { format!("{} ({}{})", t.name, t.address, if t.demo { ", demo" } else { "" }) }
                     </option>
@@ -92,9 +92,14 @@ pub fn connection(p: &ConnectionProps) -> Html {
         },
         ConnKind::Broker => html! {
             <>
-                <label>{"Broker"}<input id="broker" value={f.broker.clone()} placeholder="ws://127.0.0.1:9001"
-                    title="the broker's websocket listener; vscp-proxy bridge publishes every event there"
+                <label>{"Broker"}<input id="broker" list="brokers" value={f.broker.clone()} placeholder="ws://127.0.0.1:9001"
+                    title="the broker's websocket listener, or one the proxy reaches (--broker); vscp-proxy bridge publishes every event there"
                     oninput={edit(FormEdit::Broker)} /></label>
+                <datalist id="brokers">
+                    { for p.targets.as_ref().iter().flatten().filter(|t| t.mqtt).map(|t| html! {
+                        <option value={f.proxy_broker_url(&t.name)}>{ format!("{} ({}) through the proxy", t.name, t.address) }</option>
+                    }) }
+                </datalist>
                 <label>{"Topics"}<input id="topic" value={f.topic.clone()} placeholder={DEFAULT_TOPIC}
                     oninput={edit(FormEdit::Topic)} /></label>
                 if p.connected {

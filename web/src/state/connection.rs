@@ -46,11 +46,21 @@ impl ConnSettings {
     /// The websocket URL for these settings.
     #[must_use]
     pub fn ws_url(&self) -> String {
+        self.proxy_url("ws", &self.target)
+    }
+
+    /// The websocket URL of an MQTT broker the proxy allow-lists (`--broker NAME=…`).
+    #[must_use]
+    pub fn proxy_broker_url(&self, name: &str) -> String {
+        self.proxy_url("mqtt", name)
+    }
+
+    fn proxy_url(&self, path: &str, target: &str) -> String {
         let base = self.proxy.trim_end_matches('/');
         let base = base
             .replacen("https://", "wss://", 1)
             .replacen("http://", "ws://", 1);
-        let mut url = format!("{base}/ws?target={}", encode(&self.target));
+        let mut url = format!("{base}/{path}?target={}", encode(target));
         if !self.token.is_empty() {
             url.push_str(&format!("&token={}", encode(&self.token)));
         }
