@@ -285,7 +285,7 @@ async fn http_endpoints() {
     let mut resp = String::new();
     tcp.read_to_string(&mut resp).await.unwrap();
     assert!(
-        resp.contains(r#"[{"name":"hall","address":"10.0.0.5:9598","demo":false}]"#),
+        resp.contains(r#"[{"name":"hall","address":"10.0.0.5:9598","demo":false,"mqtt":false}]"#),
         "{resp}"
     );
     assert!(
