@@ -2,8 +2,9 @@
 //!
 //! Browser → node: each text message holds one or more lines separated by `\n`; each is
 //! checked against the line limit and written with CRLF, flushed once no further message
-//! is ready. Node → browser: bytes are cut into lines (CR stripped) and all complete lines
-//! of one read go out as one message. Sending awaits the websocket, so a slow browser
+//! is ready. Node → browser: all complete lines of one read go out as one message, as the
+//! node sent them (each ending in its CR LF; nothing is copied: the read buffer becomes the
+//! message), after a check of their lengths. Sending awaits the websocket, so a slow browser
 //! stops the reads from the node (backpressure) and memory stays bounded.
 
 use std::{
@@ -12,7 +13,7 @@ use std::{
 };
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter},
@@ -222,10 +223,9 @@ where
     };
 
     let down = async {
-        // raw bytes from the node; a partial last line stays at the front
+        // raw bytes from the node; a partial last line stays at the front, complete lines
+        // leave as a message (their memory is reclaimed once the websocket has sent them)
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
-        // the next message; its memory is reclaimed once the websocket has sent the last one
-        let mut msg = BytesMut::new();
         let mut ping = limits.ping.map(|every| {
             let mut t = tokio::time::interval_at(Instant::now() + every, every);
             t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -259,12 +259,8 @@ where
                 }
                 continue;
             };
-            let complete = buf.split_to(end + 1);
-            let lines = append_lines(&complete, &mut msg, limits.max_line)?;
-            if msg.is_empty() {
-                continue;
-            }
-            let payload = msg.split().freeze();
+            let payload = buf.split_to(end + 1).freeze();
+            let lines = check_lines(&payload, limits.max_line)?;
             metrics.to_browser(lines, payload.len() as u64);
             let text = Utf8Bytes::try_from(payload.clone())
                 .unwrap_or_else(|_| String::from_utf8_lossy(&payload).into_owned().into());
@@ -324,29 +320,39 @@ fn too_long(side: &str, max_line: usize) -> Refusal {
     )
 }
 
-/// Appends complete lines (each ending in LF) to a message: CR stripped, `\n` between
-/// lines, no trailing newline, empty lines dropped. Returns how many lines it appended.
-fn append_lines(bytes: &[u8], msg: &mut BytesMut, max_line: usize) -> Result<u64, Refusal> {
-    msg.reserve(bytes.len());
+/// Checks complete lines (each ending in LF) against the line limit (a CR before the LF
+/// not counted) and counts them. Each search looks at a window of one longest line from its
+/// end, so a read of many short lines costs a few searches, not one per line.
+fn check_lines(bytes: &[u8], max_line: usize) -> Result<u64, Refusal> {
     let mut start = 0;
-    let mut lines = 0;
-    for nl in memchr::memchr_iter(b'\n', bytes) {
-        let line = bytes.get(start..nl).unwrap_or_default();
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        start = nl + 1;
-        if line.is_empty() {
-            continue;
+    while let Some(rest) = bytes.get(start..) {
+        if rest.is_empty() {
+            break;
         }
-        if line.len() > max_line {
+        // a line starting here ends within its text, a CR and the LF
+        let window = rest.get(..max_line.saturating_add(2)).unwrap_or(rest);
+        let Some(last) = memchr::memrchr(b'\n', window) else {
+            return Err(too_long("node", max_line));
+        };
+        // only a single line filling the whole window can be one byte over: without its CR
+        if last == max_line.saturating_add(1)
+            && memchr::memchr(b'\n', window) == Some(last)
+            && window.get(last - 1) != Some(&b'\r')
+        {
             return Err(too_long("node", max_line));
         }
-        if !msg.is_empty() {
-            msg.put_u8(b'\n');
-        }
-        msg.extend_from_slice(line);
-        lines += 1;
+        start += last + 1;
     }
-    Ok(lines)
+    Ok(count_lines(bytes))
+}
+
+/// Line feeds in `bytes`, counted in byte-wide lanes (255 bytes at a time, so a lane cannot
+/// overflow): many times faster than a search per line.
+fn count_lines(bytes: &[u8]) -> u64 {
+    bytes
+        .chunks(255)
+        .map(|c| u64::from(c.iter().fold(0u8, |n, b| n + u8::from(*b == b'\n'))))
+        .sum()
 }
 
 #[cfg(test)]
@@ -354,12 +360,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn message_framing() {
-        let mut msg = BytesMut::new();
-        assert_eq!(append_lines(b"+OK\r\n1,2\r\n\r\n", &mut msg, 10), Ok(2));
-        append_lines(b"3\n", &mut msg, 10).unwrap();
-        assert_eq!(&msg[..], b"+OK\n1,2\n3");
-        assert!(append_lines(b"0123456789A\n", &mut msg, 10).is_err());
+    fn line_limits_are_exact() {
+        assert_eq!(check_lines(b"+OK\r\n1,2\r\n\r\n", 10), Ok(3));
+        assert_eq!(check_lines(b"", 10), Ok(0));
+        // ten characters pass with or without their CR, eleven do not
+        for ok in [
+            &b"0123456789\n"[..],
+            b"0123456789\r\n",
+            b"1\n0123456789\r\n2\n",
+        ] {
+            assert_eq!(check_lines(ok, 10).map(|_| ()), Ok(()), "{ok:?}");
+        }
+        for bad in [
+            &b"0123456789A\n"[..],
+            b"0123456789A\r\n",
+            b"1\r\n0123456789A\n2\n",
+        ] {
+            assert!(check_lines(bad, 10).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The windowed check agrees with a line-by-line one on any text.
+        #[test]
+        fn windowed_check_agrees(lines in proptest::collection::vec("[a-c\r]{0,14}", 0..40), max in 1usize..12) {
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            let simple = text.split_inclusive('\n').all(|l| {
+                let l = l.strip_suffix('\n').unwrap_or(l);
+                l.strip_suffix('\r').unwrap_or(l).len() <= max
+            });
+            let got = check_lines(text.as_bytes(), max);
+            proptest::prop_assert_eq!(got.is_ok(), simple, "{:?}", text);
+            if let Ok(n) = got {
+                proptest::prop_assert_eq!(n as usize, lines.len());
+            }
+        }
     }
 
     #[test]
