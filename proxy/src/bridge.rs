@@ -59,22 +59,38 @@ impl std::fmt::Display for Refusal {
 }
 
 /// How a bridge ended: `Ok` when the browser closed or went away.
-type End = Result<(), Refusal>;
+pub(crate) type End = Result<(), Refusal>;
+
+/// What a websocket is bridged to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// `/ws`: lines to a link server.
+    Link,
+    /// `/mqtt`: MQTT packets to a broker's TCP port (`mqtt_relay.rs`).
+    Mqtt,
+}
 
 /// Connects to `addr` and bridges until either side ends; always closes the websocket
 /// with a code that says why, and returns that (`None`: the browser closed).
 pub(crate) async fn run(
     mut ws: WebSocket,
     addr: &str,
+    service: Service,
     limits: Limits,
     shutdown: Shutdown,
     metrics: &Metrics,
 ) -> Option<Refusal> {
+    let work = async {
+        match service {
+            Service::Link => session(&mut ws, addr, &limits, shutdown.clone(), metrics).await,
+            Service::Mqtt => crate::mqtt_relay::relay(&mut ws, addr, &limits, metrics).await,
+        }
+    };
     let end = tokio::select! {
         biased;
         // also while the node is still being connected to
         _ = shutdown.wait() => Err(shutting_down()),
-        end = session(&mut ws, addr, &limits, shutdown.clone(), metrics) => end,
+        end = work => end,
     };
     let end = end.err();
     close(ws, end.clone()).await;

@@ -13,40 +13,21 @@ use tokio::{
 use vscp_api::CloseCode;
 
 use crate::{
-    bridge::{self, Refusal},
+    bridge::{End, Refusal},
     config::Limits,
     metrics::Metrics,
-    shutdown::Shutdown,
 };
 
 /// Bytes read from the broker at a time (one websocket message at most).
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Relays until either side ends; always closes the websocket with a code that says why
-/// and returns that (`None`: the browser closed).
-pub(crate) async fn run(
-    mut ws: WebSocket,
-    addr: &str,
-    limits: Limits,
-    shutdown: Shutdown,
-    metrics: &Metrics,
-) -> Option<Refusal> {
-    let end = tokio::select! {
-        biased;
-        _ = shutdown.wait() => Err(Refusal::new(CloseCode::ShuttingDown, "proxy shutting down")),
-        end = relay(&mut ws, addr, &limits, metrics) => end,
-    };
-    let end = end.err();
-    bridge::close(ws, end.clone()).await;
-    end
-}
-
-async fn relay(
+/// Carries MQTT bytes between the websocket and the broker until either side ends.
+pub(crate) async fn relay(
     ws: &mut WebSocket,
     addr: &str,
     limits: &Limits,
     metrics: &Metrics,
-) -> Result<(), Refusal> {
+) -> End {
     let unreachable = |why: String| Refusal::new(CloseCode::NodeUnreachable, why);
     let tcp = tokio::time::timeout(limits.connect, TcpStream::connect(addr))
         .await

@@ -24,7 +24,7 @@ use tokio::{net::TcpListener, sync::Semaphore};
 use vscp_api::{CloseCode, LinktestRequest, Target};
 
 use crate::{
-    bridge::{self, Refusal},
+    bridge::{self, Refusal, Service},
     config::{Args, Limits},
     demo,
     files::StaticFiles,
@@ -33,7 +33,6 @@ use crate::{
     linktest,
     mdf::MdfSources,
     metrics::Metrics,
-    mqtt_relay,
     shards::Shards,
     shutdown::Shutdown,
 };
@@ -582,15 +581,6 @@ async fn linktest_api(
     Json(linktest::run(&options).await).into_response()
 }
 
-/// What a websocket is bridged to.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Service {
-    /// `/ws`: lines to a link server.
-    Link,
-    /// `/mqtt`: MQTT packets to a broker's TCP port.
-    Mqtt,
-}
-
 /// `/ws?target=NAME`: the console's link-protocol session.
 async fn ws_gate(
     State(app): State<App>,
@@ -653,10 +643,7 @@ fn upgrade(
                 Ok((addr, guard)) => {
                     tracing::info!(%peer, %addr, "bridge open");
                     metrics.opened();
-                    let end = match service {
-                        Service::Link => bridge::run(socket, &addr, limits, shutdown, &metrics).await,
-                        Service::Mqtt => mqtt_relay::run(socket, &addr, limits, shutdown, &metrics).await,
-                    };
+                    let end = bridge::run(socket, &addr, service, limits, shutdown, &metrics).await;
                     metrics.closed(end.as_ref().map(|r| r.code));
                     drop(guard);
                     if let Some(held) = log.admit() {

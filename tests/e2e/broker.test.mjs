@@ -8,11 +8,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { freePort, launchChromium, openPage } from './browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const proxyBin = join(root, 'target', 'release', 'vscp-proxy');
@@ -22,13 +22,6 @@ const dir = mkdtempSync(join(tmpdir(), 'vscp-broker-e2e-'));
 
 const children = [];
 let browser, broker, ports;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 function run(cmd, args) {
   const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -83,11 +76,7 @@ before(async () => {
   run(proxyBin, ['--static', join(root, 'dist'), '--listen', `127.0.0.1:${ports.console}`, '--node', `site-a=127.0.0.1:${ports.a}`,
     '--broker', `mq=127.0.0.1:${ports.mqtt}`]);
   await waitPort(ports.console, 'console proxy');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -102,10 +91,7 @@ const statusHas = (page, text, timeout = 15000) =>
 const nodeGuids = (page) => page.$$eval('#node-table tbody tr .guid', (cells) => cells.map((c) => c.title));
 
 test('MQTT broker connection: both sites in one view, sends to a chosen site, registers through the broker, survives a broker restart', async () => {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`http://127.0.0.1:${ports.console}/`);
+  const { page, errors } = await openPage(browser, `http://127.0.0.1:${ports.console}/`);
   await page.selectOption('#kind', 'broker');
   await page.fill('#broker', `ws://127.0.0.1:${ports.ws}`);
   await page.fill('#topic', 'vscp/#');
@@ -157,15 +143,13 @@ test('MQTT broker connection: both sites in one view, sends to a chosen site, re
   const received = () => Number.parseInt(document.querySelector('#total').textContent, 10);
   const t0 = await page.evaluate(received);
   await page.waitForFunction((t) => Number.parseInt(document.querySelector('#total').textContent, 10) > t + 3, t0, { timeout: 20000 });
-  assert.deepEqual(errors, []);
+  // a refused reconnect while the broker is down is logged by chromium; script errors are not allowed
+  assert.deepEqual(errors.filter((e) => !e.includes('WebSocket connection')), []);
   await page.close();
 });
 
 test('MQTT broker through the proxy: the allow-listed broker is offered and both sites show', async () => {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`http://127.0.0.1:${ports.console}/`);
+  const { page, errors } = await openPage(browser, `http://127.0.0.1:${ports.console}/`);
   await page.selectOption('#kind', 'broker');
   const offered = await page.$$eval('#brokers option', (o) => o.map((x) => x.value));
   const via = `ws://127.0.0.1:${ports.console}/mqtt?target=mq`;
@@ -182,6 +166,7 @@ test('MQTT broker through the proxy: the allow-listed broker is offered and both
     const have = new Set([...document.querySelectorAll('#node-table tbody tr .guid')].map((c) => c.title.slice(0, 29)));
     return have.has('FF:FF:FF:FF:FF:FF:FF:F5:00:01') && have.has('FF:FF:FF:FF:FF:FF:FF:F5:00:02');
   }, null, { timeout: 20000 });
-  assert.deepEqual(errors, []);
+  // a refused reconnect while the broker is down is logged by chromium; script errors are not allowed
+  assert.deepEqual(errors.filter((e) => !e.includes('WebSocket connection')), []);
   await page.close();
 });

@@ -4,10 +4,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { freePort, launchChromium, openPage } from './browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const proxyBin = join(root, 'target', 'release', 'vscp-proxy');
@@ -15,13 +14,6 @@ const artifacts = join(root, 'tests', 'e2e', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
 let proxy, browser, port, url;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 function startProxy() {
   return new Promise((resolve, reject) => {
@@ -47,12 +39,7 @@ before(async () => {
   port = await freePort();
   url = `http://127.0.0.1:${port}/`;
   proxy = await startProxy();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    // playwright gives every launch a fresh, empty user-data-dir of its own
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -61,11 +48,7 @@ after(async () => {
 });
 
 async function openConsole(password = 'secret') {
-  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1400, height: 900 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(url);
+  const { page, errors } = await openPage(browser, url);
   await page.waitForSelector('#target option', { state: 'attached' });
   await page.fill('#user', 'admin');
   await page.fill('#password', password);
