@@ -97,6 +97,17 @@ pub(crate) async fn run(
     end
 }
 
+/// Connects to `addr` (a `what`: node or broker) within the connect time-out, no Nagle.
+pub(crate) async fn connect(addr: &str, limits: &Limits, what: &str) -> Result<TcpStream, Refusal> {
+    let unreachable = |why: String| Refusal::new(CloseCode::NodeUnreachable, why);
+    let tcp = tokio::time::timeout(limits.connect, TcpStream::connect(addr))
+        .await
+        .map_err(|_| unreachable(format!("{what} unreachable: connect timed out")))?
+        .map_err(|e| unreachable(format!("{what} unreachable: {e}")))?;
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
 fn shutting_down() -> Refusal {
     Refusal::new(CloseCode::ShuttingDown, "proxy shutting down")
 }
@@ -109,11 +120,7 @@ async fn session(
     metrics: &Metrics,
 ) -> End {
     let unreachable = |why: String| Refusal::new(CloseCode::NodeUnreachable, why);
-    let tcp = tokio::time::timeout(limits.connect, TcpStream::connect(addr))
-        .await
-        .map_err(|_| unreachable("node unreachable: connect timed out".into()))?
-        .map_err(|e| unreachable(format!("node unreachable: {e}")))?;
-    let _ = tcp.set_nodelay(true);
+    let tcp = connect(addr, limits, "node").await?;
     let Some(tls) = limits.node_tls.clone() else {
         let (rd, wr) = tcp.into_split();
         return bridge(ws, rd, wr, limits, shutdown, metrics).await;

@@ -6,14 +6,11 @@
 //! read from the broker while the browser has not taken the last message).
 
 use axum::extract::ws::{Message, WebSocket};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vscp_api::CloseCode;
 
 use crate::{
-    bridge::{End, Refusal},
+    bridge::{self, End, Refusal},
     config::Limits,
     metrics::Metrics,
 };
@@ -28,13 +25,7 @@ pub(crate) async fn relay(
     limits: &Limits,
     metrics: &Metrics,
 ) -> End {
-    let unreachable = |why: String| Refusal::new(CloseCode::NodeUnreachable, why);
-    let tcp = tokio::time::timeout(limits.connect, TcpStream::connect(addr))
-        .await
-        .map_err(|_| unreachable("broker unreachable: connect timed out".into()))?
-        .map_err(|e| unreachable(format!("broker unreachable: {e}")))?;
-    let _ = tcp.set_nodelay(true);
-    let (mut rd, mut wr) = tcp.into_split();
+    let (mut rd, mut wr) = bridge::connect(addr, limits, "broker").await?.into_split();
     let broker_error =
         |e: std::io::Error| Refusal::new(CloseCode::NodeError, format!("broker failed: {e}"));
     let mut buf = vec![0u8; READ_CHUNK];
