@@ -33,7 +33,6 @@ mod metrics;
 mod mqtt;
 mod mqtt_relay;
 mod server;
-mod shards;
 mod shutdown;
 mod tls;
 

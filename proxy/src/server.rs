@@ -33,7 +33,6 @@ use crate::{
     linktest,
     mdf::MdfSources,
     metrics::Metrics,
-    shards::Shards,
     shutdown::Shutdown,
 };
 
@@ -89,8 +88,6 @@ struct WsQuery {
 /// A bound proxy, ready to serve (`bind`, then `run`).
 pub struct Server {
     listener: TcpListener,
-    /// The threads connections are served on.
-    shards: Shards,
     router: Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
     /// Raw TCP connections: a total and a per-IP cap, taken at accept.
@@ -145,13 +142,8 @@ impl Server {
             }),
             metrics: Arc::default(),
         };
-        let threads = match args.threads {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        };
         Ok(Server {
             listener,
-            shards: Shards::start(threads, shutdown, SHUTDOWN_GRACE)?,
             router: router(app),
             tls,
             raw: ConnLimits::new(raw, args.max_conns_per_ip + EXTRA_HTTP_CONNS_PER_IP),
@@ -221,7 +213,7 @@ impl Server {
             let tls = self.tls.clone();
             let handshake = self.handshake;
             let log = self.log.clone();
-            self.shards.spawn(async move {
+            tokio::spawn(async move {
                 let result = match tls {
                     Some(acceptor) => {
                         match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
