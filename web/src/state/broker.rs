@@ -64,8 +64,6 @@ pub enum BrokerOutput {
         topic: String,
         /// Its payload.
         payload: Vec<u8>,
-        /// Kept by the broker from before (not live).
-        retained: bool,
     },
     /// An own publish was acknowledged.
     Published(u16),
@@ -310,7 +308,6 @@ impl BrokerSession {
                 self.out.push_back(BrokerOutput::Message {
                     topic: p.topic,
                     payload: p.payload.to_vec(),
-                    retained: p.retain,
                 });
             }
             (_, Packet::PubAck(PubAck { pkid })) => {

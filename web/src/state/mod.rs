@@ -328,6 +328,11 @@ impl Console {
     pub fn apply(&mut self, now: Millis, action: Action) {
         match action {
             Action::Connect(s) => {
+                if s.kind != self.settings.kind || s.broker != self.settings.broker {
+                    // another broker's bridges announce their own servers
+                    self.sites = Rc::default();
+                    self.site = None;
+                }
                 self.settings = s;
                 self.user_closed = false;
                 self.attempt = 0;
@@ -749,9 +754,7 @@ impl Console {
                 "the broker refused the subscription to {}",
                 filters.join(", ")
             )),
-            BrokerOutput::Message { topic, payload, .. } => {
-                self.broker_message(&topic, &payload, now)
-            }
+            BrokerOutput::Message { topic, payload } => self.broker_message(&topic, &payload, now),
             BrokerOutput::Published(_) => {}
             BrokerOutput::Unacknowledged(_) => {
                 self.notice("the broker did not acknowledge a publish in time".into())
