@@ -769,8 +769,10 @@ impl Console {
 
     /// A publish from the broker: a bridge's server list, or an event in VSCP's JSON form.
     fn broker_message(&mut self, topic: &str, payload: &[u8], now: Millis) {
-        let servers = format!("{}/servers/", self.settings.prefix());
-        if topic.starts_with(&servers) {
+        let directory = topic
+            .strip_prefix(self.settings.prefix())
+            .is_some_and(|rest| rest.starts_with("/servers/"));
+        if directory {
             #[derive(serde::Deserialize)]
             struct Directory {
                 servers: Vec<String>,
