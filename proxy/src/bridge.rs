@@ -4,17 +4,17 @@
 //! checked against the line limit and written with CRLF, flushed once no further message
 //! is ready. Node → browser: all complete lines of one read go out as one message, as the
 //! node sent them (each ending in its CR LF; nothing is copied: the read buffer becomes the
-//! message), after a check of their lengths. Sending awaits the websocket, so a slow browser
-//! stops the reads from the node (backpressure) and memory stays bounded.
+//! message's payload, written after its frame header), after a check of their lengths.
+//! Sending awaits the websocket, so a slow browser stops the reads from the node
+//! (backpressure) and memory stays bounded.
 
 use std::{
     sync::atomic::{AtomicBool, AtomicU64, Ordering},
     time::Duration,
 };
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use bytes::BytesMut;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter},
     net::TcpStream,
@@ -26,6 +26,7 @@ use vscp_api::CloseCode;
 use crate::config::Limits;
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
+use crate::ws::{Incoming, RecvError, WebSocket};
 
 /// Bytes read from the node per read call (at most).
 const READ_CHUNK: usize = 256 * 1024;
@@ -136,19 +137,21 @@ async fn session(
 
 /// Sends the close frame for `end` (when there is one) and closes the websocket, giving a
 /// browser that does not read at most [`CLOSE_TIME`].
-pub(crate) async fn close(mut ws: WebSocket, end: Option<Refusal>) {
-    let goodbye = async {
-        if let Some(Refusal { code, reason }) = end {
+pub(crate) async fn close(ws: WebSocket, end: Option<Refusal>) {
+    let mut tx = ws.tx.into_inner();
+    let goodbye = match &end {
+        Some(Refusal { code, reason }) => {
             tracing::debug!(?code, %reason, "closing websocket");
-            let frame = CloseFrame {
-                code: code.code(),
-                reason: truncate(&reason, MAX_REASON).to_string().into(),
-            };
-            let _ = ws.send(Message::Close(Some(frame))).await;
+            tx.close(Some((code.code(), truncate(reason, MAX_REASON))))
         }
-        let _ = ws.close().await;
+        None => tx.close(Some((1000, ""))),
     };
     let _ = tokio::time::timeout(CLOSE_TIME, goodbye).await;
+}
+
+/// The refusal for a browser that broke the websocket protocol or its limits.
+pub(crate) fn bad_frame(e: RecvError) -> Refusal {
+    Refusal::new(CloseCode::BadFrame, format!("websocket error: {e}"))
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
@@ -173,8 +176,8 @@ where
     W: AsyncWrite + Unpin,
 {
     let mut tcp_w = BufWriter::with_capacity(WRITE_BUFFER, tcp_w);
-    let (mut ws_tx, ws_rx) = ws.split();
-    let mut ws_rx = ws_rx.peekable();
+    let WebSocket { rx, tx } = ws;
+    let tx = &*tx;
     // last traffic either way, in ms since `base` (the futures below run on one task)
     let base = Instant::now();
     let last = AtomicU64::new(0);
@@ -187,26 +190,22 @@ where
     };
 
     let up = async {
+        let mut next = rx.recv().await;
         loop {
-            let msg = match ws_rx.next().await {
+            let msg = match next {
                 Some(Ok(m)) => m,
-                Some(Err(e)) => {
-                    return Err(Refusal::new(
-                        CloseCode::BadFrame,
-                        format!("websocket error: {e}"),
-                    ));
-                }
+                Some(Err(e)) => return Err(bad_frame(e)),
                 None => {
                     tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
                     return Ok(());
                 }
             };
             match msg {
-                Message::Text(text) => {
+                Incoming::Text(text) => {
                     touch(); // pings and pongs are not traffic: they must not hold off the idle time-out
                     let mut written = 0;
-                    for line in text.as_str().split('\n') {
-                        let line = line.strip_suffix('\r').unwrap_or(line);
+                    for line in text.split(|b| *b == b'\n') {
+                        let line = line.strip_suffix(b"\r").unwrap_or(line);
                         if line.len() > limits.max_line {
                             return Err(too_long("browser", limits.max_line));
                         }
@@ -220,28 +219,32 @@ where
                     }
                     metrics.to_node(written);
                 }
-                Message::Binary(_) => {
+                Incoming::Binary(_) => {
                     return Err(Refusal::new(
                         CloseCode::BinaryMessage,
                         "binary messages are not allowed",
                     ));
                 }
                 // lines that came before the close still go to the node
-                Message::Close(_) => {
+                Incoming::Close(_) => {
                     tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
                     return Ok(());
                 }
-                Message::Pong(_) => awaiting_pong.store(false, Ordering::Relaxed),
-                Message::Ping(_) => {}
+                Incoming::Pong(_) => awaiting_pong.store(false, Ordering::Relaxed),
+                Incoming::Ping(payload) => {
+                    if tx.lock().await.pong(payload).await.is_err() {
+                        return Ok(()); // browser gone
+                    }
+                }
             }
             // flush once nothing more is waiting: many lines, one syscall
-            let more_waiting = std::pin::Pin::new(&mut ws_rx)
-                .peek()
-                .now_or_never()
-                .is_some();
-            if !more_waiting {
-                tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
-            }
+            next = match rx.recv().now_or_never() {
+                Some(more) => more,
+                None => {
+                    tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
+                    rx.recv().await
+                }
+            };
         }
     };
 
@@ -262,7 +265,7 @@ where
                     if awaiting_pong.swap(true, Ordering::Relaxed) {
                         return Err(Refusal::new(CloseCode::NoPong, "no pong: the browser is gone"));
                     }
-                    if ws_tx.send(Message::Ping(Default::default())).await.is_err() {
+                    if tx.lock().await.ping().await.is_err() {
                         return Ok(()); // browser gone
                     }
                     continue;
@@ -285,10 +288,7 @@ where
             let payload = buf.split_to(end + 1).freeze();
             let lines = check_lines(&payload, limits.max_line)?;
             metrics.to_browser(lines, payload.len() as u64);
-            let text = Utf8Bytes::try_from(payload.clone())
-                .unwrap_or_else(|_| String::from_utf8_lossy(&payload).into_owned().into());
-            drop(payload);
-            if ws_tx.send(Message::Text(text)).await.is_err() {
+            if tx.lock().await.text(utf8(payload)).await.is_err() {
                 return Ok(()); // browser gone
             }
         }
@@ -331,9 +331,18 @@ async fn tick(t: &mut Option<tokio::time::Interval>) {
     }
 }
 
-async fn write_line<W: AsyncWriteExt + Unpin>(w: &mut W, line: &str) -> std::io::Result<()> {
-    w.write_all(line.as_bytes()).await?;
+async fn write_line<W: AsyncWriteExt + Unpin>(w: &mut W, line: &[u8]) -> std::io::Result<()> {
+    w.write_all(line).await?;
     w.write_all(b"\r\n").await
+}
+
+/// `bytes` when they are UTF-8, else a copy with U+FFFD for each bad sequence (a text
+/// message must be UTF-8).
+fn utf8(bytes: Bytes) -> Bytes {
+    match std::str::from_utf8(&bytes) {
+        Ok(_) => bytes,
+        Err(_) => String::from_utf8_lossy(&bytes).into_owned().into(),
+    }
 }
 
 fn too_long(side: &str, max_line: usize) -> Refusal {

@@ -35,6 +35,7 @@ mod mqtt_relay;
 mod server;
 mod shutdown;
 mod tls;
+mod ws;
 
 pub use config::{Args, BridgeArgs, DemoArgs, LinktestArgs, Sub};
 pub use demo::run_standalone as run_demo;

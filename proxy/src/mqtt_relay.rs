@@ -5,7 +5,7 @@
 //! sessions apply: connect and idle time-outs, the message size, and backpressure (nothing is
 //! read from the broker while the browser has not taken the last message).
 
-use axum::extract::ws::{Message, WebSocket};
+use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vscp_api::CloseCode;
 
@@ -13,6 +13,7 @@ use crate::{
     bridge::{self, End, Refusal},
     config::Limits,
     metrics::Metrics,
+    ws::{Incoming, WebSocket},
 };
 
 /// Bytes read from the broker at a time (one websocket message at most).
@@ -28,30 +29,34 @@ pub(crate) async fn relay(
     let (mut rd, mut wr) = bridge::connect(addr, limits, "broker").await?.into_split();
     let broker_error =
         |e: std::io::Error| Refusal::new(CloseCode::NodeError, format!("broker failed: {e}"));
-    let mut buf = vec![0u8; READ_CHUNK];
+    let mut buf = BytesMut::new();
     loop {
+        buf.reserve(READ_CHUNK);
         tokio::select! {
-            msg = ws.recv() => match msg {
-                None | Some(Ok(Message::Close(_))) => return Ok(()),
-                Some(Err(e)) => {
-                    return Err(Refusal::new(CloseCode::BadFrame, format!("websocket error: {e}")));
-                }
-                Some(Ok(Message::Binary(bytes))) => {
+            msg = ws.rx.recv() => match msg {
+                None | Some(Ok(Incoming::Close(_))) => return Ok(()),
+                Some(Err(e)) => return Err(bridge::bad_frame(e)),
+                Some(Ok(Incoming::Binary(bytes))) => {
                     wr.write_all(&bytes).await.map_err(broker_error)?;
                     metrics.to_node(1);
                 }
-                Some(Ok(Message::Text(_))) => {
+                Some(Ok(Incoming::Text(_))) => {
                     return Err(Refusal::new(CloseCode::BadFrame, "MQTT travels in binary messages"));
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Incoming::Ping(payload))) => {
+                    if ws.tx.get_mut().pong(payload).await.is_err() {
+                        return Ok(()); // browser gone
+                    }
+                }
+                Some(Ok(Incoming::Pong(_))) => {}
             },
-            n = rd.read(&mut buf) => {
+            n = rd.read_buf(&mut buf) => {
                 let n = n.map_err(broker_error)?;
                 if n == 0 {
                     return Err(Refusal::new(CloseCode::NodeClosed, "broker closed the connection"));
                 }
                 metrics.to_browser(1, n as u64);
-                if ws.send(Message::Binary(buf[..n].to_vec().into())).await.is_err() {
+                if ws.tx.get_mut().binary(buf.split().freeze()).await.is_err() {
                     return Ok(()); // browser gone
                 }
             }

@@ -6,10 +6,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use axum::{
     Extension, Json, Router,
-    extract::{
-        Query, Request, State, WebSocketUpgrade, rejection::QueryRejection,
-        ws::rejection::WebSocketUpgradeRejection,
-    },
+    extract::{Query, Request, State, rejection::QueryRejection},
     http::{HeaderMap, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -34,6 +31,7 @@ use crate::{
     mdf::MdfSources,
     metrics::Metrics,
     shutdown::Shutdown,
+    ws,
 };
 
 /// Largest websocket message from a browser (many lines may travel together).
@@ -46,8 +44,6 @@ const EXTRA_HTTP_CONNS_PER_IP: usize = 16;
 const RESERVED_FDS: u64 = 64;
 /// Longest pause of the accept loop after an error (e.g. out of file descriptors).
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
-/// Read chunk of each websocket (browser lines are short; big messages still arrive, in more reads).
-const WS_READ_CHUNK: usize = 8 * 1024;
 /// How long open sessions get to send their "shutting down" close frames.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
@@ -579,7 +575,7 @@ async fn ws_gate(
     Extension(Peer(peer)): Extension<Peer>,
     query: Result<Query<WsQuery>, QueryRejection>,
     headers: HeaderMap,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    ws: Result<ws::Upgrade, ws::Rejected>,
 ) -> Response {
     upgrade(app, peer, query, &headers, ws, Service::Link)
 }
@@ -590,10 +586,8 @@ async fn mqtt_gate(
     Extension(Peer(peer)): Extension<Peer>,
     query: Result<Query<WsQuery>, QueryRejection>,
     headers: HeaderMap,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    ws: Result<ws::Upgrade, ws::Rejected>,
 ) -> Response {
-    // browsers drop a connection whose handshake does not choose the protocol they asked for
-    let ws = ws.map(|ws| ws.protocols(["mqtt"]));
     upgrade(app, peer, query, &headers, ws, Service::Mqtt)
 }
 
@@ -603,7 +597,7 @@ fn upgrade(
     peer: SocketAddr,
     query: Result<Query<WsQuery>, QueryRejection>,
     headers: &HeaderMap,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    ws: Result<ws::Upgrade, ws::Rejected>,
     service: Service,
 ) -> Response {
     let ws = match ws {
@@ -626,11 +620,9 @@ fn upgrade(
     let (limits, shutdown, log) = (app.limits.clone(), app.shutdown.clone(), app.log.clone());
     let metrics = app.metrics.clone();
     let live = shutdown.session();
-    ws.max_message_size(MAX_WS_MESSAGE)
-        .max_frame_size(MAX_WS_MESSAGE)
-        // tungstenite zero-fills its read chunk: the 128 KiB default would cost that much RSS per session
-        .read_buffer_size(WS_READ_CHUNK)
-        .on_upgrade(move |socket| async move {
+    // browsers drop a connection whose handshake does not choose the protocol they asked for
+    let protocol = (service == Service::Mqtt).then_some("mqtt");
+    ws.on_upgrade(protocol, MAX_WS_MESSAGE, move |socket| async move {
             match verdict {
                 Ok((addr, guard)) => {
                     tracing::info!(%peer, %addr, "bridge open");
