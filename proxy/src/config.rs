@@ -75,6 +75,11 @@ pub struct Args {
     /// Seconds a client has to send its HTTP request headers (slowloris guard).
     #[arg(long, default_value_t = 10)]
     pub handshake_timeout: u64,
+    /// Connection threads (0: one per core). Each connection is served by one of them from
+    /// start to end. One thread forwards millions of events a second and, busy with several
+    /// sessions, handles their messages in batches; more spread many busy browsers over cores.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
     /// Seconds between websocket pings to the browser; a browser that misses one pong is
     /// gone and its session ends (0: never ping).
     #[arg(long, default_value_t = 20)]

@@ -33,6 +33,7 @@ mod metrics;
 mod mqtt;
 mod mqtt_relay;
 mod server;
+mod shards;
 mod shutdown;
 mod tls;
 mod ws;

@@ -30,6 +30,7 @@ use crate::{
     linktest,
     mdf::MdfSources,
     metrics::Metrics,
+    shards::Shards,
     shutdown::Shutdown,
     ws,
 };
@@ -84,6 +85,8 @@ struct WsQuery {
 /// A bound proxy, ready to serve (`bind`, then `run`).
 pub struct Server {
     listener: TcpListener,
+    /// The threads connections are served on.
+    shards: Shards,
     router: Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
     /// Raw TCP connections: a total and a per-IP cap, taken at accept.
@@ -138,8 +141,13 @@ impl Server {
             }),
             metrics: Arc::default(),
         };
+        let threads = match args.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
         Ok(Server {
             listener,
+            shards: Shards::start(threads, shutdown, SHUTDOWN_GRACE)?,
             router: router(app),
             tls,
             raw: ConnLimits::new(raw, args.max_conns_per_ip + EXTRA_HTTP_CONNS_PER_IP),
@@ -209,7 +217,14 @@ impl Server {
             let tls = self.tls.clone();
             let handshake = self.handshake;
             let log = self.log.clone();
-            tokio::spawn(async move {
+            // the connection's thread watches its socket: its wake-ups stay on that thread
+            let Ok(stream) = stream.into_std() else {
+                continue;
+            };
+            self.shards.spawn(async move {
+                let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+                    return;
+                };
                 let result = match tls {
                     Some(acceptor) => {
                         match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
