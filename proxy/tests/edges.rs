@@ -521,41 +521,110 @@ fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     f
 }
 
-/// The close code in the first close frame the server sends (skipping other frames).
-async fn raw_close_code(tcp: &mut TcpStream) -> Option<u16> {
-    let mut all = Vec::new();
+/// The server's frames (opcode, payload) on a raw connection, read until `enough` holds, the
+/// connection ends or 10 s have passed.
+async fn raw_frames(
+    tcp: &mut TcpStream,
+    enough: impl Fn(&[(u8, Vec<u8>)]) -> bool,
+) -> Vec<(u8, Vec<u8>)> {
+    let (mut all, mut frames) = (Vec::new(), Vec::new());
     let mut buf = vec![0u8; 64 * 1024];
     let until = tokio::time::Instant::now() + Duration::from_secs(10);
-    while let Ok(Ok(n)) = tokio::time::timeout_at(until, tcp.read(&mut buf)).await {
+    while !enough(&frames) {
+        let Ok(Ok(n)) = tokio::time::timeout_at(until, tcp.read(&mut buf)).await else {
+            break;
+        };
         if n == 0 {
             break;
         }
         all.extend_from_slice(&buf[..n]);
-        // walk the unmasked server frames
-        let mut i = 0;
-        while i + 2 <= all.len() {
-            let (op, len7) = (all[i] & 0x0F, (all[i + 1] & 0x7F) as usize);
+        // take the complete (unmasked) frames off the front
+        while all.len() >= 2 {
+            let (op, len7) = (all[0] & 0x0F, (all[1] & 0x7F) as usize);
             let (len, head) = match len7 {
-                126 if i + 4 <= all.len() => {
-                    (u16::from_be_bytes([all[i + 2], all[i + 3]]) as usize, 4)
-                }
-                127 if i + 10 <= all.len() => (
-                    u64::from_be_bytes(all[i + 2..i + 10].try_into().unwrap()) as usize,
+                126 if all.len() >= 4 => (u16::from_be_bytes([all[2], all[3]]) as usize, 4),
+                127 if all.len() >= 10 => (
+                    u64::from_be_bytes(all[2..10].try_into().unwrap()) as usize,
                     10,
                 ),
                 126 | 127 => break,
                 n => (n, 2),
             };
-            if i + head + len > all.len() {
+            if all.len() < head + len {
                 break;
             }
-            if op == 8 && len >= 2 {
-                return Some(u16::from_be_bytes([all[i + head], all[i + head + 1]]));
-            }
-            i += head + len;
+            frames.push((op, all[head..head + len].to_vec()));
+            all.drain(..head + len);
         }
     }
-    None
+    frames
+}
+
+/// The close code in the first close frame the server sends (skipping other frames).
+async fn raw_close_code(tcp: &mut TcpStream) -> Option<u16> {
+    let is_close = |(op, _): &(u8, Vec<u8>)| *op == 8;
+    let frames = raw_frames(tcp, |f| f.iter().any(is_close)).await;
+    let (_, payload) = frames.into_iter().find(is_close)?;
+    Some(u16::from_be_bytes([*payload.first()?, *payload.get(1)?]))
+}
+
+#[tokio::test]
+async fn fragments_control_frames_and_protocol_violations() {
+    let p = Proxy::start(&["--demo"]);
+    let part = |fin: bool, opcode: u8, payload: &[u8]| {
+        let mut f = masked_frame(opcode, payload);
+        if !fin {
+            f[0] &= 0x7F;
+        }
+        f
+    };
+    // NOOP in three fragments with a ping between them: the pong comes back with the ping's
+    // payload, the node gets one NOOP and answers it (after its greeting)
+    let mut tcp = raw_ws(p.port).await;
+    let message = [
+        part(false, 1, b"NO"),
+        part(true, 9, b"hi"),
+        part(false, 0, b"O"),
+        part(true, 0, b"P\n"),
+    ]
+    .concat();
+    tcp.write_all(&message).await.unwrap();
+    let statuses = |f: &[(u8, Vec<u8>)]| {
+        f.iter()
+            .filter(|(op, _)| *op == 1)
+            .flat_map(|(_, t)| {
+                String::from_utf8_lossy(t)
+                    .lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| l.starts_with("+OK") || l.starts_with("-OK"))
+            .count()
+    };
+    let frames = raw_frames(&mut tcp, |f| statuses(f) >= 2).await;
+    assert!(frames.contains(&(10, b"hi".to_vec())), "{frames:?}");
+    assert_eq!(statuses(&frames), 2, "{frames:?}");
+    // each violation ends its session with 4010
+    let unmasked = [0x81, 0x05, b'N', b'O', b'O', b'P', b'\n'];
+    let reserved_bit = {
+        let mut f = masked_frame(1, b"NOOP\n");
+        f[0] |= 0x40;
+        f
+    };
+    let lone_continuation = masked_frame(0, b"NOOP\n");
+    let long_ping = masked_frame(9, &[0; 126]);
+    let reserved_close_code = masked_frame(8, &1005u16.to_be_bytes());
+    for (what, frame) in [
+        ("unmasked", &unmasked[..]),
+        ("reserved bit", &reserved_bit),
+        ("lone continuation", &lone_continuation),
+        ("long ping", &long_ping),
+        ("close code 1005", &reserved_close_code),
+    ] {
+        let mut tcp = raw_ws(p.port).await;
+        tcp.write_all(frame).await.unwrap();
+        assert_eq!(raw_close_code(&mut tcp).await, Some(4010), "{what}");
+    }
 }
 
 #[tokio::test]
