@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 
 use crate::command::Command;
-use crate::event::{Event, EventParseError};
+use crate::event::{Event, EventParseError, Stamp, TimeForm};
 use crate::line::{Framed, LineBuf, MAX_LINE};
 use crate::reply::{Reply, Status};
 
@@ -181,6 +181,8 @@ pub enum SessionEvent {
     Received(Event),
     /// A bad line; nothing else is affected.
     ProtocolError(ProtocolError),
+    /// The server refused a form and took another; the session uses that one from now on.
+    Adapted(Adaptation),
     /// The session ended; close the transport.
     Closed(CloseReason),
 }
@@ -197,6 +199,95 @@ impl SessionEvent {
             _ => true,
         });
         out
+    }
+}
+
+/// A form the session learned the server wants (after a refusal of the usual one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Adaptation {
+    /// SEND's datetime is written this way.
+    TimeForm(TimeForm),
+    /// Filters and masks go in Level I widths (class ≤ 0x1FF, type ≤ 0xFF).
+    Level1Filters,
+}
+
+impl std::fmt::Display for Adaptation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Adaptation::TimeForm(t) => write!(
+                f,
+                "the server refused SEND's usual time form and took the {t}; sends use it from now on"
+            ),
+            Adaptation::Level1Filters => f.write_str(
+                "the server refused a wide filter/mask and took it in Level I widths \
+                 (class ≤ 0x1FF, type ≤ 0xFF); filters are sent narrowed from now on",
+            ),
+        }
+    }
+}
+
+/// How a command goes on the wire: the forms learned or being tried.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Wire {
+    time: TimeForm,
+    level1: bool,
+    /// Other forms tried so far for this command.
+    retries: u8,
+}
+
+/// Time forms a refused SEND is tried in, in turn.
+const TIME_FORMS: [TimeForm; 3] = [
+    TimeForm::DateTimeZ,
+    TimeForm::DateTimeLegacy,
+    TimeForm::UnixNs,
+];
+
+/// Is this refusal about something another written form cannot change?
+fn refusal_beyond_form(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    ["buffer", "full", "allow", "privilege", "right", "log", "need"]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+/// The line of `command` written in the forms of `wire`.
+fn wire_line(command: &Command, wire: Wire) -> String {
+    match command {
+        Command::SetFilter(p) if wire.level1 && p.fits_level1() => {
+            Command::SetFilter(p.level1()).to_string()
+        }
+        Command::SetMask(p) if wire.level1 => Command::SetMask(p.level1()).to_string(),
+        c => c.line_with(wire.time),
+    }
+}
+
+/// The form to try after `command` was refused in `wire`, if another may help.
+fn next_wire(command: &Command, wire: Wire, refusal: &str) -> Option<Wire> {
+    if refusal_beyond_form(refusal) {
+        return None;
+    }
+    match command {
+        Command::Send(ev) if ev.stamp != Stamp::Unknown && wire.retries < 2 => {
+            let held = match (wire.time, ev.stamp) {
+                (TimeForm::AsHeld, Stamp::Unix(_)) => TimeForm::UnixNs,
+                (TimeForm::AsHeld, _) => TimeForm::DateTimeZ,
+                (t, _) => t,
+            };
+            let at = TIME_FORMS.iter().position(|t| *t == held).unwrap_or(0);
+            Some(Wire {
+                time: TIME_FORMS[(at + 1) % TIME_FORMS.len()],
+                retries: wire.retries + 1,
+                ..wire
+            })
+        }
+        Command::SetMask(p) if !wire.level1 && !p.fits_level1() => {
+            Some(Wire {
+                level1: true,
+                retries: wire.retries + 1,
+                ..wire
+            })
+        }
+        _ => None,
     }
 }
 
@@ -251,6 +342,7 @@ enum Purpose {
 struct InFlight {
     purpose: Purpose,
     command: Command,
+    wire: Wire,
     lines: Vec<String>,
     events: u32,
     deadline: Millis,
@@ -294,6 +386,8 @@ pub struct ClientSession {
     next_poll: Millis,
     last_traffic: Millis,
     state: State,
+    /// The forms this server took (after refusing the usual ones).
+    learned: Wire,
 }
 
 impl ClientSession {
@@ -316,6 +410,7 @@ impl ClientSession {
             next_poll: now,
             last_traffic: now,
             state: State::Greeting,
+            learned: Wire::default(),
         }
     }
 
@@ -589,7 +684,7 @@ impl ClientSession {
     }
 
     fn received(&mut self, line: &str) {
-        match line.parse::<Event>() {
+        match Event::read_received(line) {
             Ok(ev) => self.emit(SessionEvent::Received(ev)),
             Err(error) => self.emit(SessionEvent::ProtocolError(ProtocolError::BadEvent {
                 line: line.to_string(),
@@ -613,13 +708,20 @@ impl ClientSession {
     }
 
     fn transmit(&mut self, purpose: Purpose, command: Command, now: Millis) {
-        self.outputs
-            .push_back(Output::Transmit(format!("{command}\r\n")));
+        let wire = self.learned;
+        self.transmit_in(purpose, command, wire, now);
+    }
+
+    fn transmit_in(&mut self, purpose: Purpose, command: Command, wire: Wire, now: Millis) {
+        let mut line = wire_line(&command, wire);
+        line.push_str("\r\n");
+        self.outputs.push_back(Output::Transmit(line));
         self.last_traffic = now;
         let deadline = now.plus(self.config.reply_timeout);
         self.phase = Phase::Waiting(InFlight {
             purpose,
             command,
+            wire,
             lines: Vec::new(),
             events: 0,
             deadline,
@@ -678,6 +780,16 @@ impl ClientSession {
             lines: f.lines,
         };
         self.phase = Phase::Idle;
+        if let Purpose::User(_) = f.purpose {
+            if !reply.ok
+                && let Some(wire) = next_wire(&f.command, f.wire, &reply.text)
+            {
+                return self.transmit_in(f.purpose, f.command, wire, now);
+            }
+            if reply.ok && f.wire.retries > 0 {
+                self.learn(f.wire);
+            }
+        }
         match f.purpose {
             Purpose::User(id) => {
                 let quit = f.command == Command::Quit;
@@ -730,6 +842,24 @@ impl ClientSession {
             Purpose::LoginUser | Purpose::KeepAlive => {}
         }
         self.pump(now);
+    }
+
+    /// Keeps a form the server took after refusing the usual one, and says so.
+    fn learn(&mut self, wire: Wire) {
+        if wire.time != self.learned.time && wire.time != TimeForm::AsHeld {
+            self.learned.time = wire.time;
+            self.emit(SessionEvent::Adapted(Adaptation::TimeForm(wire.time)));
+        }
+        if wire.level1 && !self.learned.level1 {
+            self.learned.level1 = true;
+            self.emit(SessionEvent::Adapted(Adaptation::Level1Filters));
+        }
+    }
+
+    /// The forms the server was found to take: SEND's time form, Level I filter widths.
+    #[must_use]
+    pub fn learned_forms(&self) -> (TimeForm, bool) {
+        (self.learned.time, self.learned.level1)
     }
 
     fn refuse_mode(&mut self, mode: ReceiveMode, text: String, now_mode: ReceiveMode) {

@@ -2,7 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
-use crate::event::{Event, EventParseError};
+use crate::event::{Event, EventParseError, TimeForm};
 use crate::filter::{FilterParseError, FilterPart};
 use crate::guid::{Guid, GuidError};
 use crate::line::MAX_LINE;
@@ -76,8 +76,10 @@ pub enum Command {
     Measurement(MeasurementRequest),
     /// `BINARY`: switch to binary framing (never sent by this toolkit on its own).
     Binary,
-    /// `+`: repeat the previous command.
-    Repeat,
+    /// `+`: repeat the previous command; `+n`: the n-th of the `++` list (0 = newest).
+    Repeat(Option<u8>),
+    /// `++`: list the commands `+n` can repeat, newest first.
+    History,
     /// Any other word, sent as typed (custom commands should start with `X`).
     Custom {
         /// The command word.
@@ -163,7 +165,8 @@ impl Command {
             Command::Wcyd => "WCYD",
             Command::Measurement(_) => "MEASUREMENT",
             Command::Binary => "BINARY",
-            Command::Repeat => "+",
+            Command::Repeat(_) => "+",
+            Command::History => "++",
             Command::Custom { word, .. } => word,
         }
     }
@@ -210,7 +213,7 @@ impl FromStr for Command {
             "USER" => Command::User(need(arg, "USER")?.to_string()),
             "PASS" => Command::Pass(need(arg, "PASS")?.to_string()),
             "CHALLENGE" => Command::Challenge,
-            "SEND" => Command::Send(need(arg, "SEND")?.parse()?),
+            "SEND" => Command::Send(Event::read_sent(need(arg, "SEND")?)?),
             "RETR" | "RETRIEVE" => Command::Retr(match arg {
                 None => None,
                 Some(a) => Some(
@@ -258,9 +261,32 @@ impl FromStr for Command {
                     .map_err(CommandParseError::Measurement)?,
             ),
             "BINARY" => Command::Binary,
-            "+" => Command::Repeat,
+            "+" => Command::Repeat(None),
+            "++" => Command::History,
+            w if w.len() > 1 && w.starts_with('+') => Command::Repeat(Some(
+                number::parse(&w[1..]).map_err(|why| CommandParseError::BadNumber {
+                    cmd: "+",
+                    got: w.to_string(),
+                    why,
+                })?,
+            )),
             _ => return Err(CommandParseError::Unknown(word.to_string())),
         })
+    }
+}
+
+impl Command {
+    /// The line to send (without CRLF), with an event's known time written in `form`.
+    #[must_use]
+    pub fn line_with(&self, form: TimeForm) -> String {
+        match self {
+            Command::Send(ev) if form != TimeForm::AsHeld => {
+                let mut s = String::from("SEND ");
+                ev.write_with(&mut s, form);
+                s
+            }
+            other => other.to_string(),
+        }
     }
 }
 
@@ -269,6 +295,7 @@ impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.word())?;
         match self {
+            Command::Repeat(Some(n)) => write!(f, "{n}"),
             Command::Help(Some(a))
             | Command::Test(Some(a))
             | Command::User(a)

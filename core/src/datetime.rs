@@ -40,59 +40,66 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
-/// Parses `YYYY-MM-DD(T| )HH:MM:SS[.f{1,9}][Z]` (UTC) into nanoseconds since the epoch.
-/// `None` for anything else, dates before 1970 or after the u64 range.
-pub(crate) fn parse_ns(text: &str) -> Option<u64> {
+/// Parses `YYYY-MM-DD(T| )HH:MM:SS[.f{1,9}][Z]` (UTC) into nanoseconds since the epoch;
+/// for anything else, dates before 1970 or after the u64 range, the reason in words.
+pub(crate) fn read_ns(text: &str) -> Result<u64, &'static str> {
+    const SHAPE: &str = "not a date-time YYYY-MM-DDTHH:MM:SS";
     let t = text.trim();
     let t = t.strip_suffix('Z').unwrap_or(t);
-    let (date, time) = t.split_at_checked(10)?;
-    let time = time.strip_prefix('T').or_else(|| time.strip_prefix(' '))?;
+    let (date, time) = t.split_at_checked(10).ok_or(SHAPE)?;
+    let time = time
+        .strip_prefix('T')
+        .or_else(|| time.strip_prefix(' '))
+        .ok_or(SHAPE)?;
     let mut d = date.split('-');
-    let (y, mo, da) = (
-        digits(d.next()?, 4)?,
-        digits(d.next()?, 2)?,
-        digits(d.next()?, 2)?,
-    );
+    let mut next = |n| d.next().and_then(|s| digits(s, n)).ok_or(SHAPE);
+    let (y, mo, da) = (next(4)?, next(2)?, next(2)?);
     let (hms, frac) = match time.split_once('.') {
         Some((hms, f)) => (hms, Some(f)),
         None => (time, None),
     };
     let mut h = hms.split(':');
-    let (hh, mi, ss) = (
-        digits(h.next()?, 2)?,
-        digits(h.next()?, 2)?,
-        digits(h.next()?, 2)?,
-    );
+    let mut next = |n| h.next().and_then(|s| digits(s, n)).ok_or(SHAPE);
+    let (hh, mi, ss) = (next(2)?, next(2)?, next(2)?);
     if d.next().is_some() || h.next().is_some() {
-        return None;
+        return Err(SHAPE);
     }
     let y = i64::from(y);
-    if !(1..=12).contains(&mo)
-        || da == 0
-        || da > days_in_month(y, mo)
-        || hh > 23
-        || mi > 59
-        || ss > 60
-    {
-        return None;
+    if !(1..=12).contains(&mo) {
+        return Err("month is not 1–12");
+    }
+    if da == 0 || da > days_in_month(y, mo) {
+        return Err("no such day in that month");
+    }
+    if hh > 23 || mi > 59 || ss > 60 {
+        return Err("hour, minute or second out of range");
     }
     let nanos = match frac {
         None => 0,
         Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) => {
-            let v: u64 = f.parse().ok()?;
+            let v: u64 = f.parse().map_err(|_| SHAPE)?;
             v * 10u64.pow(9 - f.len() as u32)
         }
-        Some(_) => return None,
+        Some(_) => return Err("fraction of a second is not 1–9 digits"),
     };
+    const RANGE: &str = "before 1970 or after 2554";
     let secs = days_from_civil(y, mo, da) * 86_400 + i64::from(hh * 3600 + mi * 60 + ss);
-    let secs = u64::try_from(secs).ok()?;
-    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+    let secs = u64::try_from(secs).map_err(|_| RANGE)?;
+    secs.checked_mul(1_000_000_000)
+        .and_then(|s| s.checked_add(nanos))
+        .ok_or(RANGE)
 }
 
 /// Writes `YYYY-MM-DDTHH:MM:SSZ` (with `.nnnnnnnnn` before the `Z` when the fraction is not
 /// zero). The `Z` says UTC: without it browsers and Node read the time as local (vscpd
 /// writes it too).
 pub(crate) fn write_ns(out: &mut String, ns: u64) {
+    write_ns_form(out, ns, true);
+}
+
+/// Writes the date-time of `ns`, with the UTC `Z` or (`utc_z` false) in the legacy form
+/// without it.
+pub(crate) fn write_ns_form(out: &mut String, ns: u64, utc_z: bool) {
     use std::fmt::Write;
     let secs = ns / 1_000_000_000;
     let frac = ns % 1_000_000_000;
@@ -109,7 +116,9 @@ pub(crate) fn write_ns(out: &mut String, ns: u64) {
     if frac != 0 {
         let _ = write!(out, ".{frac:09}");
     }
-    out.push('Z');
+    if utc_z {
+        out.push('Z');
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` for nanoseconds since the Unix epoch.
@@ -128,24 +137,26 @@ mod tests {
 
     #[test]
     fn known_dates() {
-        assert_eq!(parse_ns("1970-01-01T00:00:00"), Some(0));
+        assert_eq!(read_ns("1970-01-01T00:00:00"), Ok(0));
         assert_eq!(
-            parse_ns("2001-11-02T18:00:01"),
-            Some(1_004_724_001_000_000_000)
+            read_ns("2001-11-02T18:00:01"),
+            Ok(1_004_724_001_000_000_000)
         );
         assert_eq!(
-            parse_ns("2001-11-02 18:00:01Z"),
-            Some(1_004_724_001_000_000_000)
+            read_ns("2001-11-02 18:00:01Z"),
+            Ok(1_004_724_001_000_000_000)
         );
         assert_eq!(
-            parse_ns("2001-11-02T18:00:01.25Z"),
-            Some(1_004_724_001_250_000_000)
+            read_ns("2001-11-02T18:00:01.25Z"),
+            Ok(1_004_724_001_250_000_000)
         );
-        assert_eq!(parse_ns("2000-02-30T00:00:00"), None);
-        assert_eq!(parse_ns("1969-12-31T23:59:59"), None);
-        assert_eq!(parse_ns("9999-12-31T23:59:59"), None);
-        assert_eq!(parse_ns("2001-11-02"), None);
-        assert_eq!(parse_ns("2001-11-02T18:00:01.1234567890"), None);
+        assert!(read_ns("2000-02-30T00:00:00").is_err());
+        assert!(read_ns("1969-12-31T23:59:59").is_err());
+        assert!(read_ns("9999-12-31T23:59:59").is_err());
+        assert!(read_ns("2001-11-02").is_err());
+        assert!(read_ns("2001-11-02T18:00:01.1234567890").is_err());
+        assert_eq!(read_ns("2026-13-05T10:00:00Z"), Err("month is not 1–12"));
+        assert_eq!(read_ns("2026-12-05"), Err("not a date-time YYYY-MM-DDTHH:MM:SS"));
     }
 
     #[test]
@@ -158,7 +169,7 @@ mod tests {
         ] {
             let mut s = String::new();
             write_ns(&mut s, ns);
-            assert_eq!(parse_ns(&s), Some(ns), "{s}");
+            assert_eq!(read_ns(&s), Ok(ns), "{s}");
         }
     }
 }

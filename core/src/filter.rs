@@ -66,6 +66,25 @@ impl FilterPart {
     };
 }
 
+impl FilterPart {
+    /// Do class and type fit the Level I widths (class ≤ 0x1FF, type ≤ 0xFF) of servers
+    /// whose filter is a CAN identifier?
+    #[must_use]
+    pub fn fits_level1(&self) -> bool {
+        self.class <= 0x1FF && self.kind <= 0xFF
+    }
+
+    /// The part in Level I widths: class and type cut to 9 and 8 bits.
+    #[must_use]
+    pub fn level1(&self) -> FilterPart {
+        FilterPart {
+            class: self.class & 0x1FF,
+            kind: self.kind & 0xFF,
+            ..*self
+        }
+    }
+}
+
 impl FromStr for FilterPart {
     type Err = FilterParseError;
 

@@ -70,13 +70,14 @@ pub mod registers;
 pub mod scan;
 
 pub use client::{
-    ClientConfig, ClientSession, CloseReason, CommandId, MAX_QUEUE, MAX_REPLY_LINES, Millis,
+    Adaptation, ClientConfig, ClientSession, CloseReason, CommandId, MAX_QUEUE, MAX_REPLY_LINES, Millis,
     NoReply, Output, ProtocolError, ReceiveMode, SendError, SessionEvent, State,
 };
 pub use command::{Command, CommandParseError, InterfaceArg};
 pub use datetime::utc_string;
 pub use event::{
-    Event, EventParseError, Field, LEVEL1_OVER_LEVEL2, MAX_DATA, MAX_DATA_LEVEL1, Stamp, parse_data,
+    Event, EventParseError, Field, LEVEL1_OVER_LEVEL2, MAX_DATA, MAX_DATA_LEVEL1, Stamp, TimeForm,
+    Unread, parse_data,
 };
 pub use filter::{Filter, FilterParseError, FilterPart};
 pub use guid::{Guid, GuidError};

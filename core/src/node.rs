@@ -109,7 +109,8 @@ pub struct NodeSession {
     last_sent: Millis,
     lines: LineBuf,
     outputs: VecDeque<NodeOutput>,
-    last_command: Option<String>,
+    /// Commands `+n` can repeat, newest first (at most [`HISTORY`]).
+    history: VecDeque<String>,
     stat: Stat,
     overruns: u64,
     /// Events queued before `RCVLOOP` still to be streamed (after its reply).
@@ -118,6 +119,8 @@ pub struct NodeSession {
 }
 
 const OK: &str = "+OK - Success.";
+/// Commands kept for `+n` / `++`.
+const HISTORY: usize = 10;
 const NEED_LOGIN: &str = "-OK - Need to log in to perform this command.";
 const NO_PRIVILEGE: &str = "-OK - User need higher privilege level to perform this operation.";
 const BAD_PARAM: &str = "-OK - Invalid parameter or format";
@@ -136,7 +139,8 @@ fn privilege(cmd: &Command) -> u8 {
         | Command::Version
         | Command::Wcyd
         | Command::Binary
-        | Command::Repeat
+        | Command::Repeat(_)
+        | Command::History
         | Command::Custom { .. } => 0,
         Command::ChkData
         | Command::ClrAll
@@ -163,7 +167,7 @@ impl NodeSession {
             last_sent: now,
             lines: LineBuf::new(MAX_LINE),
             outputs: VecDeque::new(),
-            last_command: None,
+            history: VecDeque::new(),
             stat: Stat::default(),
             overruns: 0,
             backlog_due: false,
@@ -240,14 +244,31 @@ impl NodeSession {
         if self.streaming {
             self.flush_backlog(now);
         }
-        if line == "+" {
-            match self.last_command.clone() {
-                Some(prev) => return self.handle_line(node, &prev, now),
-                None => return self.line(OK, now),
+        let parsed = line.parse::<Command>();
+        match parsed {
+            Ok(Command::Repeat(n)) => {
+                return match self.history.get(usize::from(n.unwrap_or(0))).cloned() {
+                    Some(prev) => self.handle_line(node, &prev, now),
+                    None if n.is_none() => self.line(OK, now),
+                    None => self.line("-OK - No such command in the history (see ++)", now),
+                };
             }
+            Ok(Command::History) => {
+                let list: Vec<String> = (self.history.iter().enumerate())
+                    .map(|(i, c)| format!("{i} {c}"))
+                    .collect();
+                for l in list {
+                    self.line(&l, now);
+                }
+                return self.line(OK, now);
+            }
+            _ => {}
         }
-        self.last_command = Some(line.to_string());
-        match line.parse::<Command>() {
+        if !line.to_ascii_uppercase().starts_with("PASS") {
+            self.history.push_front(line.to_string());
+            self.history.truncate(HISTORY);
+        }
+        match parsed {
             Ok(cmd) => self.execute(node, cmd, now),
             Err(CommandParseError::Unknown(_) | CommandParseError::MissingArgument(_)) => {
                 self.line(UNKNOWN, now)
@@ -309,6 +330,8 @@ impl NodeSession {
 
     /// `SEND` and `MEASUREMENT`: the event goes to the node with this client's GUID and id.
     fn send(&mut self, node: &mut dyn Node, mut ev: Event, now: Millis) {
+        // an unreadable time is the server's to fill in, as an empty one
+        ev.unread.clear();
         if ev.guid.is_zero() {
             ev.guid = node.guid();
         }

@@ -3,8 +3,11 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use vscp_core::{
-    Event, Guid, Stamp,
-    event_forms::{FormError, from_json, from_xml, parse_topic, to_json, to_xml, topic},
+    Event, Field, Guid, Stamp,
+    event_forms::{
+        FormError, Keys, from_json, from_json_with_guid, from_payload, from_xml, parse_topic,
+        to_json, to_json_with, to_xml, to_xml_with, topic,
+    },
 };
 
 /// The time survives; a legacy stamp without its counter reads back as a plain time.
@@ -44,6 +47,12 @@ fn every_valid_vector_line_round_trips_through_json_and_xml() {
         let xml = to_xml(&e);
         let back = from_xml(&xml).unwrap_or_else(|err| panic!("{}: {err}: {xml}", case["id"]));
         assert!(same(&e, &back), "{}: {xml}", case["id"]);
+        for keys in [Keys::Current, Keys::Legacy] {
+            let json = to_json_with(&e, keys).to_string();
+            assert!(same(&e, &from_payload(&json, None).unwrap()), "{json}");
+            let xml = to_xml_with(&e, keys);
+            assert!(same(&e, &from_payload(&xml, None).unwrap()), "{xml}");
+        }
         n += 1;
     }
     assert!(n >= 15, "{n} lines");
@@ -55,6 +64,16 @@ fn json_has_vscp_field_names_and_a_measurement_block() {
         .parse()
         .unwrap();
     let j = to_json(&e);
+    assert_eq!(j["head"], 96);
+    assert_eq!(j["obid"], 7);
+    assert_eq!(j["datetime"], "2026-12-02T10:35:14.500000000Z");
+    assert_eq!(j["timestamp"], 0);
+    assert_eq!(j["timestamp_ns"], format!("0x{:x}", e.stamp.unix_ns().unwrap()));
+    assert_eq!((j["class"].clone(), j["type"].clone()), (10.into(), 6.into()));
+    assert_eq!(j["guid"], "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01");
+    assert_eq!(j["data"], serde_json::json!([168, 65, 172, 0, 0]));
+    assert!(j.get("vscpHead").is_none());
+    let j = to_json_with(&e, Keys::Legacy);
     assert_eq!(j["vscpHead"], 96);
     assert_eq!(j["vscpObId"], 7);
     assert_eq!(j["vscpDateTime"], "2026-12-02T10:35:14.500000000Z");
@@ -69,7 +88,8 @@ fn json_has_vscp_field_names_and_a_measurement_block() {
     assert_eq!(j["measurement"]["symbol"], "°C");
     assert_eq!(j["measurement"]["sensorindex"], 0);
     assert!(to_json(&Event::new(20, 3)).get("measurement").is_none());
-    assert!(to_xml(&e).starts_with(
+    assert!(to_xml(&e).starts_with("<event head=\"96\" obid=\"7\" datetime="));
+    assert!(to_xml_with(&e, Keys::Legacy).starts_with(
         "<event vscpHead=\"96\" vscpObId=\"7\" vscpDateTime=\"2026-12-02T10:35:14.500000000Z\""
     ));
 }
@@ -94,25 +114,47 @@ fn other_writers_forms_are_read() {
 }
 
 #[test]
+fn the_2026_forms_minimised_events_and_payload_kinds() {
+    let e = from_json(r#"{"head":0,"obid":"0x10","datetime":"2026-12-02T10:35:14Z","timestamp":0,"class":10,"type":6,"guid":"-","data":[168,"0x41",172,0,0],"note":"hall"}"#).unwrap();
+    assert_eq!((e.obid, e.class, e.kind, e.data[1]), (16, 10, 6, 0x41));
+    assert_eq!(e.stamp.unix_ns(), Some(1_796_207_714_000_000_000));
+    // the ns timestamp as a hex string, no datetime
+    let e = from_json(r#"{"class":20,"type":3,"timestamp_ns":"0x18812f9e2a5c6e00"}"#).unwrap();
+    assert_eq!(e.stamp, Stamp::Unix(0x1881_2f9e_2a5c_6e00));
+    // minimised: class, type and data; the GUID comes from the topic
+    let g: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:02".parse().unwrap();
+    let m = from_json_with_guid(r#"{"class":20,"type":3,"data":[0,1,2]}"#, Some(g)).unwrap();
+    assert_eq!((m.class, m.kind, m.guid, m.stamp), (20, 3, g, Stamp::Unknown));
+    // a payload is JSON, XML or an event line by its first non-blank character
+    for payload in [
+        " {\"class\":20,\"type\":3,\"data\":[0,1,2]}",
+        "\n<event class=\"20\" type=\"3\" data=\"0,1,2\"/>",
+        "0,20,3,,,,-,0,1,2",
+    ] {
+        let e = from_payload(payload, Some(g)).unwrap();
+        assert_eq!((e.class, e.kind, e.guid, e.data.as_slice()), (20, 3, g, &[0, 1, 2][..]), "{payload}");
+    }
+    assert!(from_payload("hello", None).is_err());
+    // an unreadable datetime keeps the event, marked
+    let e = from_json(r#"{"class":20,"type":3,"datetime":"2026-13-05T10:00:00Z"}"#).unwrap();
+    assert_eq!(e.stamp, Stamp::Unknown);
+    let u = e.unread(Field::DateTime).unwrap();
+    assert_eq!((u.text.as_str(), u.why), ("2026-13-05T10:00:00Z", "month is not 1–12"));
+    // and is written back as the server wrote it
+    assert_eq!(to_json(&e)["datetime"], "2026-13-05T10:00:00Z");
+}
+
+#[test]
 fn bad_forms_are_errors() {
     for (text, what) in [
         ("", "syntax"),
         ("[]", "syntax"),
-        (r#"{"vscpType":1}"#, "vscpClass"),
-        (r#"{"vscpClass":70000,"vscpType":1}"#, "vscpClass"),
-        (
-            r#"{"vscpClass":1,"vscpType":1,"vscpData":[256]}"#,
-            "vscpData",
-        ),
-        (r#"{"vscpClass":1,"vscpType":1,"vscpData":{}}"#, "vscpData"),
-        (
-            r#"{"vscpClass":1,"vscpType":1,"vscpGuid":"xx"}"#,
-            "vscpGuid",
-        ),
-        (
-            r#"{"vscpClass":1,"vscpType":1,"vscpDateTime":"yesterday"}"#,
-            "vscpDateTime",
-        ),
+        (r#"{"vscpType":1}"#, "class"),
+        (r#"{"vscpClass":70000,"vscpType":1}"#, "class"),
+        (r#"{"class":70000,"type":1}"#, "class"),
+        (r#"{"vscpClass":1,"vscpType":1,"vscpData":[256]}"#, "data"),
+        (r#"{"vscpClass":1,"vscpType":1,"vscpData":{}}"#, "data"),
+        (r#"{"vscpClass":1,"vscpType":1,"vscpGuid":"xx"}"#, "guid"),
     ] {
         let err = from_json(text).expect_err(text);
         let ok = match &err {
@@ -141,6 +183,10 @@ fn topics_name_guid_class_type_and_nickname() {
     );
     let p = parse_topic("site/a", &t).unwrap();
     assert_eq!((p.guid, p.class, p.kind, p.nickname), (e.guid, 10, 6, 7));
+    assert_eq!(p.place, None);
+    let p = parse_topic("site/a", &format!("{t}/2/1/3")).unwrap();
+    assert_eq!((p.nickname, p.place), (7, Some((2, 1, 3))));
+    assert!(parse_topic("site/a", &format!("{t}/2/1")).is_err());
     assert!(parse_topic("vscp", &t).is_err());
     assert!(parse_topic("site/a", "site/a/x/10/6/7").is_err());
     assert!(

@@ -39,6 +39,7 @@ fn event() -> impl Strategy<Value = Event> {
             stamp,
             guid,
             data,
+            unread: Vec::new(),
         })
 }
 

@@ -87,6 +87,7 @@ fn event_from_json(e: &Value) -> Event {
             .and_then(Value::as_array)
             .map(|d| d.iter().map(|b| b.as_u64().unwrap() as u8).collect())
             .unwrap_or_default(),
+        unread: Vec::new(),
     }
 }
 

@@ -35,6 +35,7 @@ pub(super) fn parse(line: &[u8]) -> Option<Event> {
         stamp,
         guid,
         data,
+        unread: Vec::new(),
     })
 }
 

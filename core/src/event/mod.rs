@@ -61,10 +61,66 @@ pub struct Event {
     pub guid: Guid,
     /// Data bytes, at most [`MAX_DATA`].
     pub data: Vec<u8>,
+    /// Fields of a received line that could not be read, as the server wrote them (empty
+    /// for events read whole or made here). See [`Event::read_received`].
+    pub unread: Vec<Unread>,
+}
+
+/// A field of a received event line that could not be read; the event was kept without it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Unread {
+    /// Which field.
+    pub field: Field,
+    /// Its text as the server wrote it.
+    pub text: String,
+    /// Why it could not be read, in words.
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?}: {}", self.field, self.text, self.why)
+    }
+}
+
+/// How a known time is written into an event line (servers differ in what they take).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TimeForm {
+    /// As the event holds it: a datetime with `Z` (vscpd's form), or a ns timestamp.
+    #[default]
+    AsHeld,
+    /// `YYYY-MM-DDTHH:MM:SSZ` in the datetime field.
+    DateTimeZ,
+    /// The legacy `YYYY-MM-DDTHH:MM:SS` without `Z`.
+    DateTimeLegacy,
+    /// An empty datetime and the absolute time in ns in the timestamp field.
+    UnixNs,
+}
+
+impl std::fmt::Display for TimeForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeForm::AsHeld => "as held",
+            TimeForm::DateTimeZ => "date-time with Z",
+            TimeForm::DateTimeLegacy => "legacy date-time without Z",
+            TimeForm::UnixNs => "empty date-time with a ns timestamp",
+        })
+    }
+}
+
+/// Which unreadable fields a reader keeps the event without (the rest refuse the line).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// None: every field must read.
+    Nothing,
+    /// Datetime and timestamp (a SEND: the server stamps the event itself).
+    Time,
+    /// Head, obid, datetime and timestamp (a received line).
+    AllButIdentity,
 }
 
 /// Which field of an event line was wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Field {
     /// Head (field 1).
     Head,
@@ -82,6 +138,20 @@ pub enum Field {
     Data(usize),
 }
 
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Head => f.write_str("head"),
+            Field::Class => f.write_str("class"),
+            Field::Type => f.write_str("type"),
+            Field::Obid => f.write_str("obid"),
+            Field::DateTime => f.write_str("datetime"),
+            Field::Timestamp => f.write_str("timestamp"),
+            Field::Data(i) => write!(f, "data byte {i}"),
+        }
+    }
+}
+
 /// Why an event line could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -95,7 +165,7 @@ pub enum EventParseError {
         got: usize,
     },
     /// A field that is not a number.
-    #[error("{field:?}: {got:?} is not a number (decimal, 0x hex or 0b binary)")]
+    #[error("{field}: {got:?} is not a number (decimal, 0x hex or 0b binary)")]
     BadNumber {
         /// Which field.
         field: Field,
@@ -103,7 +173,7 @@ pub enum EventParseError {
         got: String,
     },
     /// A number too large for its field.
-    #[error("{field:?}: {got:?} is out of range")]
+    #[error("{field}: {got:?} is out of range")]
     ValueOutOfRange {
         /// Which field.
         field: Field,
@@ -128,6 +198,9 @@ pub enum EventParseError {
     /// A datetime or timestamp that cannot be a time.
     #[error("bad datetime/timestamp {0:?}")]
     BadTimestamp(String),
+    /// A field a client could not act without (class, type, GUID or data).
+    #[error("{0} unreadable")]
+    Unreadable(Field),
 }
 
 fn num<T: TryFrom<u64> + number::Bounded>(text: &str, field: Field) -> Result<T, EventParseError> {
@@ -221,6 +294,38 @@ impl Event {
 
     /// Appends the canonical line (decimal numbers, `-` for a zero GUID, no CRLF) to `out`.
     pub fn write_to(&self, out: &mut String) {
+        self.write_with(out, TimeForm::AsHeld);
+    }
+
+    /// Reads a line a server sent: like [`str::parse`], but an unreadable head, obid,
+    /// datetime or timestamp does not lose the event. Such a field reads as 0 (the time as
+    /// unknown, or from the timestamp when that holds an absolute time) and its text is kept
+    /// in [`Event::unread`]. Only unreadable class, type, GUID or data refuse the line.
+    pub fn read_received(line: &str) -> Result<Event, EventParseError> {
+        match fast::parse(line.as_bytes()) {
+            Some(event) => Ok(event),
+            None => parse_general(line, Keep::AllButIdentity),
+        }
+    }
+
+    /// Reads the argument of a `SEND`: an unreadable datetime or timestamp is kept in
+    /// [`Event::unread`] with the time unknown (the server stamps it); other fields refuse.
+    pub(crate) fn read_sent(line: &str) -> Result<Event, EventParseError> {
+        match fast::parse(line.as_bytes()) {
+            Some(event) => Ok(event),
+            None => parse_general(line, Keep::Time),
+        }
+    }
+
+    /// The kept text of an unreadable field.
+    #[must_use]
+    pub fn unread(&self, field: Field) -> Option<&Unread> {
+        self.unread.iter().find(|u| u.field == field)
+    }
+
+    /// Appends the line with a known time written in `form`. An event whose datetime could
+    /// not be read (and no other time was known) gets the server's text back.
+    pub fn write_with(&self, out: &mut String, form: TimeForm) {
         out.reserve(64 + 4 * self.data.len());
         let mut w = AsciiWriter::new(out);
         w.u64(u64::from(self.head));
@@ -228,13 +333,24 @@ impl Event {
         w.comma_u64(u64::from(self.kind));
         w.comma_u64(u64::from(self.obid));
         w.byte(b',');
-        match self.stamp {
-            Stamp::Unknown => w.byte(b','),
-            Stamp::Unix(ns) => w.comma_u64(ns),
-            Stamp::DateTime { ns, counter_us } => {
-                datetime::write_ns(w.string(), ns);
+        let counter = match self.stamp {
+            Stamp::DateTime { counter_us, .. } => counter_us,
+            _ => None,
+        };
+        match (self.stamp, form) {
+            (Stamp::Unknown, _) => {
+                if let Some(raw) = self.unread(Field::DateTime) {
+                    w.string().push_str(&raw.text);
+                }
                 w.byte(b',');
-                if let Some(us) = counter_us {
+            }
+            (Stamp::Unix(ns), TimeForm::AsHeld) | (Stamp::Unix(ns) | Stamp::DateTime { ns, .. }, TimeForm::UnixNs) => {
+                w.comma_u64(ns)
+            }
+            (Stamp::Unix(ns) | Stamp::DateTime { ns, .. }, form) => {
+                datetime::write_ns_form(w.string(), ns, form != TimeForm::DateTimeLegacy);
+                w.byte(b',');
+                if let Some(us) = counter {
                     w.u64(u64::from(us));
                 }
             }
@@ -255,13 +371,17 @@ impl FromStr for Event {
     fn from_str(line: &str) -> Result<Self, Self::Err> {
         match fast::parse(line.as_bytes()) {
             Some(event) => Ok(event),
-            None => parse_general(line),
+            None => parse_general(line, Keep::Nothing),
         }
     }
 }
 
+/// An absolute time in ns is at least this (1973); a legacy µs counter is at most `u32::MAX`.
+const PLAUSIBLE_UNIX_NS: u64 = 100_000_000_000_000_000;
+
 /// Reads every form of event line the reference allows, and explains what is wrong.
-fn parse_general(line: &str) -> Result<Event, EventParseError> {
+/// Fields that `keep` allows to be unreadable are kept in `unread` instead.
+fn parse_general(line: &str, keep: Keep) -> Result<Event, EventParseError> {
     // one scan for the (up to) seven commas that end the header fields
     let mut cuts = [0usize; 7];
     let mut found = 0;
@@ -302,33 +422,69 @@ fn parse_general(line: &str) -> Result<Event, EventParseError> {
         field(6),
     );
     let rest = (found == 7).then(|| line.get(cuts[6] + 1..).unwrap_or_default());
-    let head = num(head, Field::Head)?;
+    let mut unread = Vec::new();
+    let mut kept = |r: Result<u64, EventParseError>, field: Field, text: &str, why: &'static str| {
+        let allowed = match field {
+            Field::Head | Field::Obid => keep == Keep::AllButIdentity,
+            _ => keep != Keep::Nothing,
+        };
+        match r {
+            Err(_) if allowed && unread.len() < 4 => {
+                unread.push(Unread {
+                    field,
+                    text: text.to_string(),
+                    why,
+                });
+                Ok(None)
+            }
+            Err(e) => Err(e),
+            Ok(v) => Ok(Some(v)),
+        }
+    };
+    let head = kept(num::<u16>(head, Field::Head).map(u64::from), Field::Head, head, "not a number 0–65535")?.unwrap_or(0) as u16;
     let class = num(class, Field::Class)?;
     let kind = num(kind, Field::Type)?;
     let obid = if obid.trim_ascii().is_empty() {
         0
     } else {
-        num(obid, Field::Obid)?
+        kept(num::<u32>(obid, Field::Obid).map(u64::from), Field::Obid, obid, "not a number 0–4294967295")?.unwrap_or(0) as u32
     };
     let ts = ts.trim_ascii();
     let stamp = if dt.trim_ascii().is_empty() {
         if ts.is_empty() {
             Stamp::Unknown
         } else {
-            Stamp::Unix(num(ts, Field::Timestamp)?)
+            kept(num(ts, Field::Timestamp), Field::Timestamp, ts, "not a number of ns")?.map_or(Stamp::Unknown, Stamp::Unix)
         }
     } else {
-        let ns =
-            datetime::parse_ns(dt).ok_or_else(|| EventParseError::BadTimestamp(dt.to_string()))?;
-        let counter_us = if ts.is_empty() {
-            None
-        } else {
-            Some(
-                num::<u32>(ts, Field::Timestamp)
-                    .map_err(|_| EventParseError::BadTimestamp(ts.to_string()))?,
-            )
-        };
-        Stamp::DateTime { ns, counter_us }
+        match datetime::read_ns(dt) {
+            Ok(ns) => {
+                let counter = if ts.is_empty() {
+                    None
+                } else {
+                    kept(
+                        num::<u32>(ts, Field::Timestamp)
+                            .map(u64::from)
+                            .map_err(|_| EventParseError::BadTimestamp(ts.to_string())),
+                        Field::Timestamp,
+                        ts,
+                        "not a µs counter 0–4294967295",
+                    )?
+                };
+                Stamp::DateTime {
+                    ns,
+                    counter_us: counter.map(|c| c as u32),
+                }
+            }
+            Err(why) => {
+                kept(Err(EventParseError::BadTimestamp(dt.to_string())), Field::DateTime, dt, why)?;
+                // the timestamp field tells the time when it holds an absolute one
+                match number::parse::<u64>(ts) {
+                    Ok(ns) if ns >= PLAUSIBLE_UNIX_NS => Stamp::Unix(ns),
+                    _ => Stamp::Unknown,
+                }
+            }
+        }
     };
     let guid = Guid::parse_event_field(guid).map_err(|e| match e {
         GuidFieldError::Ambiguous => EventParseError::AmbiguousGuid,
@@ -346,6 +502,7 @@ fn parse_general(line: &str) -> Result<Event, EventParseError> {
         stamp,
         guid,
         data,
+        unread,
     })
 }
 
@@ -502,7 +659,7 @@ mod tests {
         #[test]
         fn fast_reader_agrees_with_general_reader(line in near_event_line()) {
             if let Some(fast) = fast::parse(line.as_bytes()) {
-                proptest::prop_assert_eq!(Ok(fast), parse_general(&line));
+                proptest::prop_assert_eq!(Ok(fast), parse_general(&line, Keep::Nothing));
             }
         }
     }

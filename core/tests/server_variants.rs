@@ -1,0 +1,261 @@
+//! The client session against servers as sloppy as real ones, scripted line by line:
+//! impossible datetimes, SEND times only in one form, filters only in Level I widths.
+//! Time is moved by hand.
+#![cfg(not(target_arch = "wasm32"))]
+
+use proptest::prelude::*;
+use vscp_core::*;
+
+/// A scripted server: answers each line the client sends.
+struct Scripted {
+    client: ClientSession,
+    answer: fn(&str) -> Vec<String>,
+    sent: Vec<String>,
+    events: Vec<SessionEvent>,
+}
+
+impl Scripted {
+    fn new(answer: fn(&str) -> Vec<String>) -> Scripted {
+        let config = ClientConfig {
+            receive: ReceiveMode::Off,
+            ..ClientConfig::default()
+        };
+        let mut s = Scripted {
+            client: ClientSession::new(config, Millis(0)),
+            answer,
+            sent: Vec::new(),
+            events: Vec::new(),
+        };
+        s.client.handle_line("+OK - Success.", Millis(0));
+        s.settle();
+        s
+    }
+
+    fn settle(&mut self) {
+        while let Some(o) = self.client.poll_output() {
+            match o {
+                Output::Transmit(l) => {
+                    let l = l.trim_end().to_string();
+                    for reply in (self.answer)(&l) {
+                        self.client.handle_line(&reply, Millis(1));
+                    }
+                    self.sent.push(l);
+                }
+                Output::Event(e) => self.events.push(e),
+            }
+        }
+    }
+
+    /// Sends a command; its reply.
+    fn run(&mut self, command: Command) -> Reply {
+        let id = self.client.send(command, Millis(1)).unwrap();
+        self.settle();
+        self.events
+            .iter()
+            .find_map(|e| match e {
+                SessionEvent::Reply { id: i, reply, .. } if *i == id => reply.clone().ok(),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    fn adaptations(&self) -> Vec<Adaptation> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                SessionEvent::Adapted(a) => Some(*a),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn ok() -> Vec<String> {
+    vec!["+OK - Success.".into()]
+}
+
+fn bad() -> Vec<String> {
+    vec!["-OK - Invalid parameter or format".into()]
+}
+
+#[test]
+fn a_month_13_datetime_keeps_the_event() {
+    let line = "0,10,6,3,2026-13-05T10:00:00Z,123456,FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01,168,65,172,0,0";
+    // the strict reader refuses it, as before; the reader of received lines keeps it
+    assert!(line.parse::<Event>().is_err());
+    let e = Event::read_received(line).unwrap();
+    assert_eq!((e.class, e.kind, e.obid, e.data.len()), (10, 6, 3, 5));
+    assert_eq!(e.stamp, Stamp::Unknown);
+    let u = e.unread(Field::DateTime).unwrap();
+    assert_eq!((u.text.as_str(), u.why), ("2026-13-05T10:00:00Z", "month is not 1–12"));
+    // written back with the server's text (the bridge forwards it so)
+    assert_eq!(e.to_string().split(',').nth(4), Some("2026-13-05T10:00:00Z"));
+    // a timestamp holding an absolute time gives the time
+    let e = Event::read_received("0,20,3,0,2026-13-05T10:00:00,1796207714000000000,-,1").unwrap();
+    assert_eq!(e.stamp, Stamp::Unix(1_796_207_714_000_000_000));
+    // head and obid too: kept as 0 with their text
+    let e = Event::read_received("x,20,3,y,,,-,1").unwrap();
+    assert_eq!((e.head, e.obid, e.unread.len()), (0, 0, 2));
+    assert_eq!(e.unread[0].to_string(), "head \"x\": not a number 0–65535");
+    // class, type, GUID or data unreadable: refused with the reason
+    for bad in ["0,x,3,,,,-,1", "0,20,3,,,,zz,1", "0,20,3,,,,-,300", "0,20"] {
+        assert!(Event::read_received(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn the_session_delivers_events_with_unreadable_times() {
+    let mut s = Scripted::new(|l| match l {
+        "RETR 5" => vec![
+            "0,20,3,0,2026-13-05T10:00:00Z,0,-,0,1,35".into(),
+            "0,20,3,0,2026-12-05T10:00:00Z,0,-,0,1,36".into(),
+            "0,20,3,0,2026-00-05T10:00:00Z,0,-,0,1,37".into(),
+            "+OK - 3 events".into(),
+        ],
+        _ => ok(),
+    });
+    s.run(Command::Retr(Some(5)));
+    let got = SessionEvent::take_received(&mut s.events);
+    assert_eq!(got.len(), 3);
+    assert_eq!(got.iter().filter(|e| !e.unread.is_empty()).count(), 2);
+    assert!(!s.events.iter().any(|e| matches!(e, SessionEvent::ProtocolError(_))));
+}
+
+fn time_form_server(l: &str) -> Vec<String> {
+    match l.strip_prefix("SEND ") {
+        // this server reads datetimes only without the Z
+        Some(ev) if ev.split(',').nth(4).is_some_and(|dt| dt.ends_with('Z')) => bad(),
+        _ => ok(),
+    }
+}
+
+#[test]
+fn a_send_refused_with_z_goes_again_in_the_legacy_form_and_is_remembered() {
+    let mut s = Scripted::new(time_form_server);
+    let ev: Event = "0,20,3,0,2026-11-25T14:54:29Z,,-,0,1,35".parse().unwrap();
+    assert!(s.run(Command::Send(ev.clone())).ok);
+    assert_eq!(
+        s.sent[s.sent.len() - 2..],
+        [
+            "SEND 0,20,3,0,2026-11-25T14:54:29Z,,-,0,1,35",
+            "SEND 0,20,3,0,2026-11-25T14:54:29,,-,0,1,35"
+        ]
+    );
+    assert_eq!(s.adaptations(), [Adaptation::TimeForm(TimeForm::DateTimeLegacy)]);
+    assert_eq!(s.client.learned_forms().0, TimeForm::DateTimeLegacy);
+    // the next SEND goes in the form the server took, at once
+    let n = s.sent.len();
+    assert!(s.run(Command::Send(ev)).ok);
+    assert_eq!(s.sent.len(), n + 1);
+    // a refusal another form cannot help is not retried
+    let mut s = Scripted::new(|_| vec!["-OK - Buffer Full".into()]);
+    let n = s.sent.len();
+    assert!(!s.run(Command::Send("0,20,3,0,2026-11-25T14:54:29Z,,-".parse().unwrap())).ok);
+    assert_eq!(s.sent.len(), n + 1);
+}
+
+#[test]
+fn every_time_form_is_tried_once_then_the_refusal_stands() {
+    let mut s = Scripted::new(|l| if l.starts_with("SEND") { bad() } else { ok() });
+    let ev: Event = "0,20,3,0,2026-11-25T14:54:29Z,,-,0,1,35".parse().unwrap();
+    assert!(!s.run(Command::Send(ev)).ok);
+    let sends: Vec<&String> = s.sent.iter().filter(|l| l.starts_with("SEND")).collect();
+    assert_eq!(sends.len(), 3, "{sends:?}");
+    assert_eq!(sends[2], "SEND 0,20,3,0,,1795618469000000000,-,0,1,35");
+    assert!(s.adaptations().is_empty());
+}
+
+fn level1_server(l: &str) -> Vec<String> {
+    let wide = |arg: &str| {
+        let f: Vec<&str> = arg.split(',').collect();
+        f.len() < 4
+            || f[3] == "-"
+            || f[1].parse::<u32>().is_ok_and(|c| c > 0x1FF)
+            || f[2].parse::<u32>().is_ok_and(|t| t > 0xFF)
+    };
+    match l.split_once(' ') {
+        Some(("SFLT" | "SMSK", arg)) if wide(arg) => bad(),
+        _ => ok(),
+    }
+}
+
+#[test]
+fn a_wide_mask_refused_goes_again_in_level1_widths() {
+    let mut s = Scripted::new(level1_server);
+    let f: FilterPart = "0,20,3,-".parse().unwrap();
+    let m: FilterPart = "0,0xFFFF,0xFFFF,-".parse().unwrap();
+    assert!(s.run(Command::SetFilter(f)).ok);
+    assert!(s.run(Command::SetMask(m)).ok);
+    assert!(s.sent.iter().any(|l| l.starts_with("SMSK 0,511,255,")), "{:?}", s.sent);
+    assert_eq!(s.adaptations(), [Adaptation::Level1Filters]);
+    // remembered: the next mask goes narrow at once
+    let n = s.sent.len();
+    assert!(s.run(Command::SetMask(m)).ok);
+    assert_eq!(s.sent.len(), n + 1);
+    // a filter value that does not fit Level I cannot be narrowed: the refusal stands
+    let wide: FilterPart = "0,1040,3,-".parse().unwrap();
+    assert!(!s.run(Command::SetFilter(wide)).ok);
+}
+
+#[test]
+fn repeat_n_and_the_history_list() {
+    let mut node = MemoryNode::default();
+    let mut s = NodeSession::new(NodeConfig::default(), Millis(0));
+    let mut say = |s: &mut NodeSession, l: &str| {
+        s.handle_line(&mut node, l, Millis(0));
+        std::iter::from_fn(|| s.poll_output())
+            .filter_map(|o| match o {
+                NodeOutput::Transmit(t) => Some(t.trim_end().to_string()),
+                NodeOutput::Close => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    say(&mut s, "USER admin");
+    say(&mut s, "PASS secret");
+    say(&mut s, "VERS");
+    say(&mut s, "CHID");
+    let list = say(&mut s, "++");
+    assert_eq!(list[..3], ["0 CHID", "1 VERS", "2 USER admin"], "{list:?}");
+    assert_eq!(say(&mut s, "+1").len(), 2, "VERS again: its data line and +OK");
+    assert!(say(&mut s, "+9")[0].starts_with("-OK"));
+    assert_eq!("+3".parse::<Command>(), Ok(Command::Repeat(Some(3))));
+    assert_eq!("++".parse::<Command>(), Ok(Command::History));
+}
+
+/// Time-field texts a sloppy server may write.
+fn bad_time() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z?",
+        "[ -+.-9:A-Za-z]{0,30}",
+        any::<u64>().prop_map(|v| v.to_string()),
+    ]
+}
+
+proptest! {
+    /// Any corruption of the time fields of a valid vector line still yields the event
+    /// with its class, type, GUID and data.
+    #[test]
+    fn corrupt_time_fields_keep_the_event(case in 0usize..64, dt in bad_time(), ts in bad_time()) {
+        let vectors: serde_json::Value = serde_json::from_str(include_str!("vectors/event_lines.json")).unwrap();
+        let lines: Vec<&str> = vectors["parse"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["input"].as_str())
+            .filter(|l| l.parse::<Event>().is_ok())
+            .collect();
+        let line = lines[case % lines.len()];
+        let good: Event = line.parse().unwrap();
+        let mut f: Vec<String> = line.splitn(8, ',').map(str::to_string).collect();
+        f[4] = dt;
+        f[5] = ts;
+        let corrupted = f.join(",");
+        let e = Event::read_received(&corrupted);
+        prop_assert!(e.is_ok(), "{corrupted}: {e:?}");
+        let e = e.unwrap();
+        prop_assert_eq!((e.class, e.kind, e.guid, &e.data), (good.class, good.kind, good.guid, &good.data));
+        // and it survives being written and read again
+        let again = Event::read_received(&e.to_string()).unwrap();
+        prop_assert_eq!((again.class, again.kind, &again.data), (e.class, e.kind, &e.data));
+    }
+}
