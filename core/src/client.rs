@@ -245,9 +245,17 @@ const TIME_FORMS: [TimeForm; 3] = [
 /// Is this refusal about something another written form cannot change?
 fn refusal_beyond_form(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    ["buffer", "full", "allow", "privilege", "right", "log", "need"]
-        .iter()
-        .any(|w| t.contains(w))
+    [
+        "buffer",
+        "full",
+        "allow",
+        "privilege",
+        "right",
+        "log",
+        "need",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }
 
 /// The line of `command` written in the forms of `wire`.
@@ -280,13 +288,11 @@ fn next_wire(command: &Command, wire: Wire, refusal: &str) -> Option<Wire> {
                 ..wire
             })
         }
-        Command::SetMask(p) if !wire.level1 && !p.fits_level1() => {
-            Some(Wire {
-                level1: true,
-                retries: wire.retries + 1,
-                ..wire
-            })
-        }
+        Command::SetMask(p) if !wire.level1 && !p.fits_level1() => Some(Wire {
+            level1: true,
+            retries: wire.retries + 1,
+            ..wire
+        }),
         _ => None,
     }
 }

@@ -263,13 +263,15 @@ impl FromStr for Command {
             "BINARY" => Command::Binary,
             "+" => Command::Repeat(None),
             "++" => Command::History,
-            w if w.len() > 1 && w.starts_with('+') => Command::Repeat(Some(
-                number::parse(&w[1..]).map_err(|why| CommandParseError::BadNumber {
-                    cmd: "+",
-                    got: w.to_string(),
-                    why,
-                })?,
-            )),
+            w if w.len() > 1 && w.starts_with('+') => {
+                Command::Repeat(Some(number::parse(&w[1..]).map_err(|why| {
+                    CommandParseError::BadNumber {
+                        cmd: "+",
+                        got: w.to_string(),
+                        why,
+                    }
+                })?))
+            }
             _ => return Err(CommandParseError::Unknown(word.to_string())),
         })
     }

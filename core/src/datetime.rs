@@ -156,7 +156,10 @@ mod tests {
         assert!(read_ns("2001-11-02").is_err());
         assert!(read_ns("2001-11-02T18:00:01.1234567890").is_err());
         assert_eq!(read_ns("2026-13-05T10:00:00Z"), Err("month is not 1–12"));
-        assert_eq!(read_ns("2026-12-05"), Err("not a date-time YYYY-MM-DDTHH:MM:SS"));
+        assert_eq!(
+            read_ns("2026-12-05"),
+            Err("not a date-time YYYY-MM-DDTHH:MM:SS")
+        );
     }
 
     #[test]

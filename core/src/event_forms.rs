@@ -81,11 +81,9 @@ fn stamp_fields(e: &Event) -> (String, u32, Option<u64>) {
             None,
         ),
         Stamp::Unix(ns) => (datetime::utc_string(ns), 0, Some(ns)),
-        Stamp::DateTime { ns, counter_us } => (
-            datetime::utc_string(ns),
-            counter_us.unwrap_or(0),
-            Some(ns),
-        ),
+        Stamp::DateTime { ns, counter_us } => {
+            (datetime::utc_string(ns), counter_us.unwrap_or(0), Some(ns))
+        }
     }
 }
 
@@ -166,17 +164,18 @@ fn from_map(
             .or_else(|| obj.get(k.1))
             .filter(|v| !v.is_null())
     };
-    let num = |k: (&'static str, &'static str), max: u64, required: bool| -> Result<u64, FormError> {
-        let n = match get(k) {
-            None if !required => return Ok(0),
-            None => return Err(field(k.0, "missing")),
-            Some(J::Number(n)) => n.as_u64(),
-            Some(J::String(s)) => unsigned(s),
-            Some(_) => None,
+    let num =
+        |k: (&'static str, &'static str), max: u64, required: bool| -> Result<u64, FormError> {
+            let n = match get(k) {
+                None if !required => return Ok(0),
+                None => return Err(field(k.0, "missing")),
+                Some(J::Number(n)) => n.as_u64(),
+                Some(J::String(s)) => unsigned(s),
+                Some(_) => None,
+            };
+            n.filter(|n| *n <= max)
+                .ok_or_else(|| field(k.0, format!("not a number 0–{max}")))
         };
-        n.filter(|n| *n <= max)
-            .ok_or_else(|| field(k.0, format!("not a number 0–{max}")))
-    };
     let data = match get(DATA) {
         None => Vec::new(),
         Some(J::Array(items)) => items
@@ -262,7 +261,10 @@ pub fn to_xml_with(e: &Event, keys: Keys) -> String {
     let data: Vec<String> = e.data.iter().map(u8::to_string).collect();
     let mut s = String::with_capacity(200 + 4 * e.data.len());
     let k = |f| keys.of(f);
-    let dt = dt.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+    let dt = dt
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;");
     let _ = write!(
         s,
         "<event {}=\"{}\" {}=\"{}\" {}=\"{dt}\" {}=\"{ts}\" {}=\"{}\" {}=\"{}\" {}=\"{}\" \
@@ -328,8 +330,8 @@ pub fn from_payload(payload: &str, guid: Option<Guid>) -> Result<Event, FormErro
         Some(b'{') => from_json_with_guid(t, guid),
         Some(b'<') => from_xml_with_guid(t, guid),
         _ => {
-            let mut e = Event::read_received(t.trim_end())
-                .map_err(|e| FormError::Syntax(e.to_string()))?;
+            let mut e =
+                Event::read_received(t.trim_end()).map_err(|e| FormError::Syntax(e.to_string()))?;
             if let (true, Some(g)) = (e.guid.is_zero(), guid) {
                 e.guid = g;
             }

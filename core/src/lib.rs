@@ -70,8 +70,8 @@ pub mod registers;
 pub mod scan;
 
 pub use client::{
-    Adaptation, ClientConfig, ClientSession, CloseReason, CommandId, MAX_QUEUE, MAX_REPLY_LINES, Millis,
-    NoReply, Output, ProtocolError, ReceiveMode, SendError, SessionEvent, State,
+    Adaptation, ClientConfig, ClientSession, CloseReason, CommandId, MAX_QUEUE, MAX_REPLY_LINES,
+    Millis, NoReply, Output, ProtocolError, ReceiveMode, SendError, SessionEvent, State,
 };
 pub use command::{Command, CommandParseError, InterfaceArg};
 pub use datetime::utc_string;

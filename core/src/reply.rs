@@ -101,6 +101,17 @@ pub struct Version {
     pub build: Option<u32>,
 }
 
+impl fmt::Display for Version {
+    /// `15.2.0.0` (`15.2.0` when the server gave no build).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.release)?;
+        if let Some(b) = self.build {
+            write!(f, ".{b}")?;
+        }
+        Ok(())
+    }
+}
+
 /// `STAT`: seven counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Stat {

@@ -68,8 +68,14 @@ fn json_has_vscp_field_names_and_a_measurement_block() {
     assert_eq!(j["obid"], 7);
     assert_eq!(j["datetime"], "2026-12-02T10:35:14.500000000Z");
     assert_eq!(j["timestamp"], 0);
-    assert_eq!(j["timestamp_ns"], format!("0x{:x}", e.stamp.unix_ns().unwrap()));
-    assert_eq!((j["class"].clone(), j["type"].clone()), (10.into(), 6.into()));
+    assert_eq!(
+        j["timestamp_ns"],
+        format!("0x{:x}", e.stamp.unix_ns().unwrap())
+    );
+    assert_eq!(
+        (j["class"].clone(), j["type"].clone()),
+        (10.into(), 6.into())
+    );
     assert_eq!(j["guid"], "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01");
     assert_eq!(j["data"], serde_json::json!([168, 65, 172, 0, 0]));
     assert!(j.get("vscpHead").is_none());
@@ -122,9 +128,14 @@ fn the_2026_forms_minimised_events_and_payload_kinds() {
     let e = from_json(r#"{"class":20,"type":3,"timestamp_ns":"0x18812f9e2a5c6e00"}"#).unwrap();
     assert_eq!(e.stamp, Stamp::Unix(0x1881_2f9e_2a5c_6e00));
     // minimised: class, type and data; the GUID comes from the topic
-    let g: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:02".parse().unwrap();
+    let g: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:02"
+        .parse()
+        .unwrap();
     let m = from_json_with_guid(r#"{"class":20,"type":3,"data":[0,1,2]}"#, Some(g)).unwrap();
-    assert_eq!((m.class, m.kind, m.guid, m.stamp), (20, 3, g, Stamp::Unknown));
+    assert_eq!(
+        (m.class, m.kind, m.guid, m.stamp),
+        (20, 3, g, Stamp::Unknown)
+    );
     // a payload is JSON, XML or an event line by its first non-blank character
     for payload in [
         " {\"class\":20,\"type\":3,\"data\":[0,1,2]}",
@@ -132,14 +143,21 @@ fn the_2026_forms_minimised_events_and_payload_kinds() {
         "0,20,3,,,,-,0,1,2",
     ] {
         let e = from_payload(payload, Some(g)).unwrap();
-        assert_eq!((e.class, e.kind, e.guid, e.data.as_slice()), (20, 3, g, &[0, 1, 2][..]), "{payload}");
+        assert_eq!(
+            (e.class, e.kind, e.guid, e.data.as_slice()),
+            (20, 3, g, &[0, 1, 2][..]),
+            "{payload}"
+        );
     }
     assert!(from_payload("hello", None).is_err());
     // an unreadable datetime keeps the event, marked
     let e = from_json(r#"{"class":20,"type":3,"datetime":"2026-13-05T10:00:00Z"}"#).unwrap();
     assert_eq!(e.stamp, Stamp::Unknown);
     let u = e.unread(Field::DateTime).unwrap();
-    assert_eq!((u.text.as_str(), u.why), ("2026-13-05T10:00:00Z", "month is not 1–12"));
+    assert_eq!(
+        (u.text.as_str(), u.why),
+        ("2026-13-05T10:00:00Z", "month is not 1–12")
+    );
     // and is written back as the server wrote it
     assert_eq!(to_json(&e)["datetime"], "2026-13-05T10:00:00Z");
 }

@@ -87,9 +87,15 @@ fn a_month_13_datetime_keeps_the_event() {
     assert_eq!((e.class, e.kind, e.obid, e.data.len()), (10, 6, 3, 5));
     assert_eq!(e.stamp, Stamp::Unknown);
     let u = e.unread(Field::DateTime).unwrap();
-    assert_eq!((u.text.as_str(), u.why), ("2026-13-05T10:00:00Z", "month is not 1–12"));
+    assert_eq!(
+        (u.text.as_str(), u.why),
+        ("2026-13-05T10:00:00Z", "month is not 1–12")
+    );
     // written back with the server's text (the bridge forwards it so)
-    assert_eq!(e.to_string().split(',').nth(4), Some("2026-13-05T10:00:00Z"));
+    assert_eq!(
+        e.to_string().split(',').nth(4),
+        Some("2026-13-05T10:00:00Z")
+    );
     // a timestamp holding an absolute time gives the time
     let e = Event::read_received("0,20,3,0,2026-13-05T10:00:00,1796207714000000000,-,1").unwrap();
     assert_eq!(e.stamp, Stamp::Unix(1_796_207_714_000_000_000));
@@ -118,7 +124,11 @@ fn the_session_delivers_events_with_unreadable_times() {
     let got = SessionEvent::take_received(&mut s.events);
     assert_eq!(got.len(), 3);
     assert_eq!(got.iter().filter(|e| !e.unread.is_empty()).count(), 2);
-    assert!(!s.events.iter().any(|e| matches!(e, SessionEvent::ProtocolError(_))));
+    assert!(
+        !s.events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::ProtocolError(_)))
+    );
 }
 
 fn time_form_server(l: &str) -> Vec<String> {
@@ -141,7 +151,10 @@ fn a_send_refused_with_z_goes_again_in_the_legacy_form_and_is_remembered() {
             "SEND 0,20,3,0,2026-11-25T14:54:29,,-,0,1,35"
         ]
     );
-    assert_eq!(s.adaptations(), [Adaptation::TimeForm(TimeForm::DateTimeLegacy)]);
+    assert_eq!(
+        s.adaptations(),
+        [Adaptation::TimeForm(TimeForm::DateTimeLegacy)]
+    );
     assert_eq!(s.client.learned_forms().0, TimeForm::DateTimeLegacy);
     // the next SEND goes in the form the server took, at once
     let n = s.sent.len();
@@ -150,7 +163,12 @@ fn a_send_refused_with_z_goes_again_in_the_legacy_form_and_is_remembered() {
     // a refusal another form cannot help is not retried
     let mut s = Scripted::new(|_| vec!["-OK - Buffer Full".into()]);
     let n = s.sent.len();
-    assert!(!s.run(Command::Send("0,20,3,0,2026-11-25T14:54:29Z,,-".parse().unwrap())).ok);
+    assert!(
+        !s.run(Command::Send(
+            "0,20,3,0,2026-11-25T14:54:29Z,,-".parse().unwrap()
+        ))
+        .ok
+    );
     assert_eq!(s.sent.len(), n + 1);
 }
 
@@ -186,7 +204,11 @@ fn a_wide_mask_refused_goes_again_in_level1_widths() {
     let m: FilterPart = "0,0xFFFF,0xFFFF,-".parse().unwrap();
     assert!(s.run(Command::SetFilter(f)).ok);
     assert!(s.run(Command::SetMask(m)).ok);
-    assert!(s.sent.iter().any(|l| l.starts_with("SMSK 0,511,255,")), "{:?}", s.sent);
+    assert!(
+        s.sent.iter().any(|l| l.starts_with("SMSK 0,511,255,")),
+        "{:?}",
+        s.sent
+    );
     assert_eq!(s.adaptations(), [Adaptation::Level1Filters]);
     // remembered: the next mask goes narrow at once
     let n = s.sent.len();
@@ -216,7 +238,11 @@ fn repeat_n_and_the_history_list() {
     say(&mut s, "CHID");
     let list = say(&mut s, "++");
     assert_eq!(list[..3], ["0 CHID", "1 VERS", "2 USER admin"], "{list:?}");
-    assert_eq!(say(&mut s, "+1").len(), 2, "VERS again: its data line and +OK");
+    assert_eq!(
+        say(&mut s, "+1").len(),
+        2,
+        "VERS again: its data line and +OK"
+    );
     assert!(say(&mut s, "+9")[0].starts_with("-OK"));
     assert_eq!("+3".parse::<Command>(), Ok(Command::Repeat(Some(3))));
     assert_eq!("++".parse::<Command>(), Ok(Command::History));

@@ -88,6 +88,30 @@ pub struct MqttConfig {
     /// MQTT client id (a persistent session: the broker keeps what it owes the bridge).
     #[serde(default = "default_client_id")]
     pub client_id: String,
+    /// The JSON keys events are published with: `current` (the 2026 keys `head`, `class`, …)
+    /// or `legacy` (`vscpHead`, `vscpClass`, … for older subscribers).
+    #[serde(default)]
+    pub json: JsonKeys,
+}
+
+/// Which keys the bridge publishes events with.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonKeys {
+    /// `head`, `obid`, `datetime`, `timestamp`, `timestamp_ns`, `class`, `type`, `guid`, `data`.
+    #[default]
+    Current,
+    /// `vscpHead`, `vscpObId`, `vscpDateTime`, …
+    Legacy,
+}
+
+impl From<JsonKeys> for vscp_core::event_forms::Keys {
+    fn from(k: JsonKeys) -> Self {
+        match k {
+            JsonKeys::Current => vscp_core::event_forms::Keys::Current,
+            JsonKeys::Legacy => vscp_core::event_forms::Keys::Legacy,
+        }
+    }
 }
 
 fn default_mqtt_port() -> u16 {
@@ -172,6 +196,8 @@ pub struct Counters {
     pub looped: AtomicU64,
     /// Reconnects.
     pub reconnects: AtomicU64,
+    /// Events received with a field that could not be read (forwarded all the same).
+    pub unreadable: AtomicU64,
 }
 
 /// Runs the bridge until shutdown; returns each server's name and counters.
@@ -266,7 +292,7 @@ type CounterOf = (&'static str, &'static str, fn(&Counters) -> &AtomicU64);
 fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let metrics: [CounterOf; 6] = [
+    let metrics: [CounterOf; 7] = [
         ("received_total", "Events received from the server.", |c| {
             &c.received
         }),
@@ -285,6 +311,11 @@ fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> 
             "looped_total",
             "Events the bridge had already forwarded (a loop through other bridges), not forwarded.",
             |c| &c.looped,
+        ),
+        (
+            "unreadable_total",
+            "Events received with a field that could not be read (a bad datetime, say), forwarded all the same.",
+            |c| &c.unreadable,
         ),
         (
             "reconnects_total",
@@ -460,6 +491,11 @@ async fn session(
                 Output::Transmit(l) => out.push_str(&l),
                 Output::Event(SessionEvent::Received(ev)) => {
                     counters.received.fetch_add(1, Relaxed);
+                    if let Some(u) = ev.unread.first() {
+                        if counters.unreadable.fetch_add(1, Relaxed) == 0 {
+                            tracing::warn!(server = %server.name, "an event with an unreadable field, forwarded with the server's text ({u}); counted in unreadable_total");
+                        }
+                    }
                     if echoes.take(fingerprint(&ev)) {
                         counters.echoes.fetch_add(1, Relaxed);
                         continue;
@@ -491,6 +527,9 @@ async fn session(
                     }
                 }
                 Output::Event(SessionEvent::Closed(why)) => anyhow::bail!("{why}"),
+                Output::Event(SessionEvent::Adapted(a)) => {
+                    tracing::info!(server = %server.name, "{a}");
+                }
                 Output::Event(_) => {}
             }
         }

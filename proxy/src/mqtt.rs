@@ -1,6 +1,7 @@
-//! The bridge's MQTT side (rumqttc): publishes every event in VSCP's JSON form at QoS 1 to
-//! `{prefix}/{guid}/{class}/{type}/{nickname}`, and SENDs a JSON event published to
-//! `{prefix}/command/{server}` into that server. The client keeps a persistent session and
+//! The bridge's MQTT side (rumqttc): publishes every event in VSCP's JSON form (the 2026 keys,
+//! or the legacy ones with `json = "legacy"`) at QoS 1 to
+//! `{prefix}/{guid}/{class}/{type}/{nickname}`, and SENDs an event published to
+//! `{prefix}/command/{server}` (JSON with either keys, XML, or a line) into that server. The client keeps a persistent session and
 //! reconnects with back-off; while the broker is away, events wait in the bridge's bounded
 //! queue for it (drops counted) and rumqttc resends what was not acknowledged.
 //!
@@ -41,6 +42,7 @@ pub(crate) async fn run(
         .set_max_packet_size(64 * 1024, 64 * 1024);
     let (client, mut eventloop) = AsyncClient::new(opts, REQUESTS);
     let prefix = cfg.prefix.trim_end_matches('/').to_string();
+    let keys = cfg.json.into();
     let commands = format!("{prefix}/command/");
     let directory = (
         format!("{prefix}/servers/{}", cfg.client_id),
@@ -87,7 +89,7 @@ pub(crate) async fn run(
     let publisher = async {
         while let Some(ev) = rx.recv().await {
             let topic = event_forms::topic(&prefix, &ev);
-            let json = event_forms::to_json(&ev).to_string();
+            let json = event_forms::to_json_with(&ev, keys).to_string();
             match client.publish(topic, QoS::AtLeastOnce, false, json).await {
                 Ok(()) => counters.sent.fetch_add(1, Relaxed),
                 Err(_) => counters.dropped.fetch_add(1, Relaxed),
@@ -117,12 +119,12 @@ fn command(
         tracing::warn!(%topic, "command for an unknown server");
         return;
     };
-    match event_forms::from_json(&String::from_utf8_lossy(payload)) {
+    match event_forms::from_payload(&String::from_utf8_lossy(payload), None) {
         Ok(ev) => {
             if tx.try_send(ev).is_err() {
                 counters.dropped.fetch_add(1, Relaxed);
             }
         }
-        Err(e) => tracing::warn!(%topic, %e, "command is not a JSON event"),
+        Err(e) => tracing::warn!(%topic, %e, "command is not an event (JSON, XML or a line)"),
     }
 }

@@ -79,11 +79,12 @@ async fn collect(
         let Ok(Some((topic, v))) = tokio::time::timeout_at(deadline, rx.recv()).await else {
             break;
         };
-        let data: Vec<u64> = v["vscpData"]
+        // the bridge publishes the 2026 keys by default
+        let data: Vec<u64> = v["data"]
             .as_array()
             .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
             .unwrap_or_default();
-        if v["vscpClass"] == 20 && v["vscpType"] == 3 && data.len() == 3 && data[0] == marker {
+        if v["class"] == 20 && v["type"] == 3 && data.len() == 3 && data[0] == marker {
             assert!(
                 topic.starts_with("vscp/") && topic.contains("/20/3/"),
                 "{topic}"
@@ -109,6 +110,7 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
             port,
             prefix: "vscp".into(),
             client_id: "test-bridge".into(),
+            json: Default::default(),
         }),
         server: vec![ServerConfig {
             name: "a".into(),
@@ -145,8 +147,25 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
         )
         .await
         .unwrap();
-    let got = watch_a.count(44, 1, 10).await;
-    assert_eq!(got.get(&7), Some(&1), "the command did not reach server a");
+    // the 2026 keys, XML and the line form are commands too
+    for payload in [
+        r#"{"class":20,"type":3,"data":[44,0,8]}"#,
+        r#"<event class="20" type="3" data="44,0,9"/>"#,
+        "0,20,3,,,,-,44,0,10",
+    ] {
+        client
+            .publish("vscp/command/a", QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
+    }
+    let got = watch_a.count(44, 4, 10).await;
+    for n in 7..=10 {
+        assert_eq!(
+            got.get(&n),
+            Some(&1),
+            "command {n} did not reach server a: {got:?}"
+        );
+    }
 
     // the broker restarts; what a shows meanwhile waits in the bridge
     broker.stop();

@@ -61,8 +61,13 @@ pub fn from_json(text: &str) -> Result<(Vec<Row>, usize), String> {
     let mut rows = Vec::new();
     let mut bad = 0;
     for it in items {
-        let line = it.get("line").and_then(|l| l.as_str()).unwrap_or_default();
-        match line.parse::<Event>() {
+        // the console's own rows carry the line; other tools' exports are VSCP JSON events
+        // (the 2026 keys or the legacy `vscp…` ones)
+        let event = match it.get("line").and_then(|l| l.as_str()) {
+            Some(line) => Event::read_received(line).map_err(|e| e.to_string()),
+            None => vscp_core::event_forms::from_json(&it.to_string()).map_err(|e| e.to_string()),
+        };
+        match event {
             Ok(event) => rows.push(Row {
                 seq: it
                     .get("seq")
@@ -125,6 +130,15 @@ mod tests {
             .collect();
         let (back, bad) = from_json(&to_json(rows.iter())).unwrap();
         assert_eq!((back, bad), (rows.clone(), 0));
+        let (back, bad) = from_json(r#"[{"line":"0,20,3,,,,-,1"},{"line":"nonsense"}]"#).unwrap();
+        assert_eq!((back.len(), bad), (1, 1));
+        // VSCP JSON events in either set of keys, and a line with an unreadable datetime
+        let (back, bad) = from_json(
+            r#"[{"class":20,"type":3,"data":[1]},{"vscpClass":20,"vscpType":4},{"line":"0,20,3,0,2026-13-01T00:00:00Z,,-,1"}]"#,
+        )
+        .unwrap();
+        assert_eq!((back.len(), bad), (3, 0));
+        assert_eq!(back[2].event.unread.len(), 1);
         let (back, bad) = from_json(r#"[{"line":"0,20,3,,,,-,1"},{"line":"nonsense"}]"#).unwrap();
         assert_eq!((back.len(), bad), (1, 1));
         assert!(from_json("{").is_err());

@@ -344,9 +344,8 @@ impl Event {
                 }
                 w.byte(b',');
             }
-            (Stamp::Unix(ns), TimeForm::AsHeld) | (Stamp::Unix(ns) | Stamp::DateTime { ns, .. }, TimeForm::UnixNs) => {
-                w.comma_u64(ns)
-            }
+            (Stamp::Unix(ns), TimeForm::AsHeld)
+            | (Stamp::Unix(ns) | Stamp::DateTime { ns, .. }, TimeForm::UnixNs) => w.comma_u64(ns),
             (Stamp::Unix(ns) | Stamp::DateTime { ns, .. }, form) => {
                 datetime::write_ns_form(w.string(), ns, form != TimeForm::DateTimeLegacy);
                 w.byte(b',');
@@ -423,38 +422,57 @@ fn parse_general(line: &str, keep: Keep) -> Result<Event, EventParseError> {
     );
     let rest = (found == 7).then(|| line.get(cuts[6] + 1..).unwrap_or_default());
     let mut unread = Vec::new();
-    let mut kept = |r: Result<u64, EventParseError>, field: Field, text: &str, why: &'static str| {
-        let allowed = match field {
-            Field::Head | Field::Obid => keep == Keep::AllButIdentity,
-            _ => keep != Keep::Nothing,
-        };
-        match r {
-            Err(_) if allowed && unread.len() < 4 => {
-                unread.push(Unread {
-                    field,
-                    text: text.to_string(),
-                    why,
-                });
-                Ok(None)
+    let mut kept =
+        |r: Result<u64, EventParseError>, field: Field, text: &str, why: &'static str| {
+            let allowed = match field {
+                Field::Head | Field::Obid => keep == Keep::AllButIdentity,
+                _ => keep != Keep::Nothing,
+            };
+            match r {
+                Err(_) if allowed && unread.len() < 4 => {
+                    unread.push(Unread {
+                        field,
+                        text: text.to_string(),
+                        why,
+                    });
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+                Ok(v) => Ok(Some(v)),
             }
-            Err(e) => Err(e),
-            Ok(v) => Ok(Some(v)),
-        }
-    };
-    let head = kept(num::<u16>(head, Field::Head).map(u64::from), Field::Head, head, "not a number 0–65535")?.unwrap_or(0) as u16;
+        };
+    let head = kept(
+        num::<u16>(head, Field::Head).map(u64::from),
+        Field::Head,
+        head,
+        "not a number 0–65535",
+    )?
+    .unwrap_or(0) as u16;
     let class = num(class, Field::Class)?;
     let kind = num(kind, Field::Type)?;
     let obid = if obid.trim_ascii().is_empty() {
         0
     } else {
-        kept(num::<u32>(obid, Field::Obid).map(u64::from), Field::Obid, obid, "not a number 0–4294967295")?.unwrap_or(0) as u32
+        kept(
+            num::<u32>(obid, Field::Obid).map(u64::from),
+            Field::Obid,
+            obid,
+            "not a number 0–4294967295",
+        )?
+        .unwrap_or(0) as u32
     };
     let ts = ts.trim_ascii();
     let stamp = if dt.trim_ascii().is_empty() {
         if ts.is_empty() {
             Stamp::Unknown
         } else {
-            kept(num(ts, Field::Timestamp), Field::Timestamp, ts, "not a number of ns")?.map_or(Stamp::Unknown, Stamp::Unix)
+            kept(
+                num(ts, Field::Timestamp),
+                Field::Timestamp,
+                ts,
+                "not a number of ns",
+            )?
+            .map_or(Stamp::Unknown, Stamp::Unix)
         }
     } else {
         match datetime::read_ns(dt) {
@@ -477,7 +495,12 @@ fn parse_general(line: &str, keep: Keep) -> Result<Event, EventParseError> {
                 }
             }
             Err(why) => {
-                kept(Err(EventParseError::BadTimestamp(dt.to_string())), Field::DateTime, dt, why)?;
+                kept(
+                    Err(EventParseError::BadTimestamp(dt.to_string())),
+                    Field::DateTime,
+                    dt,
+                    why,
+                )?;
                 // the timestamp field tells the time when it holds an absolute one
                 match number::parse::<u64>(ts) {
                     Ok(ns) if ns >= PLAUSIBLE_UNIX_NS => Stamp::Unix(ns),

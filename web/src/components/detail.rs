@@ -14,6 +14,18 @@ pub struct DetailProps {
     pub node: String,
 }
 
+/// The event's own time as an ISO date-time with its ns part, or why there is none.
+fn event_time(e: &vscp_core::Event) -> String {
+    match (e.stamp.unix_ns(), e.unread(vscp_core::Field::DateTime)) {
+        (Some(ns), _) => {
+            let iso = vscp_core::utc_string(ns - ns % 1_000_000_000);
+            format!("{}.{:09}Z", iso.trim_end_matches('Z'), ns % 1_000_000_000)
+        }
+        (None, Some(u)) => format!("unknown: the server wrote {:?} ({})", u.text, u.why),
+        (None, None) => "unknown (the event carried no time)".into(),
+    }
+}
+
 /// Every field of the selected event, decoded.
 #[function_component(Detail)]
 pub fn detail(p: &DetailProps) -> Html {
@@ -29,7 +41,13 @@ pub fn detail(p: &DetailProps) -> Html {
                 <dt>{"class"}</dt><dd>{ class_label(e.class) }</dd>
                 <dt>{"type"}</dt><dd>{ type_label(e.class, e.kind) }</dd>
                 <dt>{"obid"}</dt><dd>{ e.obid }</dd>
-                <dt>{"time"}</dt><dd>{ e.stamp.unix_ns().map_or("unknown".into(), |ns| format!("{ns} ns")) }</dd>
+                <dt>{"time"}</dt><dd id="detail-time">{ event_time(e) }</dd>
+                if !e.unread.is_empty() {
+                    <dt>{"unreadable"}</dt>
+                    <dd id="detail-unread" class="unread">
+                        { for e.unread.iter().map(|u| html! { <div>{ format!("{}: {:?} — {}", u.field, u.text, u.why) }</div> }) }
+                    </dd>
+                }
                 <dt>{"GUID"}</dt><dd>{ format!("{} — {}", e.guid, p.node) }</dd>
                 <dt>{"data"}</dt><dd>{ format!("{} ({} bytes)", hex(&e.data), e.data.len()) }</dd>
                 <dt>{"decoded"}</dt><dd>{ r.decoded.clone().unwrap_or_else(|| "—".into()) }</dd>

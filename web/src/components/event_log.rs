@@ -112,7 +112,12 @@ pub fn event_log(p: &EventLogProps) -> Html {
                 html! {
                     <div class={classes!("row", "ev", (p.selected == Some(seq)).then_some("sel"))}
                         onclick={on.reform(move |_| Msg::Select(Some(seq)))}>
-                        <span>{ time_of_day(r.received_ms) }</span>
+                        if e.unread.is_empty() {
+                            <span>{ time_of_day(r.received_ms) }</span>
+                        } else {
+                            <span class="unread" title={e.unread.iter().map(|u| u.to_string()).collect::<Vec<_>>().join("; ")}>
+                                { format!("{} ⚠", time_of_day(r.received_ms)) }</span>
+                        }
                         <span>{ e.priority() }</span>
                         <span class="cls">{ class_label(e.class) }</span>
                         <span class="typ">{ type_label(e.class, e.kind) }</span>

@@ -28,7 +28,7 @@ pub fn server_panel(p: &ServerPanelProps) -> Html {
             <h2>{"Server"}<button class="chip" onclick={p.on.reform(|_| Msg::Act(Action::RefreshServer))}>{"refresh"}</button></h2>
             <dl>
                 <dt>{"banner"}</dt><dd>{ s.banner.join(" · ") }</dd>
-                <dt>{"VERS"}</dt><dd id="vers">{ opt(s.version.map(|v| format!("{}.{}.{}{}", v.major, v.minor, v.release, v.build.map(|b| format!(".{b}")).unwrap_or_default()))) }</dd>
+                <dt>{"VERS"}</dt><dd id="vers">{ opt(s.version.map(|v| v.to_string())) }</dd>
                 <dt>{"WCYD"}</dt><dd>{ opt(s.caps.map(|c| format!("{} — {}", c, c.names().join(", ")))) }</dd>
                 <dt>{"CHID"}</dt><dd>{ opt(s.channel.map(|c| c.to_string())) }</dd>
                 <dt>{"GGID"}</dt><dd>{ opt(s.guid.map(|g| g.to_string())) }</dd>

@@ -32,6 +32,8 @@ pub use log::{EventLog, Geometry, LogWindow, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
 pub use registers::{DmField, RegisterEditor, parse_value};
 
+/// How the notice about unreadable fields starts (it is updated in place).
+const UNREADABLE: &str = "Unreadable fields:";
 /// Lines kept in the command console transcript.
 const TRANSCRIPT_CAPACITY: usize = 2_000;
 /// Notices kept for the user.
@@ -318,6 +320,8 @@ pub struct Console {
     whois: HashMap<Guid, WhoIsThere>,
     pending: Vec<(CommandId, Purpose)>,
     receiving: bool,
+    /// Events on this connection with a field that could not be read.
+    unreadable: u64,
     user_closed: bool,
     attempt: u32,
     next_seq: u64,
@@ -356,6 +360,11 @@ impl Console {
                     ..ClientConfig::default()
                 };
                 self.receiving = false;
+                if self.unreadable > 0 {
+                    // a new connection gets a notice of its own
+                    self.unreadable = 0;
+                    Rc::make_mut(&mut self.notices).retain(|n| !n.starts_with(UNREADABLE));
+                }
                 self.session = Some(ClientSession::new(config, now));
                 self.link = Link::Session(State::Greeting);
                 self.server = Rc::default();
@@ -621,6 +630,15 @@ impl Console {
         };
     }
 
+    /// A notice that is kept up to date in place (one per connection), not repeated.
+    fn notice_once(&mut self, key: &str, text: String) {
+        let notices = Rc::make_mut(&mut self.notices);
+        match notices.iter_mut().find(|n| n.starts_with(key)) {
+            Some(n) => *n = text,
+            None => self.notice(text),
+        }
+    }
+
     fn notice(&mut self, text: String) {
         let notices = Rc::make_mut(&mut self.notices);
         notices.push_back(text);
@@ -788,9 +806,14 @@ impl Console {
             }
             return;
         }
+        // a minimised event takes its GUID from the topic ({prefix}/{guid}/{class}/…)
+        let topic_guid = topic
+            .split('/')
+            .find(|seg| seg.contains(':'))
+            .and_then(|seg| seg.parse::<Guid>().ok());
         match std::str::from_utf8(payload)
             .map_err(|e| e.to_string())
-            .and_then(|t| event_forms::from_json(t).map_err(|e| e.to_string()))
+            .and_then(|t| event_forms::from_payload(t, topic_guid).map_err(|e| e.to_string()))
         {
             Ok(event) => self.ingest(event, now),
             Err(e) => {
@@ -798,7 +821,7 @@ impl Console {
                 // the first, then every thousandth: a busy foreign topic must not flood the notices
                 if self.broker_skipped % 1_000 == 1 {
                     self.notice(format!(
-                        "{topic}: not a VSCP event in JSON form ({e}); {} such messages skipped",
+                        "{topic}: not a VSCP event (JSON, XML or a line: {e}); {} such messages skipped",
                         self.broker_skipped
                     ));
                 }
@@ -875,6 +898,7 @@ impl Console {
                 }
             }
             SessionEvent::ProtocolError(p) => self.notice(p.to_string()),
+            SessionEvent::Adapted(a) => self.notice(a.to_string()),
             SessionEvent::Closed(reason) => {
                 let why = reason.to_string();
                 if matches!(
@@ -893,6 +917,17 @@ impl Console {
     /// An event from the link or the broker: counters, node table, charts, log.
     fn ingest(&mut self, event: Event, now: Millis) {
         self.log.total += 1;
+        if let Some(first) = event.unread.first() {
+            self.unreadable += 1;
+            self.notice_once(
+                UNREADABLE,
+                format!(
+                    "{UNREADABLE} {} event line(s) on this connection had a field that could not be read \
+                     (kept, marked ⚠ in the log; first: {first})",
+                    self.unreadable
+                ),
+            );
+        }
         self.nodes.see(&event, now.0);
         self.answer_for_nodes(&event, now);
         let measured = Measurement::from_event(&event).ok();
@@ -1248,6 +1283,39 @@ mod tests {
         assert_eq!(c.server.channel, Some(7));
         assert_eq!(take_sent(&mut c).as_deref(), Some("RCVLOOP"));
         c
+    }
+
+    #[test]
+    fn a_server_writing_month_13_loses_no_event_and_says_so_once() {
+        let mut c = streaming();
+        c.apply(Millis(6), Action::Message("+OK".into()));
+        for i in 0..50 {
+            c.apply(
+                Millis(7 + i),
+                Action::Message(format!(
+                    "0,10,6,1,2026-13-05T10:00:{:02}Z,0,FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01,168,65,172,0,0",
+                    i % 60
+                )),
+            );
+        }
+        assert_eq!(c.log.rows.len(), 50);
+        assert!(c.log.rows.iter().all(|r| !r.event.unread.is_empty()));
+        assert_eq!(c.log.rows[0].decoded.as_deref(), Some("21.5 °C"));
+        let about: Vec<&String> = c
+            .notices
+            .iter()
+            .filter(|n| n.starts_with(UNREADABLE))
+            .collect();
+        assert_eq!(about.len(), 1, "{:?}", c.notices);
+        assert!(
+            about[0].contains(" 50 event line(s)") && about[0].contains("month is not 1–12"),
+            "{}",
+            about[0]
+        );
+        assert!(!c.notices.iter().any(|n| n.contains("bad event line")));
+        // a client's own heartbeat (the interface GUID placeholder) is not a node
+        c.apply(Millis(100), Action::Message("0,20,9,0,,,-,0,0,0".into()));
+        assert_eq!(c.nodes.rows().len(), 1);
     }
 
     #[test]

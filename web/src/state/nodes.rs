@@ -41,6 +41,10 @@ pub struct NodeTable {
 impl NodeTable {
     /// Counts an event of its sender.
     pub fn see(&mut self, event: &Event, now_ms: u64) {
+        if event.guid.is_zero() {
+            // "the interface's GUID": a client's own event (e.g. its heartbeat), not a node
+            return;
+        }
         let row = self.row(event.guid, now_ms);
         row.events += 1;
         row.last_seen_ms = now_ms;
