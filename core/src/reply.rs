@@ -353,9 +353,10 @@ impl Reply {
             .collect()
     }
 
-    /// `CHALLENGE`: the session id in the status text (an even number of hex digits).
+    /// `CHALLENGE`: the session id (an even number of hex digits) in the status text, or
+    /// in a data line before a plain `+OK - Success.`.
     pub fn challenge(&self) -> Result<String, ReplyError> {
-        let t = self.text.trim();
+        let t = self.lines.first().unwrap_or(&self.text).trim();
         if !t.is_empty() && t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
             Ok(t.to_string())
         } else {

@@ -8,8 +8,8 @@ use super::{decoded, driver::Driver};
 /// How a reply is read into the report's detail.
 type Decode = fn(&Reply) -> Result<String, String>;
 
-fn text<T: std::fmt::Debug, E: std::fmt::Display>(r: Result<T, E>) -> Result<String, String> {
-    r.map(|v| format!("{v:?}")).map_err(|e| e.to_string())
+fn text<T: std::fmt::Display, E: std::fmt::Display>(r: Result<T, E>) -> Result<String, String> {
+    r.map(|v| v.to_string()).map_err(|e| e.to_string())
 }
 
 /// One query check: its name, the command, how its reply must read.
@@ -22,7 +22,12 @@ const QUERIES: [Query; 8] = [
     (
         "wcyd",
         || Command::Wcyd,
-        |r| text(r.capabilities().map(|c| c.names())),
+        |r| {
+            text(
+                r.capabilities()
+                    .map(|c| format!("{c}: {}", c.names().join(", "))),
+            )
+        },
     ),
     ("chid", || Command::ChId, |r| text(r.channel_id())),
     (

@@ -4,54 +4,102 @@
 use std::time::Duration;
 
 use vscp_api::{Check, Outcome};
-use vscp_core::{Command, Event};
+use vscp_core::{Adaptation, Command, Event, FilterPart, ProtocolError, SessionEvent};
 
 use super::{Options, check, decoded, driver::Driver};
+
+/// Was a command answered `+OK`? (`None`: refused; the exchange tells why.)
+fn accepted(r: &Result<vscp_core::Reply, String>) -> bool {
+    r.as_ref().is_ok_and(|r| r.ok)
+}
+
+/// Did this session learn that the server wants Level I filter widths?
+fn narrowed(d: &Driver) -> bool {
+    d.events
+        .iter()
+        .any(|e| matches!(e, SessionEvent::Adapted(Adaptation::Level1Filters)))
+}
+
+/// Sets a filter and mask; whether both were taken, and in which widths.
+async fn set_filter(
+    d: &mut Driver,
+    filter: FilterPart,
+    mask: FilterPart,
+    ex: &mut Vec<String>,
+) -> Result<&'static str, String> {
+    let mut refused = Vec::new();
+    for cmd in [Command::SetFilter(filter), Command::SetMask(mask)] {
+        let word = cmd.word().to_string();
+        let (r, e) = d.run(cmd).await;
+        ex.extend(e);
+        match r {
+            Ok(r) if r.ok => {}
+            Ok(r) => refused.push(format!("{word}: -OK {}", r.text)),
+            Err(e) => refused.push(format!("{word}: {e}")),
+        }
+    }
+    match (refused.is_empty(), narrowed(d)) {
+        (true, true) => Ok("in Level I widths only (the wide form was refused)"),
+        (true, false) => Ok("in the full Level II widths"),
+        (false, true) => Err(format!("{} (also in Level I widths)", refused.join("; "))),
+        (false, false) => Err(refused.join("; ")),
+    }
+}
 
 /// Filter, queue and event checks on the main connection.
 pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
     let mut checks = Vec::new();
-    // filter that blocks everything, then the queue must stay empty
-    let block: vscp_core::FilterPart = "0,65535,65535,-".parse().unwrap_or_default();
-    let exact: vscp_core::FilterPart = "0,0xFFFF,0xFFFF,-".parse().unwrap_or_default();
+    // a filter that blocks everything (class 511 type 255 exactly: fits Level I servers too)
+    let block: FilterPart = "0,511,255,-".parse().unwrap_or_default();
+    let exact: FilterPart = "0,0xFFFF,0xFFFF,-".parse().unwrap_or_default();
     let mut ex = Vec::new();
-    let mut ok = true;
-    for cmd in [
-        Command::SetFilter(block),
-        Command::SetMask(exact),
-        Command::ClrAll,
-    ] {
-        let (r, e) = d.run(cmd).await;
-        ok &= r.is_ok_and(|r| r.ok);
-        ex.extend(e);
-    }
+    let filtered = set_filter(d, block, exact, &mut ex).await;
+    // CLRA and CDTA are judged on their own replies; the filter only decides whether
+    // the count must be 0
+    let (clra, e) = d.run(Command::ClrAll).await;
+    ex.extend(e);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (r, e) = d.run(Command::ChkData).await;
     ex.extend(e);
-    checks.push(match (ok, r.map(|r| r.count())) {
-        (true, Ok(Ok(0))) => check(
+    let count = r.as_ref().map(|r| (r.ok, r.count()));
+    checks.push(match (accepted(&clra), count, &filtered) {
+        (true, Ok((true, Ok(0))), _) => check(
             "clra-cdta",
             Outcome::Pass,
-            "queue empty after CLRA with a blocking filter",
-            ex,
+            "CDTA = 0 after CLRA",
+            ex.clone(),
         ),
-        (true, Ok(Ok(n))) => check(
+        (true, Ok((true, Ok(n))), Ok(_)) => check(
             "clra-cdta",
             Outcome::Fail,
-            format!("CDTA = {n} with a filter that blocks everything"),
-            ex,
+            format!("CDTA = {n} after CLRA with a filter that blocks everything"),
+            ex.clone(),
         ),
-        (false, _) => check(
+        (true, Ok((true, Ok(n))), Err(_)) => check(
+            "clra-cdta",
+            Outcome::Pass,
+            format!(
+                "CLRA answered, CDTA = {n} (events kept arriving: the blocking filter was refused)"
+            ),
+            ex.clone(),
+        ),
+        (false, ..) => check(
             "clra-cdta",
             Outcome::NotSupported,
-            "SFLT/SMSK/CLRA refused",
-            ex,
+            "CLRA refused",
+            ex.clone(),
         ),
-        (_, other) => check(
+        (true, Ok((false, _)), _) => check(
+            "clra-cdta",
+            Outcome::NotSupported,
+            "CDTA refused",
+            ex.clone(),
+        ),
+        (_, other, _) => check(
             "clra-cdta",
             Outcome::Fail,
-            format!("bad CDTA reply: {other:?}"),
-            ex,
+            format!("CDTA reply is not a count: {other:?}"),
+            ex.clone(),
         ),
     });
 
@@ -65,16 +113,10 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
         "on the sending connection"
     };
     let mut ex = Vec::new();
-    let pass_type3: vscp_core::FilterPart = "0,20,3,-".parse().unwrap_or_default();
-    let exact: vscp_core::FilterPart = "0,0xFFFF,0xFFFF,-".parse().unwrap_or_default();
-    for cmd in [
-        Command::SetFilter(pass_type3),
-        Command::SetMask(exact),
-        Command::ClrAll,
-    ] {
-        let rx = second.as_mut().unwrap_or(&mut *d);
-        ex.extend(rx.run(cmd).await.1);
-    }
+    let pass_type3: FilterPart = "0,20,3,-".parse().unwrap_or_default();
+    let rx = second.as_mut().unwrap_or(&mut *d);
+    let filter_set = set_filter(rx, pass_type3, exact, &mut ex).await;
+    ex.extend(rx.run(Command::ClrAll).await.1);
     let marker = (d.start.elapsed().as_nanos() & 0xFF) as u8;
     let probe = |kind: u16| Event {
         class: 20,
@@ -85,51 +127,104 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
     let mut sent_ok = true;
     for kind in [4, 3] {
         let (r, e) = d.run(Command::Send(probe(kind))).await;
-        sent_ok &= r.is_ok_and(|r| r.ok);
+        sent_ok &= accepted(&r);
         ex.extend(e);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rx = second.as_mut().unwrap_or(&mut *d);
     let (_, e) = rx.run(Command::Retr(Some(100))).await;
     ex.extend(e);
-    let got: Vec<Event> = rx
-        .take_received()
-        .into_iter()
+    let received = rx.take_received();
+    let bad_lines: Vec<String> = rx
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::ProtocolError(ProtocolError::BadEvent { line, error }) => {
+                Some(format!("{line} ({error})"))
+            }
+            _ => None,
+        })
+        .collect();
+    let got: Vec<Event> = received
+        .iter()
         .filter(|e| e.data.get(1..) == Some(&[0xA5, marker][..]))
+        .cloned()
         .collect();
     if let Some(mut r) = second.take() {
         let _ = r.run(Command::Quit).await;
     }
-    let looped = got.iter().any(|e| e.kind == 3);
-    checks.push(match (sent_ok, looped, got.iter().any(|e| e.kind == 4)) {
-        (false, ..) => check(
+    checks.push(match sent_ok {
+        false => check(
             "send",
             Outcome::Fail,
             "SEND of a plain Level I event refused",
             ex.clone(),
         ),
-        _ => check("send", Outcome::Pass, "SEND accepted", vec![]),
+        true => check("send", Outcome::Pass, "SEND accepted", vec![]),
     });
-    checks.push(match (looped, got.iter().any(|e| e.kind == 4)) {
-        (_, true) => check(
-            "filter",
+    // every field of every event the server wrote must read
+    let unread: Vec<String> = received
+        .iter()
+        .filter(|e| !e.unread.is_empty())
+        .map(|e| {
+            let why: Vec<String> = e.unread.iter().map(ToString::to_string).collect();
+            format!("{} in {e}", why.join("; "))
+        })
+        .chain(bad_lines)
+        .collect();
+    checks.push(match unread.first() {
+        Some(first) => check(
+            "event-fields",
             Outcome::Fail,
-            "an event the filter/mask should block came through",
-            ex.clone(),
+            format!(
+                "{} of {} received event line(s) had a field that cannot be read: {first}",
+                unread.len(),
+                received.len()
+            ),
+            unread.iter().take(10).cloned().collect(),
         ),
-        (true, false) => check(
-            "filter",
-            Outcome::Pass,
-            format!("only the matching event arrived {via}"),
+        None if received.is_empty() => check(
+            "event-fields",
+            Outcome::NotSupported,
+            format!("no event arrived {via} to read"),
             vec![],
         ),
-        (false, false) => check(
-            "filter",
-            Outcome::NotSupported,
-            format!("no sent event arrived {via}"),
+        None => check(
+            "event-fields",
+            Outcome::Pass,
+            format!("every field of {} received event(s) read", received.len()),
             vec![],
         ),
     });
+    let looped = got.iter().any(|e| e.kind == 3);
+    checks.push(
+        match (&filter_set, looped, got.iter().any(|e| e.kind == 4)) {
+            (Err(why), ..) => check(
+                "filter",
+                Outcome::NotSupported,
+                format!("filter refused: {why}"),
+                ex.clone(),
+            ),
+            (_, _, true) => check(
+                "filter",
+                Outcome::Fail,
+                "an event the filter/mask should block came through",
+                ex.clone(),
+            ),
+            (Ok(widths), true, false) => check(
+                "filter",
+                Outcome::Pass,
+                format!("only the matching event arrived {via}; filter taken {widths}"),
+                vec![],
+            ),
+            (Ok(_), false, false) => check(
+                "filter",
+                Outcome::NotSupported,
+                format!("no sent event arrived {via}"),
+                vec![],
+            ),
+        },
+    );
     checks.push(match got.iter().find(|e| e.kind == 3) {
         Some(e) if e.class == 20 && e.data == probe(3).data => check(
             "event-round-trip",
@@ -150,35 +245,83 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
             vec![],
         ),
     });
-    let open: vscp_core::FilterPart = "0,0,0,-".parse().unwrap_or_default();
+    let open: FilterPart = "0,0,0,-".parse().unwrap_or_default();
     for cmd in [Command::SetFilter(open), Command::SetMask(open)] {
         let _ = d.run(cmd).await;
     }
 
-    // GUID forms and Level I over Level II in SEND
+    // GUID forms: `-` and the full GUID
     let mut ex = Vec::new();
-    let mut accepted = true;
-    for line in [
-        "0,20,3,,,,-,0,1,35",
-        "0,20,3,,,,FF:FF:FF:FF:FF:FF:FF:FE:00:05:93:14:02:32:00:01,0,1,35",
-        "0,20,3,,2001-11-02T18:00:01,,-,0,1,35",
+    let mut refused = Vec::new();
+    for (what, line) in [
+        ("`-`", "0,20,3,,,,-,0,1,35"),
+        (
+            "a full GUID",
+            "0,20,3,,,,FF:FF:FF:FF:FF:FF:FF:FE:00:05:93:14:02:32:00:01,0,1,35",
+        ),
     ] {
-        if let Ok(ev) = line.parse::<Event>() {
-            let (r, e) = d.run(Command::Send(ev)).await;
-            accepted &= r.is_ok_and(|r| r.ok);
-            ex.extend(e);
+        let (r, e) = d.run(exact_send(line)).await;
+        if !accepted(&r) {
+            refused.push(what);
         }
+        ex.extend(e);
     }
-    checks.push(check(
-        "guid-and-time-forms",
-        if accepted {
-            Outcome::Pass
+    checks.push(if refused.is_empty() {
+        check(
+            "guid-forms",
+            Outcome::Pass,
+            "SEND with `-` and with a full GUID",
+            ex,
+        )
+    } else {
+        check(
+            "guid-forms",
+            Outcome::Fail,
+            format!("SEND with {} refused", refused.join(" and ")),
+            ex,
+        )
+    });
+    // time forms, each sent exactly as written
+    let mut ex = Vec::new();
+    let (mut takes, mut refuses) = (Vec::new(), Vec::new());
+    for (what, line) in [
+        ("legacy datetime", "0,20,3,,2001-11-02T18:00:01,,-,0,1,35"),
+        ("datetime with Z", "0,20,3,,2001-11-02T18:00:01Z,,-,0,1,35"),
+        ("ns timestamp", "0,20,3,,,1004724001000000000,-,0,1,35"),
+        ("no time", "0,20,3,,,,-,0,1,35"),
+    ] {
+        let (r, e) = d.run(exact_send(line)).await;
+        if accepted(&r) {
+            &mut takes
         } else {
-            Outcome::Fail
+            &mut refuses
+        }
+        .push(what);
+        ex.extend(e);
+    }
+    let said = format!(
+        "takes: {}; refuses: {}",
+        if takes.is_empty() {
+            "none".into()
+        } else {
+            takes.join(", ")
         },
-        "SEND with `-`, full GUID, legacy datetime",
-        ex,
-    ));
+        if refuses.is_empty() {
+            "none".into()
+        } else {
+            refuses.join(", ")
+        }
+    );
+    checks.push(if takes.contains(&"legacy datetime") {
+        check("time-forms", Outcome::Pass, said, ex)
+    } else {
+        check(
+            "time-forms",
+            Outcome::Fail,
+            format!("the legacy datetime of the spec is refused; {said}"),
+            ex,
+        )
+    });
     let iface: vscp_core::Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:00"
         .parse()
         .unwrap_or_default();
@@ -195,4 +338,12 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
     }));
 
     checks
+}
+
+/// A SEND written exactly as given (the session would write a known time its own way).
+fn exact_send(line: &str) -> Command {
+    Command::Custom {
+        word: "SEND".into(),
+        arg: Some(line.into()),
+    }
 }

@@ -5,25 +5,83 @@ use std::time::{Duration, Instant};
 
 use vscp_api::{Check, Outcome};
 
-use super::{Options, check, driver::Raw};
+use vscp_core::Command;
+
+use super::{
+    Options, check,
+    driver::{Driver, Raw},
+};
+
+/// Commands before login must be refused, and that is proven by what they would do:
+/// CHID/GGID must not return a value, and a SEND must not reach a logged-in client.
+async fn before_login(o: &Options) -> Check {
+    let t = Duration::from_secs(5);
+    let mut raw = match Raw::connect(&o.addr).await {
+        Ok(r) => r,
+        Err(e) => return check("before-login", Outcome::Fail, e.to_string(), vec![]),
+    };
+    let mut watcher = Driver::ready(o).await;
+    if let Some(w) = watcher.as_mut() {
+        let _ = w.run(Command::ClrAll).await;
+    }
+    let marker = (std::process::id() & 0xFF) as u8;
+    let mut wrong = Vec::new();
+    for (cmd, what) in [
+        ("CHID", "CHID answered with a channel id"),
+        ("GGID", "GGID answered with a GUID"),
+        ("RETR 1", "RETR answered"),
+    ] {
+        raw.send(cmd).await;
+        match raw.reply(t).await {
+            Some((_, s)) if s.ok => wrong.push(what.to_string()),
+            Some(_) => {}
+            None => wrong.push(format!("{cmd}: no reply")),
+        }
+    }
+    raw.send(&format!("SEND 0,20,3,,,,-,0,0xB1,{marker}")).await;
+    let send_ok = raw.reply(t).await.is_some_and(|(_, s)| s.ok);
+    let mut reached = false;
+    if let Some(w) = watcher.as_mut() {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let _ = w.run(Command::Retr(Some(100))).await;
+        reached = w
+            .take_received()
+            .iter()
+            .any(|e| (e.class, e.kind) == (20, 3) && e.data == [0, 0xB1, marker]);
+        let _ = w.run(Command::Quit).await;
+    }
+    match (send_ok, reached) {
+        (_, true) => wrong.insert(
+            0,
+            "SEND accepted before login: a logged-in client received the event".into(),
+        ),
+        (true, false) => wrong.insert(0, "SEND accepted before login (+OK)".into()),
+        _ => {}
+    }
+    raw.send("QUIT").await;
+    if wrong.is_empty() {
+        check(
+            "before-login",
+            Outcome::Pass,
+            "CHID, GGID, RETR and SEND refused before login; the SEND reached no one",
+            raw.log.clone(),
+        )
+    } else {
+        check(
+            "before-login",
+            Outcome::Fail,
+            wrong.join("; "),
+            raw.log.clone(),
+        )
+    }
+}
 
 /// Checks that need input a correct client never sends, or raw timing.
 pub(super) async fn checks(o: &Options) -> Vec<Check> {
     let mut checks = Vec::new();
     let t = Duration::from_secs(5);
     if o.credentials.is_some() {
-        match Raw::connect(&o.addr).await {
-            Ok(mut raw) => {
-                raw.send("RETR 1").await;
-                let verdict = match raw.reply(t).await {
-                    Some((_, s)) if !s.ok => (Outcome::Pass, format!("-OK {}", s.text)),
-                    Some(_) => (Outcome::Fail, "RETR answered without login".into()),
-                    None => (Outcome::Fail, "no reply".into()),
-                };
-                checks.push(check("before-login", verdict.0, verdict.1, raw.log.clone()));
-            }
-            Err(e) => checks.push(check("before-login", Outcome::Fail, e.to_string(), vec![])),
-        }
+        checks.push(before_login(o).await);
     }
     let mut raw = match Raw::connect(&o.addr).await {
         Ok(r) => r,

@@ -438,7 +438,7 @@ impl Line {
                 Ok(Ok(n)) if n > 0 => {}
                 _ => break,
             }
-            let Ok(ev) = s.trim_end().parse::<vscp_core::Event>() else {
+            let Ok(ev) = vscp_core::Event::read_received(s.trim_end()) else {
                 continue;
             };
             if (ev.class, ev.kind) == (20, 3)
