@@ -129,6 +129,157 @@ pub enum CommandParseError {
     Guid(#[from] GuidError),
 }
 
+/// One command of the link protocol as the console's help and completion list it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandInfo {
+    /// The word sent (short form).
+    pub word: &'static str,
+    /// Other words servers take for it.
+    pub aliases: &'static [&'static str],
+    /// Its argument, if any, as a user types it.
+    pub args: &'static str,
+    /// Privilege level a server wants for it (0–15).
+    pub privilege: u8,
+    /// What it does.
+    pub help: &'static str,
+}
+
+const fn info(
+    word: &'static str,
+    aliases: &'static [&'static str],
+    args: &'static str,
+    privilege: u8,
+    help: &'static str,
+) -> CommandInfo {
+    CommandInfo {
+        word,
+        aliases,
+        args,
+        privilege,
+        help,
+    }
+}
+
+/// Every command this toolkit knows, in the order of the reference.
+pub const COMMANDS: &[CommandInfo] = &[
+    info(
+        "+",
+        &[],
+        "[n]",
+        0,
+        "repeat the last command, or the n-th of the ++ list (0 = newest)",
+    ),
+    info(
+        "++",
+        &[],
+        "",
+        0,
+        "list the commands + can repeat, newest first",
+    ),
+    info("NOOP", &[], "", 0, "no operation; +OK"),
+    info("HELP", &[], "[command]", 0, "the server's help text"),
+    info("QUIT", &["EXIT"], "", 0, "close the connection"),
+    info("USER", &[], "name", 0, "user name for the login"),
+    info("PASS", &[], "password", 0, "password for the login"),
+    info("CHALLENGE", &[], "", 0, "a session id for a hashed login"),
+    info(
+        "SEND",
+        &[],
+        "head,class,type,obid,datetime,timestamp,GUID,data…",
+        4,
+        "send an event",
+    ),
+    info(
+        "RETR",
+        &["RETRIEVE"],
+        "[n]",
+        2,
+        "fetch up to n queued events",
+    ),
+    info(
+        "RCVLOOP",
+        &["RECEIVELOOP"],
+        "",
+        2,
+        "stream events until QUITLOOP",
+    ),
+    info("QUITLOOP", &[], "", 2, "leave the receive loop"),
+    info(
+        "CDTA",
+        &["CHKDATA", "CHECKDATA"],
+        "",
+        1,
+        "number of queued events",
+    ),
+    info(
+        "CLRA",
+        &["CLRALL", "CLEARALL"],
+        "",
+        1,
+        "drop the queued events",
+    ),
+    info("STAT", &[], "", 1, "statistics counters"),
+    info("INFO", &[], "", 1, "channel status and last error"),
+    info("CHID", &["GETCHID"], "", 1, "channel id"),
+    info("SGID", &["SETGUID"], "GUID", 6, "set the channel GUID"),
+    info("GGID", &["GETGUID"], "", 1, "channel GUID"),
+    info("VERS", &["VERSION"], "", 0, "server version"),
+    info(
+        "SFLT",
+        &["SETFILTER"],
+        "priority,class,type,GUID",
+        6,
+        "set the filter",
+    ),
+    info(
+        "SMSK",
+        &["SETMASK"],
+        "priority,class,type,GUID",
+        6,
+        "set the mask",
+    ),
+    info("TEST", &[], "[arg]", 15, "server self-test"),
+    info("SHUTDOWN", &[], "", 15, "shut the server down"),
+    info("RESTART", &[], "", 15, "restart the server"),
+    info(
+        "INTERFACE",
+        &["CLIENT"],
+        "LIST | CLOSE GUID",
+        2,
+        "list the server's interfaces",
+    ),
+    info("WCYD", &["WHATCANYOUDO"], "", 0, "capabilities (64 bits)"),
+    info(
+        "MEASUREMENT",
+        &[],
+        "format,level,type,value[,…]",
+        4,
+        "send a measurement event (vscpd)",
+    ),
+    info(
+        "BINARY",
+        &[],
+        "",
+        0,
+        "binary framing (not used by this toolkit)",
+    ),
+];
+
+impl Command {
+    /// The catalogue entry of this command (`None` for a custom word).
+    #[must_use]
+    pub fn info(&self) -> Option<&'static CommandInfo> {
+        let word = self.word();
+        COMMANDS.iter().find(|c| c.word == word)
+    }
+
+    /// Privilege level a server wants for this command (custom words: 0).
+    #[must_use]
+    pub fn privilege(&self) -> u8 {
+        self.info().map_or(0, |c| c.privilege)
+    }
+}
+
 fn need<'a>(arg: Option<&'a str>, cmd: &'static str) -> Result<&'a str, CommandParseError> {
     arg.ok_or(CommandParseError::MissingArgument(cmd))
 }
@@ -342,6 +493,29 @@ mod tests {
         ] {
             assert_eq!(line.parse::<Command>().unwrap().to_string(), want);
         }
+    }
+
+    #[test]
+    fn the_catalogue_names_every_command_and_alias_the_parser_knows() {
+        for c in COMMANDS {
+            let arg = match c.word {
+                "USER" | "PASS" => " x",
+                "SEND" => " 0,20,3,,,,-",
+                "SGID" => " -",
+                "SFLT" | "SMSK" => " 0,0,0,-",
+                "MEASUREMENT" => " 0,0,6,21.5",
+                _ => "",
+            };
+            for w in std::iter::once(&c.word).chain(c.aliases) {
+                let cmd: Command = format!("{w}{arg}")
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{w}: {e}"));
+                assert_eq!(cmd.word(), c.word, "{w}");
+                assert_eq!(cmd.privilege(), c.privilege);
+            }
+        }
+        assert_eq!("SHUTDOWN".parse::<Command>().unwrap().privilege(), 15);
+        assert_eq!(Command::parse_lenient("XFOO").unwrap().privilege(), 0);
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub use client::{
     Adaptation, ClientConfig, ClientSession, CloseReason, CommandId, MAX_QUEUE, MAX_REPLY_LINES,
     Millis, NoReply, Output, ProtocolError, ReceiveMode, SendError, SessionEvent, State,
 };
-pub use command::{Command, CommandParseError, InterfaceArg};
+pub use command::{COMMANDS, Command, CommandInfo, CommandParseError, InterfaceArg};
 pub use datetime::utc_string;
 pub use event::{
     Event, EventParseError, Field, LEVEL1_OVER_LEVEL2, MAX_DATA, MAX_DATA_LEVEL1, Stamp, TimeForm,

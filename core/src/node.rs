@@ -127,34 +127,6 @@ const BAD_PARAM: &str = "-OK - Invalid parameter or format";
 const UNKNOWN: &str = "-OK - Unknown command";
 const NOT_SUPPORTED: &str = "-OK - Not supported";
 
-/// Privilege a command needs (SPEC levels; `INTERFACE` as FW checks it).
-fn privilege(cmd: &Command) -> u8 {
-    match cmd {
-        Command::Noop
-        | Command::Help(_)
-        | Command::Quit
-        | Command::User(_)
-        | Command::Pass(_)
-        | Command::Challenge
-        | Command::Version
-        | Command::Wcyd
-        | Command::Binary
-        | Command::Repeat(_)
-        | Command::History
-        | Command::Custom { .. } => 0,
-        Command::ChkData
-        | Command::ClrAll
-        | Command::Stat
-        | Command::Info
-        | Command::ChId
-        | Command::GetGuid => 1,
-        Command::Retr(_) | Command::RcvLoop | Command::QuitLoop | Command::Interface(_) => 2,
-        Command::Send(_) | Command::Measurement(_) => 4,
-        Command::SetGuid(_) | Command::SetFilter(_) | Command::SetMask(_) => 6,
-        _ => 15,
-    }
-}
-
 impl NodeSession {
     /// A session for a client that connected at `now`; the greeting is queued at once.
     #[must_use]
@@ -362,7 +334,7 @@ impl NodeSession {
             _ if !node.requires_login() => Some(15),
             _ => None,
         };
-        let need = privilege(&cmd);
+        let need = cmd.privilege();
         match level {
             None if need > 0 => return self.line(NEED_LOGIN, now),
             Some(p) if need > p => return self.line(NO_PRIVILEGE, now),

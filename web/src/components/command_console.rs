@@ -55,8 +55,26 @@ pub fn command_console(p: &CommandConsoleProps) -> Html {
                 Transcript::Note(l) => html! { <div class="note">{ l }</div> },
             }) }</pre>
             <input id="cmd" placeholder="type a command, e.g. NOOP, VERS, CDTA (↑/↓ history)" autocomplete="off"
-                value={p.line.clone()} onkeydown={keys}
+                list="commands" value={p.line.clone()} onkeydown={keys}
                 oninput={on_input(on, |v| Msg::Form(FormEdit::Command(v)))} />
+            // completion and help from vscp-core's command list
+            <datalist id="commands">
+                { for vscp_core::COMMANDS.iter().map(|c| html! {
+                    <option value={c.word}>{ format!("{} — {} (privilege {})", c.args, c.help, c.privilege) }</option>
+                }) }
+            </datalist>
+            <details class="help">
+                <summary>{"commands"}</summary>
+                <table id="command-help">
+                    <tr><th>{"command"}</th><th>{"argument"}</th><th>{"privilege"}</th><th>{"what it does"}</th></tr>
+                    { for vscp_core::COMMANDS.iter().map(|c| html! {
+                        <tr>
+                            <td><code>{ c.word }</code>{ if c.aliases.is_empty() { String::new() } else { format!(" ({})", c.aliases.join(", ")) } }</td>
+                            <td><code>{ c.args }</code></td><td>{ c.privilege }</td><td>{ c.help }</td>
+                        </tr>
+                    }) }
+                </table>
+            </details>
         </form>
     }
 }
