@@ -215,3 +215,47 @@ fn topics_name_guid_class_type_and_nickname() {
         .is_err()
     );
 }
+
+#[test]
+fn payload_vectors() {
+    let path = format!(
+        "{}/tests/vectors/event_forms.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for case in v["cases"].as_array().unwrap() {
+        let id = &case["id"];
+        let topic_guid = case["topic_guid"]
+            .as_str()
+            .map(|g| g.parse::<Guid>().unwrap());
+        let e = from_payload(case["payload"].as_str().unwrap(), topic_guid)
+            .unwrap_or_else(|err| panic!("{id}: {err}"));
+        let want = &case["expect"];
+        assert_eq!(u64::from(e.head), want["head"].as_u64().unwrap(), "{id}");
+        assert_eq!(u64::from(e.obid), want["obid"].as_u64().unwrap(), "{id}");
+        assert_eq!(u64::from(e.class), want["class"].as_u64().unwrap(), "{id}");
+        assert_eq!(u64::from(e.kind), want["type"].as_u64().unwrap(), "{id}");
+        assert_eq!(e.guid.to_string(), want["guid"].as_str().unwrap(), "{id}");
+        let data: Vec<u8> = want["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_u64().unwrap() as u8)
+            .collect();
+        assert_eq!(e.data, data, "{id}");
+        assert_eq!(
+            e.stamp.unix_ns().map(|n| n.to_string()),
+            want["timestamp_ns"].as_str().map(str::to_string),
+            "{id}"
+        );
+        let unread: Vec<String> = e.unread.iter().map(|u| u.field.to_string()).collect();
+        let want_unread: Vec<&str> = want["unread"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u.as_str().unwrap())
+            .collect();
+        assert_eq!(unread, want_unread, "{id}");
+    }
+}
