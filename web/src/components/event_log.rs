@@ -116,7 +116,7 @@ pub fn event_log(p: &EventLogProps) -> Html {
                             <span>{ time_of_day(r.received_ms) }</span>
                         } else {
                             <span class="unread" title={e.unread.iter().map(|u| u.to_string()).collect::<Vec<_>>().join("; ")}>
-                                { format!("{} ⚠", time_of_day(r.received_ms)) }</span>
+                                { format!("⚠ {}", time_of_day(r.received_ms)) }</span>
                         }
                         <span>{ e.priority() }</span>
                         <span class="cls">{ class_label(e.class) }</span>
