@@ -198,6 +198,8 @@ pub struct Counters {
     pub reconnects: AtomicU64,
     /// Events received with a field that could not be read (forwarded all the same).
     pub unreadable: AtomicU64,
+    /// Commands from the broker not taken: too large, not an event, for no known server.
+    pub refused: AtomicU64,
 }
 
 /// Runs the bridge until shutdown; returns each server's name and counters.
@@ -292,7 +294,7 @@ type CounterOf = (&'static str, &'static str, fn(&Counters) -> &AtomicU64);
 fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let metrics: [CounterOf; 7] = [
+    let metrics: [CounterOf; 8] = [
         ("received_total", "Events received from the server.", |c| {
             &c.received
         }),
@@ -316,6 +318,11 @@ fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> 
             "unreadable_total",
             "Events received with a field that could not be read (a bad datetime, say), forwarded all the same.",
             |c| &c.unreadable,
+        ),
+        (
+            "refused_total",
+            "Commands from the broker not taken (too large, not an event, no such server), acknowledged and logged.",
+            |c| &c.refused,
         ),
         (
             "reconnects_total",

@@ -22,14 +22,15 @@ async fn main() -> anyhow::Result<()> {
             for (name, c) in vscp_proxy::link_bridge::run(config, shutdown).await {
                 use std::sync::atomic::Ordering::Relaxed;
                 eprintln!(
-                    "{name}: {} received, {} sent, {} dropped, {} echoes, {} looped, {} reconnects, {} unreadable",
+                    "{name}: {} received, {} sent, {} dropped, {} echoes, {} looped, {} reconnects, {} unreadable, {} refused",
                     c.received.load(Relaxed),
                     c.sent.load(Relaxed),
                     c.dropped.load(Relaxed),
                     c.echoes.load(Relaxed),
                     c.looped.load(Relaxed),
                     c.reconnects.load(Relaxed),
-                    c.unreadable.load(Relaxed)
+                    c.unreadable.load(Relaxed),
+                    c.refused.load(Relaxed)
                 );
             }
             Ok(())

@@ -14,7 +14,10 @@ use std::{
     time::Duration,
 };
 
-use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
+use rumqttc::{
+    AsyncClient, ConnectionError, Event as Mqtt, MqttOptions, Packet, Publish, QoS, Request,
+    StateError, Subscribe,
+};
 use tokio::sync::mpsc;
 use vscp_core::{Event, event_forms};
 
@@ -27,6 +30,14 @@ use crate::{
 const REQUESTS: usize = 256;
 /// Longest wait between connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Largest packet the bridge reads from the broker. A larger one cannot be read at all: the
+/// bridge then drops its session on the broker to get past it (see `run`). Brokers should
+/// refuse larger messages themselves (mosquitto: `max_packet_size`).
+pub const MAX_INCOMING: usize = 1024 * 1024;
+/// Largest command taken; larger ones are acknowledged, counted as refused and logged.
+pub const MAX_COMMAND: usize = 64 * 1024;
+/// Largest packet the bridge publishes (an event in JSON is a few KiB at most).
+const MAX_OUTGOING: usize = 64 * 1024;
 
 /// Runs until shutdown.
 pub(crate) async fn run(
@@ -39,7 +50,7 @@ pub(crate) async fn run(
     let mut opts = MqttOptions::new(&cfg.client_id, &cfg.host, cfg.port);
     opts.set_keep_alive(Duration::from_secs(10))
         .set_clean_session(false)
-        .set_max_packet_size(64 * 1024, 64 * 1024);
+        .set_max_packet_size(MAX_INCOMING, MAX_OUTGOING);
     let (client, mut eventloop) = AsyncClient::new(opts, REQUESTS);
     let prefix = cfg.prefix.trim_end_matches('/').to_string();
     let keys = cfg.json.into();
@@ -53,7 +64,6 @@ pub(crate) async fn run(
         .to_string(),
     );
     let poller = {
-        let client = client.clone();
         let counters = counters.clone();
         async move {
             let mut backoff = Duration::from_millis(200);
@@ -62,20 +72,41 @@ pub(crate) async fn run(
                     Ok(Mqtt::Incoming(Packet::ConnAck(_))) => {
                         backoff = Duration::from_millis(200);
                         tracing::info!(broker = %format!("{}:{}", cfg.host, cfg.port), "bridge connected to the broker");
-                        if let Err(e) =
-                            client.try_subscribe(format!("{commands}+"), QoS::AtLeastOnce)
-                        {
-                            tracing::warn!(%e, "command topic not subscribed");
-                        }
+                        // a session dropped to get past an unreadable message: persistent again
+                        // from the next connection on
+                        eventloop.mqtt_options.set_clean_session(false);
+                        // subscribe and announce first on every connection, ahead of whatever
+                        // the queue holds (a broker restarted without persistence forgot both)
                         let (topic, servers) = directory.clone();
-                        if let Err(e) = client.try_publish(topic, QoS::AtLeastOnce, true, servers) {
-                            tracing::warn!(%e, "server names not published");
-                        }
+                        let mut announce = Publish::new(topic, QoS::AtLeastOnce, servers);
+                        announce.retain = true;
+                        eventloop.pending.push_front(Request::Publish(announce));
+                        eventloop
+                            .pending
+                            .push_front(Request::Subscribe(Subscribe::new(
+                                format!("{commands}+"),
+                                QoS::AtLeastOnce,
+                            )));
                     }
                     Ok(Mqtt::Incoming(Packet::Publish(p))) => {
                         command(&p.topic, &p.payload, &commands, &servers, &counters);
                     }
                     Ok(_) => {}
+                    Err(ConnectionError::MqttState(StateError::Deserialization(
+                        rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size),
+                    ))) => {
+                        // the broker would redeliver it for ever to the persistent session
+                        counters.refused.fetch_add(1, Relaxed);
+                        counters.reconnects.fetch_add(1, Relaxed);
+                        tracing::error!(
+                            size,
+                            limit = MAX_INCOMING,
+                            "a message too large to read on the command topic: the bridge drops its \
+                             session on the broker to get past it (commands waiting there are lost); \
+                             set the broker's max_packet_size to at most the limit"
+                        );
+                        eventloop.mqtt_options.set_clean_session(true);
+                    }
                     Err(e) => {
                         tracing::warn!(%e, ?backoff, "broker connection");
                         counters.reconnects.fetch_add(1, Relaxed);
@@ -112,19 +143,25 @@ fn command(
     counters: &Counters,
 ) {
     counters.received.fetch_add(1, Relaxed);
+    let refuse = |why: &str| {
+        counters.refused.fetch_add(1, Relaxed);
+        tracing::warn!(%topic, bytes = payload.len(), "command refused: {why}");
+    };
     let Some(name) = topic.strip_prefix(commands) else {
         return;
     };
     let Some((_, tx)) = servers.iter().find(|(n, _)| n == name) else {
-        tracing::warn!(%topic, "command for an unknown server");
-        return;
+        return refuse("no server of that name");
     };
+    if payload.len() > MAX_COMMAND {
+        return refuse(&format!("larger than {MAX_COMMAND} bytes"));
+    }
     match event_forms::from_payload(&String::from_utf8_lossy(payload), None) {
         Ok(ev) => {
             if tx.try_send(ev).is_err() {
                 counters.dropped.fetch_add(1, Relaxed);
             }
         }
-        Err(e) => tracing::warn!(%topic, %e, "command is not an event (JSON, XML or a line)"),
+        Err(e) => refuse(&format!("not an event (JSON, XML or a line): {e}")),
     }
 }

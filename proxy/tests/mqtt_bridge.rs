@@ -25,7 +25,8 @@ fn subscriber(
 ) {
     let mut opts = MqttOptions::new("test-watcher", "127.0.0.1", port);
     opts.set_clean_session(false)
-        .set_keep_alive(Duration::from_secs(5));
+        .set_keep_alive(Duration::from_secs(5))
+        .set_max_packet_size(4 << 20, 4 << 20); // it sees the large commands too
     let (client, mut eventloop) = AsyncClient::new(opts, 64);
     let (tx, rx) = mpsc::unbounded_channel();
     let sub = client.clone();
@@ -195,6 +196,126 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
     use std::sync::atomic::Ordering::Relaxed;
     assert_eq!(mqtt.dropped.load(Relaxed), 0);
     assert!(mqtt.sent.load(Relaxed) >= 150);
+    broker.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A client that may publish large messages (rumqttc's own limit is 10 KiB).
+fn publisher(port: u16, id: &str) -> AsyncClient {
+    let mut opts = MqttOptions::new(id, "127.0.0.1", port);
+    opts.set_max_packet_size(4 << 20, 4 << 20);
+    let (client, mut eventloop) = AsyncClient::new(opts, 16);
+    tokio::spawn(async move {
+        loop {
+            if eventloop.poll().await.is_err() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+    client
+}
+
+#[tokio::test]
+async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing() {
+    let dir = std::env::temp_dir().join(format!("vscp-mqtt-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let mut broker = Broker::start(&dir, port);
+    let (_a, pa) = common::start_demo(0, "0");
+    let config = BridgeConfig {
+        queue: 10_000,
+        metrics: None,
+        mqtt: Some(MqttConfig {
+            host: "127.0.0.1".into(),
+            port,
+            prefix: "vscp".into(),
+            client_id: "big-bridge".into(),
+            json: Default::default(),
+        }),
+        server: vec![ServerConfig {
+            name: "a".into(),
+            address: format!("127.0.0.1:{pa}"),
+            user: Some("admin".into()),
+            password: "secret".into(),
+            mode: Mode::Stream,
+            poll_ms: 100,
+        }],
+    };
+    let shutdown = Shutdown::new();
+    let bridge = tokio::spawn(run(config, shutdown.clone()));
+    let (_watcher, mut rx) = subscriber(port);
+    let big = publisher(port, "test-big");
+    let mut watch_a = Line::open(pa).await;
+    watch_a.cmd("RCVLOOP").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    // over the command limit (read, refused), and over what the bridge reads at all
+    for size in [100 * 1024, 2 * 1024 * 1024] {
+        big.publish("vscp/command/a", QoS::AtLeastOnce, false, vec![b'{'; size])
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut send_a = Line::open(pa).await;
+    send_a.send_many(77, 0..100).await;
+    let seen = collect(&mut rx, 77, 100).await;
+    assert_eq!(
+        seen.len(),
+        100,
+        "{} of 100 at the broker after a big command",
+        seen.len()
+    );
+    big.publish(
+        "vscp/command/a",
+        QoS::AtLeastOnce,
+        false,
+        r#"{"class":20,"type":3,"data":[45,0,1]}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        watch_a.count(45, 1, 10).await.get(&1),
+        Some(&1),
+        "a later command is lost"
+    );
+
+    // the broker restarts without its sessions and retained messages while events wait
+    broker.stop();
+    let _ = std::fs::remove_file(dir.join("mosquitto.db"));
+    send_a.send_many(78, 0..50).await;
+    let mut broker = Broker::start(&dir, port);
+    let after = collect(&mut rx, 78, 50).await;
+    assert_eq!(after.len(), 50, "after the restart: {} of 50", after.len());
+    big.publish(
+        "vscp/command/a",
+        QoS::AtLeastOnce,
+        false,
+        r#"{"class":20,"type":3,"data":[45,0,2]}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        watch_a.count(45, 1, 10).await.get(&2),
+        Some(&1),
+        "no command after the restart: the bridge did not subscribe again"
+    );
+    let (topic, _) = retained(port, "vscp/servers/+")
+        .await
+        .expect("the server list was not announced again");
+    assert_eq!(topic, "vscp/servers/big-bridge");
+
+    shutdown.trigger();
+    let counters = tokio::time::timeout(Duration::from_secs(5), bridge)
+        .await
+        .unwrap()
+        .unwrap();
+    let mqtt = &counters.iter().find(|(n, _)| n == "mqtt").unwrap().1;
+    use std::sync::atomic::Ordering::Relaxed;
+    assert!(
+        mqtt.refused.load(Relaxed) >= 2,
+        "refused {}",
+        mqtt.refused.load(Relaxed)
+    );
     broker.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
