@@ -114,6 +114,9 @@ pub struct BridgeArgs {
     /// The configuration file (TOML: `[[server]]` entries; see the README).
     #[arg(long)]
     pub config: PathBuf,
+    /// Only check the file (every value in range) and exit: 0 when good, 2 with the reason.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Options of `linktest`.

@@ -166,18 +166,77 @@ pub enum Mode {
     Poll,
 }
 
+/// Most events a queue may hold.
+pub const MAX_QUEUE: usize = 1_000_000;
+/// Shortest and longest polling interval, ms.
+pub const POLL_MS: std::ops::RangeInclusive<u64> = 10..=3_600_000;
+
 impl BridgeConfig {
-    /// Reads and checks a configuration file.
+    /// Reads and checks a configuration file: every value in range, or an error that names
+    /// the key and what it may be.
     pub fn load(path: &std::path::Path) -> anyhow::Result<BridgeConfig> {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
         let c: BridgeConfig =
             toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
-        anyhow::ensure!(
-            !c.server.is_empty() && c.server.len() + usize::from(c.mqtt.is_some()) >= 2,
+        c.check().with_context(|| format!("{}", path.display()))?;
+        Ok(c)
+    }
+
+    /// Checks every value; the error names the key and the allowed range.
+    pub fn check(&self) -> anyhow::Result<()> {
+        use anyhow::ensure;
+        ensure!(
+            !self.server.is_empty() && self.server.len() + usize::from(self.mqtt.is_some()) >= 2,
             "a bridge needs two [[server]] entries, or one and [mqtt]"
         );
-        anyhow::ensure!(c.queue > 0, "queue must be at least 1");
-        Ok(c)
+        ensure!(
+            (1..=MAX_QUEUE).contains(&self.queue),
+            "queue = {}: must be 1 to {MAX_QUEUE} (events waiting per server)",
+            self.queue
+        );
+        for (i, s) in self.server.iter().enumerate() {
+            let at = format!("[[server]] #{} ({:?})", i + 1, s.name);
+            ensure!(!s.name.trim().is_empty(), "{at}: name must not be empty");
+            ensure!(
+                self.server.iter().filter(|o| o.name == s.name).count() == 1,
+                "{at}: name is used by another [[server]]"
+            );
+            ensure!(
+                s.name != "mqtt",
+                "{at}: name \"mqtt\" is the broker's in counters; choose another"
+            );
+            let port = s
+                .address
+                .rsplit_once(':')
+                .map(|(h, p)| (h, p.parse::<u16>()));
+            ensure!(
+                matches!(port, Some((h, Ok(p))) if !h.is_empty() && p > 0),
+                "{at}: address = {:?}: must be HOST:PORT with a port 1 to 65535",
+                s.address
+            );
+            ensure!(
+                POLL_MS.contains(&s.poll_ms),
+                "{at}: poll_ms = {}: must be {} to {} ms",
+                s.poll_ms,
+                POLL_MS.start(),
+                POLL_MS.end()
+            );
+        }
+        if let Some(m) = &self.mqtt {
+            ensure!(!m.host.trim().is_empty(), "[mqtt] host must not be empty");
+            ensure!(m.port > 0, "[mqtt] port = 0: must be 1 to 65535");
+            ensure!(
+                !m.client_id.is_empty() && m.client_id.len() <= 256,
+                "[mqtt] client_id = {:?}: must be 1 to 256 bytes (the broker keeps the bridge's session under it)",
+                m.client_id
+            );
+            ensure!(
+                !m.prefix.trim_matches('/').is_empty() && !m.prefix.contains(['+', '#']),
+                "[mqtt] prefix = {:?}: must be a topic level or more, without + or #",
+                m.prefix
+            );
+        }
+        Ok(())
     }
 }
 

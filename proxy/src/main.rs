@@ -18,7 +18,26 @@ async fn main() -> anyhow::Result<()> {
     match args.command {
         Some(Sub::Demo(d)) => vscp_proxy::run_demo(d, shutdown).await,
         Some(Sub::Bridge(b)) => {
-            let config = vscp_proxy::link_bridge::BridgeConfig::load(&b.config)?;
+            let config = match vscp_proxy::link_bridge::BridgeConfig::load(&b.config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("vscp-proxy bridge: {e:#}");
+                    std::process::exit(2);
+                }
+            };
+            if b.check {
+                println!(
+                    "{}: good ({} server(s){})",
+                    b.config.display(),
+                    config.server.len(),
+                    if config.mqtt.is_some() {
+                        " and [mqtt]"
+                    } else {
+                        ""
+                    }
+                );
+                return Ok(());
+            }
             for (name, c) in vscp_proxy::link_bridge::run(config, shutdown).await {
                 use std::sync::atomic::Ordering::Relaxed;
                 eprintln!(
