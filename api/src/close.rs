@@ -1,4 +1,5 @@
-//! Websocket close codes of the proxy (4000–4999 is the private range) and their meaning.
+//! Websocket close codes of the proxy and their meaning: RFC 6455's own codes for protocol
+//! errors, the private range (4000–4999) for the proxy's other reasons.
 
 /// Defines [`CloseCode`], its list and its words from one table.
 macro_rules! close_codes {
@@ -26,6 +27,16 @@ macro_rules! close_codes {
 }
 
 close_codes! {
+    /// The browser broke the websocket protocol (RFC 6455).
+    ProtocolError = 1002 => "websocket protocol error",
+    /// A message of a kind this route does not take (text on `/mqtt`).
+    UnsupportedData = 1003 => "message type not accepted here",
+    /// A text message that is not UTF-8 (RFC 6455).
+    InvalidText = 1007 => "text message that is not UTF-8",
+    /// A message over the proxy's size limit (RFC 6455).
+    TooBig = 1009 => "message too large",
+    /// The proxy's budget for messages being received is used up (many large messages at once).
+    Busy = 1013 => "proxy busy: try again later",
     /// `target=` names no allow-listed node.
     TargetNotAllowed = 4001 => "target not allowed by the proxy",
     /// TCP connect to the node failed or timed out.
@@ -44,8 +55,6 @@ close_codes! {
     ShuttingDown = 4008 => "proxy shutting down",
     /// Binary messages are not part of the protocol.
     BinaryMessage = 4009 => "binary message refused",
-    /// Text that is not UTF-8, or a websocket protocol error.
-    BadFrame = 4010 => "bad websocket frame",
     /// Connection limit (total or per IP) reached.
     TooManyConnections = 4011 => "too many connections to the proxy",
     /// Reading from or writing to the node failed.
@@ -104,6 +113,7 @@ mod tests {
         }
         assert_eq!(CloseCode::try_from(1000), Err(UnknownCloseCode(1000)));
         assert_eq!(CloseCode::try_from(4014), Err(UnknownCloseCode(4014)));
+        assert_eq!(CloseCode::try_from(4010), Err(UnknownCloseCode(4010)));
     }
 
     /// The README's table is the user's copy of this list: it must say the same.

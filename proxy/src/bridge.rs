@@ -139,23 +139,20 @@ async fn session(
     bridge(ws, rd, wr, limits, shutdown, metrics).await
 }
 
-/// Sends the close frame for `end` (when there is one) and closes the websocket, giving a
-/// browser that does not read at most [`CLOSE_TIME`].
+/// Sends the close frame for `end` (a normal close when there is none) and closes the
+/// websocket, giving a browser that does not read at most [`CLOSE_TIME`].
 pub(crate) async fn close(ws: WebSocket, end: Option<Refusal>) {
-    let mut tx = ws.tx.into_inner();
-    let goodbye = match &end {
-        Some(Refusal { code, reason }) => {
-            tracing::debug!(?code, %reason, "closing websocket");
-            tx.close(Some((code.code(), truncate(reason, MAX_REASON))))
-        }
-        None => tx.close(Some((1000, ""))),
-    };
-    let _ = tokio::time::timeout(CLOSE_TIME, goodbye).await;
+    let code = end.as_ref().map(|Refusal { code, reason }| {
+        tracing::debug!(?code, %reason, "closing websocket");
+        (code.code(), truncate(reason, MAX_REASON))
+    });
+    ws.close(code, CLOSE_TIME).await;
 }
 
-/// The refusal for a browser that broke the websocket protocol or its limits.
+/// The refusal for a browser that broke the websocket protocol or its limits: RFC 6455's
+/// code for it (1002, 1007 or 1009).
 pub(crate) fn bad_frame(e: RecvError) -> Refusal {
-    Refusal::new(CloseCode::BadFrame, format!("websocket error: {e}"))
+    Refusal::new(e.close_code(), format!("websocket error: {e}"))
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
@@ -230,11 +227,11 @@ where
                     ));
                 }
                 // lines that came before the close still go to the node
-                Incoming::Close(_) => {
+                Incoming::Close => {
                     tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
                     return Ok(());
                 }
-                Incoming::Pong(_) => awaiting_pong.store(false, Ordering::Relaxed),
+                Incoming::Pong => awaiting_pong.store(false, Ordering::Relaxed),
                 Incoming::Ping(payload) => {
                     if tx.lock().await.pong(payload).await.is_err() {
                         return Ok(()); // browser gone

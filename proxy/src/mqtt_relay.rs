@@ -34,21 +34,21 @@ pub(crate) async fn relay(
         buf.reserve(READ_CHUNK);
         tokio::select! {
             msg = ws.rx.recv() => match msg {
-                None | Some(Ok(Incoming::Close(_))) => return Ok(()),
+                None | Some(Ok(Incoming::Close)) => return Ok(()),
                 Some(Err(e)) => return Err(bridge::bad_frame(e)),
                 Some(Ok(Incoming::Binary(bytes))) => {
                     wr.write_all(&bytes).await.map_err(broker_error)?;
                     metrics.to_node(1);
                 }
                 Some(Ok(Incoming::Text(_))) => {
-                    return Err(Refusal::new(CloseCode::BadFrame, "MQTT travels in binary messages"));
+                    return Err(Refusal::new(CloseCode::UnsupportedData, "MQTT travels in binary messages"));
                 }
                 Some(Ok(Incoming::Ping(payload))) => {
                     if ws.tx.get_mut().pong(payload).await.is_err() {
                         return Ok(()); // browser gone
                     }
                 }
-                Some(Ok(Incoming::Pong(_))) => {}
+                Some(Ok(Incoming::Pong)) => {}
             },
             n = rd.read_buf(&mut buf) => {
                 let n = n.map_err(broker_error)?;

@@ -377,7 +377,15 @@ async fn refusals_bad_requests_and_session_ends_are_logged() {
     // a websocket request without the upgrade headers
     let resp = http(p.port, &get("/ws?target=demo", "127.0.0.1")).await;
     assert!(!resp.starts_with("HTTP/1.1 101"), "{resp}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // a session ends once its close handshake is done (or after the 1 s the proxy gives it)
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("session end")
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let text = std::fs::read_to_string(&log).unwrap();
     for want in [
         "websocket refused",
@@ -604,7 +612,7 @@ async fn fragments_control_frames_and_protocol_violations() {
     let frames = raw_frames(&mut tcp, |f| statuses(f) >= 2).await;
     assert!(frames.contains(&(10, b"hi".to_vec())), "{frames:?}");
     assert_eq!(statuses(&frames), 2, "{frames:?}");
-    // each violation ends its session with 4010
+    // each violation ends its session with RFC 6455's protocol-error code
     let unmasked = [0x81, 0x05, b'N', b'O', b'O', b'P', b'\n'];
     let reserved_bit = {
         let mut f = masked_frame(1, b"NOOP\n");
@@ -623,7 +631,7 @@ async fn fragments_control_frames_and_protocol_violations() {
     ] {
         let mut tcp = raw_ws(p.port).await;
         tcp.write_all(frame).await.unwrap();
-        assert_eq!(raw_close_code(&mut tcp).await, Some(4010), "{what}");
+        assert_eq!(raw_close_code(&mut tcp).await, Some(1002), "{what}");
     }
 }
 
@@ -635,11 +643,11 @@ async fn bad_frames_big_messages_and_slow_headers() {
     tcp.write_all(&masked_frame(1, &[0xC3, 0x28, b'\n']))
         .await
         .unwrap();
-    assert_eq!(raw_close_code(&mut tcp).await, Some(4010));
+    assert_eq!(raw_close_code(&mut tcp).await, Some(1007));
     // a 16 MiB message (the limit is 1 MiB)
     let mut tcp = raw_ws(p.port).await;
     let _ = tcp.write_all(&masked_frame(1, &vec![b'A'; 16 << 20])).await;
-    assert_eq!(raw_close_code(&mut tcp).await, Some(4010));
+    assert_eq!(raw_close_code(&mut tcp).await, Some(1009));
     // slowloris: headers one byte at a time never finish within the time-out
     let mut slow = TcpStream::connect(("127.0.0.1", p.port)).await.unwrap();
     let t = Instant::now();
@@ -895,4 +903,64 @@ async fn metrics_count_sessions_lines_and_refusals() {
         value("vscp_proxy_session_ends_total{code=\"1000\",name=\"BrowserClosed\"} "),
         1
     );
+}
+
+/// A handshake with these extra header lines; the status line of the answer and its headers.
+async fn handshake_with(port: u16, version: &str, key: &str) -> String {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let req = format!(
+        "GET /ws?target=demo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{key}{version}\r\n"
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tcp.read(&mut buf).await.unwrap();
+    String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase()
+}
+
+#[tokio::test]
+async fn handshake_refusals_say_what_the_rfc_wants() {
+    let p = Proxy::start(&["--demo"]);
+    let good_key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    // another version: 426 and the version this server speaks
+    for version in ["Sec-WebSocket-Version: 8\r\n", ""] {
+        let resp = handshake_with(p.port, version, good_key).await;
+        assert!(resp.starts_with("http/1.1 426"), "{resp}");
+        assert!(resp.contains("sec-websocket-version: 13"), "{resp}");
+    }
+    // a key that is not 16 bytes of base64
+    for key in [
+        "Sec-WebSocket-Key: abc\r\n",
+        "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!!!\r\n",
+        "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+    ] {
+        let resp = handshake_with(p.port, "Sec-WebSocket-Version: 13\r\n", key).await;
+        assert!(resp.starts_with("http/1.1 400"), "{key}: {resp}");
+    }
+    // the accept key of RFC 6455's example
+    let resp = handshake_with(p.port, "Sec-WebSocket-Version: 13\r\n", good_key).await;
+    assert!(
+        resp.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{resp}"
+    );
+}
+
+#[tokio::test]
+async fn the_close_handshake_ends_cleanly_while_the_browser_still_sends() {
+    let p = Proxy::start(&["--demo"]);
+    let mut tcp = raw_ws(p.port).await;
+    // QUIT: the node closes, the proxy sends its close frame (4003)
+    tcp.write_all(&masked_frame(1, b"QUIT\n")).await.unwrap();
+    assert_eq!(raw_close_code(&mut tcp).await, Some(4003));
+    // the browser still had messages on their way, then answers the close
+    for _ in 0..20 {
+        tcp.write_all(&masked_frame(1, b"NOOP\n")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tcp.write_all(&masked_frame(8, &1000u16.to_be_bytes()))
+        .await
+        .unwrap();
+    // then the proxy ends the connection with a FIN, not a reset
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(Duration::from_secs(3), tcp.read_to_end(&mut rest)).await;
+    assert!(matches!(end, Ok(Ok(_))), "{end:?}");
 }

@@ -74,7 +74,7 @@ async fn a_browser_speaks_mqtt_to_an_allow_listed_broker_through_the_proxy() {
     expect(&mut ws, PUBLISH).await;
     // text is not MQTT
     ws.send(Message::Text("SUBSCRIBE".into())).await.unwrap();
-    assert_eq!(close_of(&mut ws).await.0, 4010);
+    assert_eq!(close_of(&mut ws).await.0, 1003);
 
     // a link target is not a broker, and a broker is not a link target
     let (mut ws, _) = open(proxy.port, "demo").await;

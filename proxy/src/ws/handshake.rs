@@ -1,6 +1,6 @@
 //! The opening handshake (RFC 6455 §4.2) as an axum extractor: the request is checked, the
-//! answer is `101 Switching Protocols`, and the connection is handed over once hyper has
-//! switched it.
+//! answer is `101 Switching Protocols` (its accept key from tungstenite), and the connection
+//! is handed to tokio-tungstenite once hyper has switched it.
 
 use axum::{
     extract::FromRequestParts,
@@ -10,11 +10,9 @@ use axum::{
 use base64::Engine;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::WebSocket;
-
-/// Appended to the browser's key before hashing (RFC 6455 §1.3).
-const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /// A checked websocket upgrade request.
 pub(crate) struct Upgrade {
@@ -35,7 +33,15 @@ impl std::fmt::Display for Rejected {
 
 impl IntoResponse for Rejected {
     fn into_response(self) -> Response {
-        (self.0, self.1).into_response()
+        let mut r = (self.0, self.1).into_response();
+        if self.0 == StatusCode::UPGRADE_REQUIRED {
+            // the versions this server speaks (RFC 6455 §4.4)
+            r.headers_mut().insert(
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            );
+        }
+        r
     }
 }
 
@@ -61,11 +67,18 @@ impl<S: Sync> FromRequestParts<S> for Upgrade {
             .map(HeaderValue::as_bytes)
             != Some(b"13")
         {
-            return bad("Sec-WebSocket-Version header is not 13");
+            return Err(Rejected(
+                StatusCode::UPGRADE_REQUIRED,
+                "Sec-WebSocket-Version must be 13",
+            ));
         }
         let Some(key) = h.get(header::SEC_WEBSOCKET_KEY).cloned() else {
             return bad("Sec-WebSocket-Key header missing");
         };
+        let nonce = base64::engine::general_purpose::STANDARD.decode(key.as_bytes());
+        if !nonce.is_ok_and(|n| n.len() == 16) {
+            return bad("Sec-WebSocket-Key is not 16 bytes in base64");
+        }
         let protocols = h.get(header::SEC_WEBSOCKET_PROTOCOL).cloned();
         let Some(on_upgrade) = parts.extensions.remove::<OnUpgrade>() else {
             return Err(Rejected(
@@ -97,7 +110,7 @@ impl Upgrade {
         let on_upgrade = self.on_upgrade;
         tokio::spawn(async move {
             match on_upgrade.await {
-                Ok(io) => session(WebSocket::new(TokioIo::new(io), max_message)).await,
+                Ok(io) => session(WebSocket::new(TokioIo::new(io), max_message).await).await,
                 Err(e) => tracing::debug!(%e, "websocket upgrade failed"),
             }
         });
@@ -108,7 +121,8 @@ impl Upgrade {
         h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
         h.insert(
             header::SEC_WEBSOCKET_ACCEPT,
-            accept_key(self.key.as_bytes()),
+            HeaderValue::from_str(&derive_accept_key(self.key.as_bytes()))
+                .unwrap_or(HeaderValue::from_static("")),
         );
         let offered = |p: &str| {
             self.protocols
@@ -133,26 +147,9 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
-/// `Sec-WebSocket-Accept` for a browser's key: base64 of the SHA-1 of key and GUID.
-fn accept_key(key: &[u8]) -> HeaderValue {
-    let mut sha = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
-    sha.update(key);
-    sha.update(GUID.as_bytes());
-    let encoded = base64::engine::general_purpose::STANDARD.encode(sha.finish());
-    HeaderValue::from_str(&encoded).expect("base64 is a valid header value")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn accept_key_of_the_rfc_example() {
-        assert_eq!(
-            accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-        );
-    }
 
     #[test]
     fn connection_tokens_are_found_in_lists() {

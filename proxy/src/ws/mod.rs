@@ -1,43 +1,73 @@
-//! The proxy's websocket server side (RFC 6455, no extensions): the handshake as an axum
-//! extractor ([`Upgrade`]), then a [`Receiver`] of the browser's messages and a [`Sender`]
-//! that writes each frame's header and payload with one vectored write — the payload is
-//! never copied, so a read buffer from a node goes out as it is.
+//! The proxy's websocket server side: the opening handshake checked as an axum extractor
+//! ([`Upgrade`]), then tokio-tungstenite's RFC 6455 protocol over the upgraded connection,
+//! split into a [`Receiver`] of the browser's messages and a [`Sender`] (payloads are
+//! `Bytes`: a node's read buffer goes out as it is).
 
-mod frame;
 mod handshake;
 
-use std::io::{self, IoSlice};
+use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use futures_util::{
+    SinkExt, StreamExt,
+    stream::{SplitSink, SplitStream},
+};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio_tungstenite::{
+    WebSocketStream,
+    tungstenite::{
+        self, Message, Utf8Bytes,
+        protocol::{CloseFrame, Role, WebSocketConfig, frame::coding::CloseCode as Rfc},
+    },
+};
+use vscp_api::CloseCode;
 
-pub(crate) use frame::{Incoming, Violation};
 pub(crate) use handshake::{Rejected, Upgrade};
-
-use frame::{Decoder, Opcode};
 
 /// The upgraded connection.
 type Io = TokioIo<Upgraded>;
+type Stream = WebSocketStream<Io>;
 
-/// Bytes read from the browser per read call (messages may span reads).
+/// Bytes tungstenite reads from the browser at a time (it zero-fills its read chunk: the
+/// 128 KiB default would cost that much memory per session).
 const READ_CHUNK: usize = 8 * 1024;
 
-/// Why a message could not be received.
+/// A message from the browser.
 #[derive(Debug)]
-pub(crate) enum RecvError {
-    /// The browser broke the protocol or a limit.
-    Violation(Violation),
-    Io(io::Error),
+pub(crate) enum Incoming {
+    /// A text message (UTF-8, checked).
+    Text(Bytes),
+    /// A binary message.
+    Binary(Bytes),
+    /// A ping (answered by the session).
+    Ping(Bytes),
+    /// A pong.
+    Pong,
+    /// The browser's close frame.
+    Close,
+}
+
+/// Why a message could not be received: the browser broke the protocol or a limit, or the
+/// connection failed.
+#[derive(Debug)]
+pub(crate) struct RecvError(tungstenite::Error);
+
+impl RecvError {
+    /// The RFC 6455 close code that says why: 1007 for text that is not UTF-8, 1009 for a
+    /// message over the limit, 1002 for any other protocol error.
+    pub(crate) fn close_code(&self) -> CloseCode {
+        match &self.0 {
+            tungstenite::Error::Utf8(_) => CloseCode::InvalidText,
+            tungstenite::Error::Capacity(_) => CloseCode::TooBig,
+            _ => CloseCode::ProtocolError,
+        }
+    }
 }
 
 impl std::fmt::Display for RecvError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RecvError::Violation(v) => v.fmt(f),
-            RecvError::Io(e) => e.fmt(f),
-        }
+        self.0.fmt(f)
     }
 }
 
@@ -50,135 +80,94 @@ pub(crate) struct WebSocket {
 
 impl WebSocket {
     /// A websocket over `io`, taking messages of at most `max_message` bytes.
-    pub(crate) fn new(io: Io, max_message: usize) -> WebSocket {
-        let (rd, wr) = tokio::io::split(io);
+    pub(crate) async fn new(io: Io, max_message: usize) -> WebSocket {
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(max_message))
+            .max_frame_size(Some(max_message))
+            .read_buffer_size(READ_CHUNK)
+            // each send is written at once (the session awaits it: backpressure)
+            .write_buffer_size(0);
+        let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+        let (tx, rx) = ws.split();
         WebSocket {
-            rx: Receiver {
-                io: rd,
-                buf: BytesMut::new(),
-                decoder: Decoder::new(max_message),
-            },
-            tx: tokio::sync::Mutex::new(Sender {
-                io: wr,
-                pending: None,
-            }),
+            rx: Receiver(rx),
+            tx: tokio::sync::Mutex::new(Sender(tx)),
         }
+    }
+
+    /// Closes with `code` and `reason` (a normal close when `None`), then reads what the
+    /// browser still sends until its close frame comes back or `wait` passes, so that the
+    /// connection ends cleanly instead of with a reset.
+    pub(crate) async fn close(self, code: Option<(u16, &str)>, wait: Duration) {
+        let WebSocket { mut rx, tx } = self;
+        let mut tx = tx.into_inner();
+        let drain = async {
+            let frame = CloseFrame {
+                code: Rfc::from(code.map_or(1000, |c| c.0)),
+                reason: code.map_or("", |c| c.1).into(),
+            };
+            if tx.0.send(Message::Close(Some(frame))).await.is_err() {
+                return;
+            }
+            while let Some(Ok(m)) = rx.0.next().await {
+                if m.is_close() {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(wait, drain).await;
+        let _ = tokio::time::timeout(Duration::from_millis(100), tx.0.close()).await;
     }
 }
 
 /// The browser's messages, in order.
-pub(crate) struct Receiver {
-    io: ReadHalf<Io>,
-    buf: BytesMut,
-    decoder: Decoder,
-}
+pub(crate) struct Receiver(SplitStream<Stream>);
 
 impl Receiver {
     /// The next message, or `None` once the browser's side of the connection has ended.
     /// Cancel-safe: a message is never lost by dropping the future.
     pub(crate) async fn recv(&mut self) -> Option<Result<Incoming, RecvError>> {
         loop {
-            match self.decoder.decode(&mut self.buf) {
-                Ok(Some(message)) => return Some(Ok(message)),
-                Ok(None) => {}
-                Err(v) => return Some(Err(RecvError::Violation(v))),
-            }
-            if self.buf.capacity() == self.buf.len() {
-                self.buf.reserve(READ_CHUNK);
-            }
-            match self.io.read_buf(&mut self.buf).await {
-                Ok(0) => return None,
-                Ok(_) => {}
-                Err(e) => return Some(Err(RecvError::Io(e))),
-            }
+            return Some(Ok(match self.0.next().await? {
+                Ok(Message::Text(t)) => Incoming::Text(Bytes::from(t)),
+                Ok(Message::Binary(b)) => Incoming::Binary(b),
+                Ok(Message::Ping(p)) => Incoming::Ping(p),
+                Ok(Message::Pong(_)) => Incoming::Pong,
+                Ok(Message::Close(_)) => Incoming::Close,
+                Ok(Message::Frame(_)) => continue,
+                Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                    return None;
+                }
+                Err(e) => return Some(Err(RecvError(e))),
+            }));
         }
     }
 }
 
-/// Frames to the browser. Each goes out whole and in order, even when a send is dropped
-/// half-way: the rest of that frame goes first on the next send.
-pub(crate) struct Sender {
-    io: WriteHalf<Io>,
-    pending: Option<Pending>,
-}
-
-/// A frame being written.
-struct Pending {
-    head: [u8; 10],
-    head_len: usize,
-    payload: Bytes,
-    /// Bytes of head and payload written so far.
-    done: usize,
-}
+/// Messages to the browser, each sent whole and in order.
+pub(crate) struct Sender(SplitSink<Stream, Message>);
 
 impl Sender {
-    /// Sends a text message; `text` must be UTF-8 (browsers fail the connection otherwise).
-    pub(crate) async fn text(&mut self, text: Bytes) -> io::Result<()> {
-        debug_assert!(std::str::from_utf8(&text).is_ok());
-        self.send(Opcode::Text, text).await
+    /// Sends a text message; `text` must be UTF-8 (it is checked: browsers fail the
+    /// connection otherwise).
+    pub(crate) async fn text(&mut self, text: Bytes) -> Result<(), tungstenite::Error> {
+        let text =
+            Utf8Bytes::try_from(text).map_err(|e| tungstenite::Error::Utf8(e.to_string()))?;
+        self.0.send(Message::Text(text)).await
     }
 
     /// Sends a binary message.
-    pub(crate) async fn binary(&mut self, bytes: Bytes) -> io::Result<()> {
-        self.send(Opcode::Binary, bytes).await
+    pub(crate) async fn binary(&mut self, bytes: Bytes) -> Result<(), tungstenite::Error> {
+        self.0.send(Message::Binary(bytes)).await
     }
 
     /// Sends a ping.
-    pub(crate) async fn ping(&mut self) -> io::Result<()> {
-        self.send(Opcode::Ping, Bytes::new()).await
+    pub(crate) async fn ping(&mut self) -> Result<(), tungstenite::Error> {
+        self.0.send(Message::Ping(Bytes::new())).await
     }
 
     /// Answers a ping with its payload.
-    pub(crate) async fn pong(&mut self, payload: Bytes) -> io::Result<()> {
-        self.send(Opcode::Pong, payload).await
-    }
-
-    /// Sends a close frame (with `code` and `reason`, at most 123 bytes, when given) and
-    /// ends the proxy's side of the connection.
-    pub(crate) async fn close(&mut self, code: Option<(u16, &str)>) -> io::Result<()> {
-        let payload = match code {
-            Some((code, reason)) => [&code.to_be_bytes()[..], reason.as_bytes()].concat(),
-            None => Vec::new(),
-        };
-        self.send(Opcode::Close, payload.into()).await?;
-        self.io.shutdown().await
-    }
-
-    async fn send(&mut self, opcode: Opcode, payload: Bytes) -> io::Result<()> {
-        self.finish().await?;
-        let (head, head_len) = frame::header(opcode, payload.len());
-        self.pending = Some(Pending {
-            head,
-            head_len,
-            payload,
-            done: 0,
-        });
-        self.finish().await
-    }
-
-    /// Writes what is left of the pending frame.
-    async fn finish(&mut self) -> io::Result<()> {
-        while let Some(p) = &mut self.pending {
-            let head = p
-                .head
-                .get(p.done.min(p.head_len)..p.head_len)
-                .unwrap_or_default();
-            let body = p
-                .payload
-                .get(p.done.saturating_sub(p.head_len)..)
-                .unwrap_or_default();
-            let n = self
-                .io
-                .write_vectored(&[IoSlice::new(head), IoSlice::new(body)])
-                .await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            p.done += n;
-            if p.done >= p.head_len + p.payload.len() {
-                self.pending = None;
-            }
-        }
-        self.io.flush().await
+    pub(crate) async fn pong(&mut self, payload: Bytes) -> Result<(), tungstenite::Error> {
+        self.0.send(Message::Pong(payload)).await
     }
 }
