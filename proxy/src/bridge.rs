@@ -8,22 +8,19 @@
 //! Sending awaits the websocket, so a slow browser stops the reads from the node
 //! (backpressure) and memory stays bounded.
 
-use std::{
-    sync::atomic::{AtomicBool, AtomicU64, Ordering},
-    time::Duration,
-};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter},
     net::TcpStream,
-    time::Instant,
 };
 
 use vscp_api::CloseCode;
 
 use crate::config::Limits;
+use crate::liveness::Liveness;
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use crate::ws::{Incoming, RecvError, WebSocket};
@@ -179,13 +176,8 @@ where
     let mut tcp_w = BufWriter::with_capacity(WRITE_BUFFER, tcp_w);
     let WebSocket { rx, tx } = ws;
     let tx = &*tx;
-    // last traffic either way, in ms since `base` (the futures below run on one task)
-    let base = Instant::now();
-    let last = AtomicU64::new(0);
-    let touch = || last.store(base.elapsed().as_millis() as u64, Ordering::Relaxed);
-    let deadline = || base + Duration::from_millis(last.load(Ordering::Relaxed)) + limits.idle;
-    // a ping is out and its pong has not come back
-    let awaiting_pong = AtomicBool::new(false);
+    let live = Liveness::new(limits.idle, limits.ping);
+    let touch = || live.touch();
     let node_error = |what: &str, e: std::io::Error| {
         Refusal::new(CloseCode::NodeError, format!("{what} node failed: {e}"))
     };
@@ -231,7 +223,7 @@ where
                     tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
                     return Ok(());
                 }
-                Incoming::Pong => awaiting_pong.store(false, Ordering::Relaxed),
+                Incoming::Pong => live.pong(),
                 Incoming::Ping(payload) => {
                     if tx.lock().await.pong(payload).await.is_err() {
                         return Ok(()); // browser gone
@@ -254,20 +246,14 @@ where
         // leave as a message (their memory is reclaimed once the websocket has sent them)
         let mut buf = BytesMut::new();
         let mut room = READ_MIN;
-        let mut ping = limits.ping.map(|every| {
-            let mut t = tokio::time::interval_at(Instant::now() + every, every);
-            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            t
-        });
+        let mut ping = live.pinger();
         loop {
             buf.reserve(room);
             let spare = buf.capacity() - buf.len();
             let read = tokio::select! {
                 r = tcp_r.read_buf(&mut buf) => r,
-                _ = tick(&mut ping) => {
-                    if awaiting_pong.swap(true, Ordering::Relaxed) {
-                        return Err(Refusal::new(CloseCode::NoPong, "no pong: the browser is gone"));
-                    }
+                due = live.next_ping(&mut ping) => {
+                    due?;
                     if tx.lock().await.ping().await.is_err() {
                         return Ok(()); // browser gone
                     }
@@ -301,24 +287,12 @@ where
         }
     };
 
-    let idle = async {
-        loop {
-            tokio::time::sleep_until(deadline()).await;
-            if deadline() <= Instant::now() {
-                return Err(Refusal::new(
-                    CloseCode::IdleTimeout,
-                    format!("idle for {} s", limits.idle.as_secs()),
-                ));
-            }
-        }
-    };
-
     let end = tokio::select! {
         biased;
         _ = shutdown.wait() => return Err(shutting_down()),
         e = up => e,
         e = down => e,
-        e = idle => e,
+        e = live.expired() => Err(e),
     };
     // in-process demo nodes close their side when shutdown fires, possibly while this
     // task was already reading: the browser must hear "shutting down", not "node closed"
@@ -326,16 +300,6 @@ where
         return Err(shutting_down());
     }
     end
-}
-
-/// The next tick of an optional interval (never, without one).
-async fn tick(t: &mut Option<tokio::time::Interval>) {
-    match t {
-        Some(t) => {
-            t.tick().await;
-        }
-        None => std::future::pending().await,
-    }
 }
 
 async fn write_line<W: AsyncWriteExt + Unpin>(w: &mut W, line: &[u8]) -> std::io::Result<()> {

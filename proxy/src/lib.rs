@@ -28,6 +28,7 @@ mod guard;
 mod limits;
 pub mod link_bridge;
 mod linktest;
+mod liveness;
 mod mdf;
 mod metrics;
 mod mqtt;

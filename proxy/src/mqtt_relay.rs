@@ -12,6 +12,7 @@ use vscp_api::CloseCode;
 use crate::{
     bridge::{self, End, Refusal},
     config::Limits,
+    liveness::Liveness,
     metrics::Metrics,
     ws::{Incoming, WebSocket},
 };
@@ -19,7 +20,9 @@ use crate::{
 /// Bytes read from the broker at a time (one websocket message at most).
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Carries MQTT bytes between the websocket and the broker until either side ends.
+/// Carries MQTT bytes between the websocket and the broker until either side ends, with the
+/// pings, idle time-out and slow-reader rule of link sessions: a browser that stops reading
+/// stops the reads from the broker, and its session ends at the idle time-out.
 pub(crate) async fn relay(
     ws: &mut WebSocket,
     addr: &str,
@@ -29,43 +32,67 @@ pub(crate) async fn relay(
     let (mut rd, mut wr) = bridge::connect(addr, limits, "broker").await?.into_split();
     let broker_error =
         |e: std::io::Error| Refusal::new(CloseCode::NodeError, format!("broker failed: {e}"));
-    let mut buf = BytesMut::new();
-    loop {
-        buf.reserve(READ_CHUNK);
-        tokio::select! {
-            msg = ws.rx.recv() => match msg {
+    let WebSocket { rx, tx } = ws;
+    let tx = &*tx;
+    let live = Liveness::new(limits.idle, limits.ping);
+
+    let up = async {
+        loop {
+            match rx.recv().await {
                 None | Some(Ok(Incoming::Close)) => return Ok(()),
                 Some(Err(e)) => return Err(bridge::bad_frame(e)),
                 Some(Ok(Incoming::Binary(bytes))) => {
+                    live.touch();
                     wr.write_all(&bytes).await.map_err(broker_error)?;
                     metrics.to_node(1);
                 }
                 Some(Ok(Incoming::Text(_))) => {
-                    return Err(Refusal::new(CloseCode::UnsupportedData, "MQTT travels in binary messages"));
+                    return Err(Refusal::new(
+                        CloseCode::UnsupportedData,
+                        "MQTT travels in binary messages",
+                    ));
                 }
                 Some(Ok(Incoming::Ping(payload))) => {
-                    if ws.tx.get_mut().pong(payload).await.is_err() {
+                    if tx.lock().await.pong(payload).await.is_err() {
                         return Ok(()); // browser gone
                     }
                 }
-                Some(Ok(Incoming::Pong)) => {}
-            },
-            n = rd.read_buf(&mut buf) => {
-                let n = n.map_err(broker_error)?;
-                if n == 0 {
-                    return Err(Refusal::new(CloseCode::NodeClosed, "broker closed the connection"));
-                }
-                metrics.to_browser(1, n as u64);
-                if ws.tx.get_mut().binary(buf.split().freeze()).await.is_err() {
-                    return Ok(()); // browser gone
-                }
-            }
-            _ = tokio::time::sleep(limits.idle) => {
-                return Err(Refusal::new(
-                    CloseCode::IdleTimeout,
-                    format!("idle for {} s", limits.idle.as_secs()),
-                ));
+                Some(Ok(Incoming::Pong)) => live.pong(),
             }
         }
+    };
+
+    let down = async {
+        let mut buf = BytesMut::new();
+        let mut ping = live.pinger();
+        loop {
+            buf.reserve(READ_CHUNK);
+            tokio::select! {
+                n = rd.read_buf(&mut buf) => {
+                    let n = n.map_err(broker_error)?;
+                    if n == 0 {
+                        return Err(Refusal::new(CloseCode::NodeClosed, "broker closed the connection"));
+                    }
+                    live.touch();
+                    metrics.to_browser(1, n as u64);
+                    // awaited: a browser that does not read stops the reads from the broker
+                    if tx.lock().await.binary(buf.split().freeze()).await.is_err() {
+                        return Ok(()); // browser gone
+                    }
+                }
+                due = live.next_ping(&mut ping) => {
+                    due?;
+                    if tx.lock().await.ping().await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    };
+
+    tokio::select! {
+        e = up => e,
+        e = down => e,
+        e = live.expired() => Err(e),
     }
 }

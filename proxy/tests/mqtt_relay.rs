@@ -82,3 +82,74 @@ async fn a_browser_speaks_mqtt_to_an_allow_listed_broker_through_the_proxy() {
     assert_eq!(common::close_code(&proxy.url("target=mq")).await, 4001);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `vscp_proxy_sessions_open` from the proxy's `/metrics`.
+async fn sessions_open(port: u16) -> u64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    tcp.read_to_string(&mut text).await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("vscp_proxy_sessions_open "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{text}"))
+}
+
+#[tokio::test]
+async fn a_browser_that_stops_reading_does_not_hold_its_broker_session() {
+    let dir = std::env::temp_dir().join(format!("vscp-relay-slow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mqtt = free_port();
+    let _broker = Broker::start(&dir, mqtt);
+    let proxy = Proxy::start(&[
+        "--broker",
+        &format!("mq=127.0.0.1:{mqtt}"),
+        "--idle-timeout",
+        "2",
+        "--ping-interval",
+        "1",
+    ]);
+    let (mut ws, _) = open(proxy.port, "mq").await;
+    ws.send(Message::Binary(CONNECT.to_vec().into()))
+        .await
+        .unwrap();
+    expect(&mut ws, CONNACK).await;
+    ws.send(Message::Binary(SUBSCRIBE.to_vec().into()))
+        .await
+        .unwrap();
+    expect(&mut ws, SUBACK).await;
+    assert_eq!(sessions_open(proxy.port).await, 1);
+    // the broker floods topic t; the browser reads nothing from now on
+    let mut opts = rumqttc::MqttOptions::new("flood", "127.0.0.1", mqtt);
+    opts.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(opts, 64);
+    tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
+    let flood = tokio::spawn(async move {
+        for _ in 0..400 {
+            if client
+                .publish("t", rumqttc::QoS::AtMostOnce, false, vec![b'x'; 60_000])
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    // neither pongs nor reads: the session ends (no pong, or idle) and frees the broker
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sessions_open(proxy.port).await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the session is still held"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    flood.abort();
+    drop(ws);
+    let _ = std::fs::remove_dir_all(&dir);
+}
