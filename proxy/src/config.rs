@@ -80,6 +80,11 @@ pub struct Args {
     /// sessions, handles their messages in batches; more spread many busy browsers over cores.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// MiB that all sessions together may hold of browser messages not yet received whole
+    /// (each message is at most 1 MiB); past it, the session whose read would exceed it is
+    /// closed with 1013 "proxy busy". Memory for messages is this plus 8 KiB per session.
+    #[arg(long, default_value_t = 64)]
+    pub message_budget: usize,
     /// Seconds between websocket pings to the browser; a browser that misses one pong is
     /// gone and its session ends (0: never ping).
     #[arg(long, default_value_t = 20)]
@@ -88,8 +93,8 @@ pub struct Args {
     /// the same name from here (`/api/mdf?url=`).
     #[arg(long)]
     pub mdf_dir: Option<PathBuf>,
-    /// Host (`HOST` or `HOST:PORT`) whose MDF URLs the proxy may fetch over http
-    /// (repeatable; at most 512 KiB, 5 s, no redirects).
+    /// Host whose MDF URLs the proxy may fetch over http: `HOST` allows port 80 only,
+    /// `HOST:PORT` that port (repeatable; at most 512 KiB, 5 s, no redirects).
     #[arg(long = "mdf-fetch")]
     pub mdf_fetch: Vec<String>,
     /// Subcommand.
@@ -183,6 +188,8 @@ pub(crate) struct Limits {
     pub ping: Option<Duration>,
     /// TLS towards nodes, when `--node-tls` is given.
     pub node_tls: Option<tokio_rustls::TlsConnector>,
+    /// What all sessions may hold of unfinished browser messages.
+    pub budget: std::sync::Arc<crate::ws::Budget>,
 }
 
 impl Args {
@@ -197,6 +204,7 @@ impl Args {
             connect: Duration::from_secs(self.connect_timeout),
             ping: (self.ping_interval > 0).then(|| Duration::from_secs(self.ping_interval)),
             node_tls,
+            budget: crate::ws::Budget::new(self.message_budget.saturating_mul(1 << 20)),
         })
     }
 }

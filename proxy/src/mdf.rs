@@ -31,7 +31,7 @@ const DEMO_FILES: [(&str, &str); 3] = [
 pub(crate) struct MdfSources {
     /// `--mdf-dir`, resolved.
     pub(crate) dir: Option<PathBuf>,
-    /// `--mdf-fetch` hosts, lower case.
+    /// `--mdf-fetch` hosts, lower case (`HOST` allows port 80 only, `HOST:PORT` that port).
     pub(crate) fetch: Vec<String>,
     /// The demo runs: its files are known.
     pub(crate) demo: bool,
@@ -106,12 +106,20 @@ impl MdfSources {
         };
         let name = file_name(&path);
         if let (Some(dir), Some(name)) = (&self.dir, name) {
+            // size first, and the reads off the connection thread (tokio::fs)
             let candidate = dir.join(name);
-            if let Ok(real) = std::fs::canonicalize(&candidate)
+            if let Ok(real) = tokio::fs::canonicalize(&candidate).await
                 && real.starts_with(dir)
-                && real.is_file()
+                && let Ok(meta) = tokio::fs::metadata(&real).await
+                && meta.is_file()
             {
-                return match std::fs::read(&real) {
+                if meta.len() > MAX_MDF as u64 {
+                    return refused(
+                        StatusCode::BAD_GATEWAY,
+                        format!("{name} is over {MAX_MDF} bytes"),
+                    );
+                }
+                return match tokio::fs::read(&real).await {
                     Ok(b) if b.len() <= MAX_MDF => {
                         file(name, String::from_utf8_lossy(&b).into_owned())
                     }
@@ -129,16 +137,6 @@ impl MdfSources {
                 None => refused(StatusCode::NOT_FOUND, format!("the demo has no {path}")),
             };
         }
-        let bare = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
-        if !self.fetch.iter().any(|a| *a == host || a == bare) {
-            return refused(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "the proxy may not fetch from {host}: start it with --mdf-fetch {bare}, or put {} in --mdf-dir",
-                    name.unwrap_or("the file")
-                ),
-            );
-        }
         if scheme(url).0 == Some("https") {
             return refused(
                 StatusCode::BAD_GATEWAY,
@@ -148,30 +146,53 @@ impl MdfSources {
                 ),
             );
         }
-        match tokio::time::timeout(FETCH_TIMEOUT, fetch(&host, &path)).await {
-            Ok(Ok(body)) => file(name.unwrap_or("mdf.xml"), body),
-            Ok(Err(e)) => refused(
-                StatusCode::BAD_GATEWAY,
-                format!("fetching http://{host}{path}: {e}"),
-            ),
-            Err(_) => refused(
-                StatusCode::GATEWAY_TIMEOUT,
+        let target = with_port(&host);
+        if !self.fetch.iter().any(|a| with_port(a) == target) {
+            return refused(
+                StatusCode::FORBIDDEN,
                 format!(
-                    "fetching http://{host}{path}: no answer in {} s",
-                    FETCH_TIMEOUT.as_secs()
+                    "the proxy may not fetch from {target}: start it with --mdf-fetch {target}, or put {} in --mdf-dir",
+                    name.unwrap_or("the file")
                 ),
-            ),
+            );
+        }
+        match tokio::time::timeout(FETCH_TIMEOUT, fetch(&target, &host, &path)).await {
+            Ok(Ok(body)) => file(name.unwrap_or("mdf.xml"), body),
+            // every failure in the same words: how it failed would tell what listens where
+            failed => {
+                if let Ok(Err(e)) = failed {
+                    tracing::info!(%host, %path, %e, "MDF fetch failed");
+                }
+                refused(
+                    StatusCode::BAD_GATEWAY,
+                    format!(
+                        "could not fetch http://{host}{path} (no answer, or not a 200 with a file of at most {MAX_MDF} bytes, within {} s)",
+                        FETCH_TIMEOUT.as_secs()
+                    ),
+                )
+            }
         }
     }
 }
 
-/// GET `http://host/path`: the body, if the answer is 200 and the body fits [`MAX_MDF`].
-async fn fetch(host: &str, path: &str) -> anyhow::Result<String> {
-    let addr = if host.contains(':') && !host.ends_with(']') {
+/// `host` with its port, `:80` when it names none.
+fn with_port(host: &str) -> String {
+    let has_port = match host.rsplit_once(':') {
+        Some((h, p)) => {
+            !h.is_empty() && p.parse::<u16>().is_ok() && (!h.starts_with('[') || h.ends_with(']'))
+        }
+        None => false,
+    };
+    if has_port {
         host.to_string()
     } else {
         format!("{host}:80")
-    };
+    }
+}
+
+/// GET `http://host/path` from `addr` (host and port): the body, if the answer is 200 and
+/// the body fits [`MAX_MDF`].
+async fn fetch(addr: &str, host: &str, path: &str) -> anyhow::Result<String> {
     let stream = tokio::net::TcpStream::connect(addr).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let driver = tokio::spawn(conn);
@@ -219,6 +240,10 @@ mod tests {
         assert_eq!(file_name("/a/../.."), None);
         assert_eq!(file_name("/a/.env"), None);
         assert_eq!(file_name("/"), None);
+        assert_eq!(with_port("example.org"), "example.org:80");
+        assert_eq!(with_port("example.org:8080"), "example.org:8080");
+        assert_eq!(with_port("[::1]"), "[::1]:80");
+        assert_eq!(with_port("[::1]:81"), "[::1]:81");
     }
 
     #[test]

@@ -637,7 +637,8 @@ fn upgrade(
     let live = shutdown.session();
     // browsers drop a connection whose handshake does not choose the protocol they asked for
     let protocol = (service == Service::Mqtt).then_some("mqtt");
-    ws.on_upgrade(protocol, MAX_WS_MESSAGE, move |socket| async move {
+    let budget = app.limits.budget.clone();
+    ws.on_upgrade(protocol, MAX_WS_MESSAGE, budget, move |socket| async move {
             match verdict {
                 Ok((addr, guard)) => {
                     tracing::info!(%peer, %addr, "bridge open");

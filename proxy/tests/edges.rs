@@ -805,12 +805,20 @@ async fn mdf_files_come_only_from_allowed_places() {
         "<vscp><module><name>local</name></module></vscp>",
     )
     .unwrap();
+    // a file over the limit is refused by its size, without being read
+    std::fs::write(dir.join("huge.xml"), vec![b' '; 8 << 20]).unwrap();
+    let closed = free_port();
+    let (allow_web, allow_closed) = (format!("127.0.0.1:{web}"), format!("127.0.0.1:{closed}"));
     let p = Proxy::start(&[
         "--demo",
         "--mdf-dir",
         dir.to_str().unwrap(),
         "--mdf-fetch",
-        "127.0.0.1",
+        &allow_web,
+        "--mdf-fetch",
+        &allow_closed,
+        "--mdf-fetch",
+        "localhost",
         "--token",
         "t",
     ]);
@@ -836,20 +844,35 @@ async fn mdf_files_come_only_from_allowed_places() {
     // an allowed host is fetched over http
     let small = ask(format!("http://127.0.0.1:{web}/small.xml"), "t").await;
     assert_eq!(name_in(&small), Ok("web".into()), "{small}");
+    // every failure of an allowed fetch reads the same (no port probing by error text)
+    let body = |r: &str| r.split("(no answer").nth(1).unwrap_or_default().to_string();
     let big = ask(format!("127.0.0.1:{web}/big.xml"), "t").await;
-    assert!(
-        big.starts_with("HTTP/1.1 502") && big.contains("over 524288 bytes"),
-        "{big}"
-    );
     let missing = ask(format!("127.0.0.1:{web}/nope.xml"), "t").await;
+    let refused = ask(format!("127.0.0.1:{closed}/x.xml"), "t").await;
+    for r in [&big, &missing, &refused] {
+        assert!(
+            r.starts_with("HTTP/1.1 502") && r.contains("could not fetch"),
+            "{r}"
+        );
+    }
+    assert_eq!(body(&big), body(&missing));
+    assert_eq!(body(&missing), body(&refused));
+    // `--mdf-fetch HOST` is port 80 only
+    let other_port = ask(format!("localhost:{web}/small.xml"), "t").await;
     assert!(
-        missing.starts_with("HTTP/1.1 502") && missing.contains("404"),
-        "{missing}"
+        other_port.starts_with("HTTP/1.1 403")
+            && other_port.contains(&format!("--mdf-fetch localhost:{web}")),
+        "{other_port}"
+    );
+    let huge = ask("example.org/huge.xml".into(), "t").await;
+    assert!(
+        huge.starts_with("HTTP/1.1 502") && huge.contains("over 524288 bytes"),
+        "{huge}"
     );
     // everything else is refused with the way out in words
     let foreign = ask("evil.example/x.xml".into(), "t").await;
     assert!(
-        foreign.starts_with("HTTP/1.1 403") && foreign.contains("--mdf-fetch evil.example"),
+        foreign.starts_with("HTTP/1.1 403") && foreign.contains("--mdf-fetch evil.example:80"),
         "{foreign}"
     );
     let https = ask("https://127.0.0.1/x.xml".into(), "t").await;
@@ -963,4 +986,38 @@ async fn the_close_handshake_ends_cleanly_while_the_browser_still_sends() {
     let mut rest = Vec::new();
     let end = tokio::time::timeout(Duration::from_secs(3), tcp.read_to_end(&mut rest)).await;
     assert!(matches!(end, Ok(Ok(_))), "{end:?}");
+}
+
+#[tokio::test]
+async fn unfinished_messages_share_one_memory_budget() {
+    // 2 MiB for all sessions: two unfinished 900 KB messages fit, the third does not
+    let p = Proxy::start(&["--demo", "--message-budget", "2"]);
+    let big = masked_frame(1, &vec![b'A'; 1_000_000]);
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut tcp = raw_ws(p.port).await;
+        tcp.write_all(&big[..14 + 900_000]).await.unwrap();
+        held.push(tcp);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut third = raw_ws(p.port).await;
+    let _ = third.write_all(&big[..14 + 900_000]).await;
+    assert_eq!(raw_close_code(&mut third).await, Some(1013));
+    // small messages still pass
+    let mut ws = connect(&p.url("target=demo")).await;
+    until_status(&mut ws).await;
+    ws.send(Message::text("NOOP")).await.unwrap();
+    assert!(answers_ok(&mut ws).await);
+    // the held sessions end; their share comes back
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut again = raw_ws(p.port).await;
+    again.write_all(&big).await.unwrap();
+    again.write_all(&masked_frame(1, b"NOOP\n")).await.unwrap();
+    let frames = raw_frames(&mut again, |f| {
+        f.iter()
+            .any(|(op, t)| *op == 1 && t.windows(3).any(|w| w == b"+OK"))
+    })
+    .await;
+    assert!(!frames.iter().any(|(op, _)| *op == 8), "{frames:?}");
 }

@@ -101,6 +101,7 @@ impl Upgrade {
         self,
         protocol: Option<&'static str>,
         max_message: usize,
+        budget: std::sync::Arc<super::Budget>,
         session: F,
     ) -> Response
     where
@@ -110,7 +111,9 @@ impl Upgrade {
         let on_upgrade = self.on_upgrade;
         tokio::spawn(async move {
             match on_upgrade.await {
-                Ok(io) => session(WebSocket::new(TokioIo::new(io), max_message).await).await,
+                Ok(io) => {
+                    session(WebSocket::new(TokioIo::new(io), max_message, budget).await).await
+                }
                 Err(e) => tracing::debug!(%e, "websocket upgrade failed"),
             }
         });

@@ -3,9 +3,10 @@
 //! split into a [`Receiver`] of the browser's messages and a [`Sender`] (payloads are
 //! `Bytes`: a node's read buffer goes out as it is).
 
+mod budget;
 mod handshake;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use futures_util::{
@@ -23,11 +24,14 @@ use tokio_tungstenite::{
 };
 use vscp_api::CloseCode;
 
+pub(crate) use budget::Budget;
 pub(crate) use handshake::{Rejected, Upgrade};
+
+use budget::{Metered, OverBudget, Share};
 
 /// The upgraded connection.
 type Io = TokioIo<Upgraded>;
-type Stream = WebSocketStream<Io>;
+type Stream = WebSocketStream<Metered<Io>>;
 
 /// Bytes tungstenite reads from the browser at a time (it zero-fills its read chunk: the
 /// 128 KiB default would cost that much memory per session).
@@ -55,11 +59,15 @@ pub(crate) struct RecvError(tungstenite::Error);
 
 impl RecvError {
     /// The RFC 6455 close code that says why: 1007 for text that is not UTF-8, 1009 for a
-    /// message over the limit, 1002 for any other protocol error.
+    /// message over the limit, 1013 when the proxy's message budget is used up, 1002 for any
+    /// other protocol error.
     pub(crate) fn close_code(&self) -> CloseCode {
         match &self.0 {
             tungstenite::Error::Utf8(_) => CloseCode::InvalidText,
             tungstenite::Error::Capacity(_) => CloseCode::TooBig,
+            tungstenite::Error::Io(e) if e.get_ref().is_some_and(|e| e.is::<OverBudget>()) => {
+                CloseCode::Busy
+            }
             _ => CloseCode::ProtocolError,
         }
     }
@@ -79,8 +87,11 @@ pub(crate) struct WebSocket {
 }
 
 impl WebSocket {
-    /// A websocket over `io`, taking messages of at most `max_message` bytes.
-    pub(crate) async fn new(io: Io, max_message: usize) -> WebSocket {
+    /// A websocket over `io`, taking messages of at most `max_message` bytes, what it holds
+    /// of unfinished messages charged to `budget`.
+    pub(crate) async fn new(io: Io, max_message: usize, budget: Arc<Budget>) -> WebSocket {
+        let share = Share::new(budget);
+        let io = Metered::new(io, share.clone());
         let config = WebSocketConfig::default()
             .max_message_size(Some(max_message))
             .max_frame_size(Some(max_message))
@@ -90,7 +101,7 @@ impl WebSocket {
         let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         let (tx, rx) = ws.split();
         WebSocket {
-            rx: Receiver(rx),
+            rx: Receiver(rx, share),
             tx: tokio::sync::Mutex::new(Sender(tx)),
         }
     }
@@ -121,14 +132,18 @@ impl WebSocket {
 }
 
 /// The browser's messages, in order.
-pub(crate) struct Receiver(SplitStream<Stream>);
+pub(crate) struct Receiver(SplitStream<Stream>, Share);
 
 impl Receiver {
     /// The next message, or `None` once the browser's side of the connection has ended.
     /// Cancel-safe: a message is never lost by dropping the future.
     pub(crate) async fn recv(&mut self) -> Option<Result<Incoming, RecvError>> {
         loop {
-            return Some(Ok(match self.0.next().await? {
+            let next = self.0.next().await?;
+            if next.is_ok() {
+                self.1.release();
+            }
+            return Some(Ok(match next {
                 Ok(Message::Text(t)) => Incoming::Text(Bytes::from(t)),
                 Ok(Message::Binary(b)) => Incoming::Binary(b),
                 Ok(Message::Ping(p)) => Incoming::Ping(p),
