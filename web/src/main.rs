@@ -219,10 +219,10 @@ impl Component for App {
         }
     }
 
-    fn rendered(&mut self, ctx: &Context<Self>, _first: bool) {
-        if self.ui.scroll_pending() {
-            self.schedule(ctx); // the scroll happens at the start of the next frame
-        }
+    fn rendered(&mut self, _ctx: &Context<Self>, _first: bool) {
+        // right after the rows are in the page: scrolled earlier, the list would still have
+        // its old height and the browser would stop short of the new rows
+        self.ui.scroll_if_asked();
         self.draw_chart(false);
     }
 }
@@ -279,21 +279,19 @@ impl App {
             }
             Msg::Frame => {
                 self.frame = None;
-                self.ui.scroll_if_asked();
-                let before = (self.console.log.total, self.console.log.rows.len());
                 self.drain_inbox(FRAME_BUDGET_MS);
                 self.effects(ctx);
                 if !self.inbox.is_empty() {
                     self.schedule(ctx);
                 }
-                let grew = before != (self.console.log.total, self.console.log.rows.len());
-                if self.ui.follow && grew {
-                    self.ui.scroll_to_end = true;
-                }
             }
             Msg::Targets(t) => self.ui.set_targets(t),
             Msg::Scroll(top) => {
-                let follow = self.ui.at_end(top);
+                // only the user leaves the end: a scroll up (or anywhere short of the end while
+                // not following); our own scroll to the end may be overtaken by new rows before
+                // its event arrives, and must not untick "follow"
+                let up = top < self.ui.scroll_top;
+                let follow = self.ui.at_end(top) || (self.ui.follow && !up);
                 // following and still at the end: this is our own scroll, nothing to re-render
                 let changed = follow != self.ui.follow || !follow;
                 self.ui.scroll_top = top;
@@ -414,6 +412,16 @@ impl App {
     /// Feeds queued lines to the console for at most `budget_ms`. Each message is split into
     /// lines once, here; the lines go to the session without a copy.
     fn drain_inbox(&mut self, budget_ms: f64) {
+        let before = (self.console.log.total, self.console.log.rows.len());
+        self.drain_inbox_for(budget_ms);
+        // however the lines came (a quick reply or a frame's slice), new rows in follow mode
+        // scroll the log to its end at the next frame
+        if self.ui.follow && before != (self.console.log.total, self.console.log.rows.len()) {
+            self.ui.scroll_to_end = true;
+        }
+    }
+
+    fn drain_inbox_for(&mut self, budget_ms: f64) {
         let clock = web_sys::window().and_then(|w| w.performance());
         let started = clock.as_ref().map_or(0.0, |p| p.now());
         while let Some(front) = self.inbox.front() {

@@ -174,9 +174,8 @@ impl Ui {
         }
     }
 
-    /// Scrolls the log when a render asked for it. Called at the start of an animation
-    /// frame, before any change to the page: the layout is then up to date, and setting the
-    /// offset does not force the browser to lay the page out again.
+    /// Scrolls the log when asked to. Called right after a render, once the rows are in the
+    /// page (the list has its new height).
     pub fn scroll_if_asked(&mut self) {
         // the height is known: no layout read needed (the browser clamps the value)
         let to_end = std::mem::take(&mut self.scroll_to_end)
@@ -186,11 +185,6 @@ impl Ui {
         {
             el.set_scroll_top(top);
         }
-    }
-
-    /// Is a scroll waiting for the next frame?
-    pub fn scroll_pending(&self) -> bool {
-        self.scroll_to_end || self.scroll_to.is_some()
     }
 
     /// Moves the selection `step` rows through the shown rows (`i64::MIN`/`MAX`: first/last)

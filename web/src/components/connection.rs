@@ -131,9 +131,13 @@ pub fn connection(p: &ConnectionProps) -> Html {
             <label class="check"><input type="checkbox" checked={p.keep_password}
                 onchange={on.reform(|e: web_sys::Event| Msg::Form(FormEdit::KeepPassword(checked(&e))))} />{"save password"}</label>
             if p.connected {
-                <button id="disconnect" type="button" onclick={on.reform(|_| Msg::Act(Action::Disconnect))}>{"Disconnect"}</button>
+                // keyed apart from Connect, and its click's default action cancelled: the page
+                // re-renders during the click, and a submit button in the same place would
+                // otherwise submit the form (and connect again) when the click finishes
+                <button key="disconnect" id="disconnect" type="button"
+                    onclick={on.reform(|e: MouseEvent| { e.prevent_default(); Msg::Act(Action::Disconnect) })}>{"Disconnect"}</button>
             } else {
-                <button id="connect" type="submit">{"Connect"}</button>
+                <button key="connect" id="connect" type="submit">{"Connect"}</button>
             }
             if !p.saved.is_empty() {
                 <select aria-label="saved connections" onchange={load}>
