@@ -36,7 +36,7 @@ const WRITE_BUFFER: usize = 64 * 1024;
 /// Close reasons are limited to 123 bytes by the websocket protocol.
 const MAX_REASON: usize = 120;
 /// Time a browser gets to take the close frame.
-const CLOSE_TIME: Duration = Duration::from_secs(1);
+pub(crate) const CLOSE_TIME: Duration = Duration::from_secs(1);
 
 /// Why the proxy ends (or refuses) a session: the close code and reason the browser gets.
 #[derive(Clone, Debug, PartialEq, Eq)]

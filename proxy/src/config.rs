@@ -26,6 +26,10 @@ pub struct Args {
     /// Start simulated nodes in-process and allow them as target `demo`.
     #[arg(long)]
     pub demo: bool,
+    /// Serve `/echo`, a websocket that sends every message back (for conformance suites such
+    /// as Autobahn against the proxy's websocket side; Host, Origin and limits still apply).
+    #[arg(long)]
+    pub echo: bool,
     /// With --demo: additionally flood this many measurement events per second (load tests).
     #[arg(long, default_value_t = 0)]
     pub demo_rate: u32,

@@ -65,6 +65,8 @@ struct App {
     mdf: Arc<MdfSources>,
     /// Counters for `/metrics`.
     metrics: Arc<Metrics>,
+    /// `/echo` is served.
+    echo: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -140,6 +142,7 @@ impl Server {
                 demo: args.demo,
             }),
             metrics: Arc::default(),
+            echo: args.echo,
         };
         let threads = match args.threads {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
@@ -400,6 +403,7 @@ fn router(app: App) -> Router {
     Router::new()
         .route("/ws", get(ws_gate))
         .route("/mqtt", get(mqtt_gate))
+        .route("/echo", get(echo_gate))
         .route("/api/targets", get(targets_api))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/linktest", axum::routing::post(linktest_api))
@@ -596,6 +600,19 @@ async fn ws_gate(
 }
 
 /// `/mqtt?target=NAME`: the console's MQTT session to an allow-listed broker.
+/// `/echo` (with `--echo`): every message back, for conformance suites.
+async fn echo_gate(State(app): State<App>, ws: Result<ws::Upgrade, ws::Rejected>) -> Response {
+    if !app.echo {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match ws {
+        Ok(ws) => ws.on_upgrade(None, MAX_WS_MESSAGE, app.limits.budget.clone(), |socket| {
+            crate::ws::echo(socket, bridge::CLOSE_TIME)
+        }),
+        Err(e) => e.into_response(),
+    }
+}
+
 async fn mqtt_gate(
     State(app): State<App>,
     Extension(Peer(peer)): Extension<Peer>,

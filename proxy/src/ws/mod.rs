@@ -186,3 +186,28 @@ impl Sender {
         self.0.send(Message::Pong(payload)).await
     }
 }
+
+/// Sends every message back until the peer closes (the `/echo` route); a protocol error
+/// closes with its RFC 6455 code.
+pub(crate) async fn echo(ws: WebSocket, close_time: Duration) {
+    let WebSocket { mut rx, tx } = ws;
+    let end = {
+        let mut tx = tx.lock().await;
+        loop {
+            let sent = match rx.recv().await {
+                None | Some(Ok(Incoming::Close)) => break None,
+                Some(Err(e)) => break Some((e.close_code().code(), e.to_string())),
+                Some(Ok(Incoming::Text(t))) => tx.text(t).await,
+                Some(Ok(Incoming::Binary(b))) => tx.binary(b).await,
+                Some(Ok(Incoming::Ping(p))) => tx.pong(p).await,
+                Some(Ok(Incoming::Pong)) => Ok(()),
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+    };
+    let ws = WebSocket { rx, tx };
+    let reason = end.as_ref().map(|(c, r)| (*c, r.get(..100).unwrap_or(r)));
+    ws.close(reason, close_time).await;
+}
