@@ -77,11 +77,16 @@ pub struct BridgeConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqttConfig {
-    /// Broker host.
+    /// Broker host (or use `hosts`).
+    #[serde(default)]
     pub host: String,
     /// Broker port.
     #[serde(default = "default_mqtt_port")]
     pub port: u16,
+    /// Brokers of a cluster, `HOST:PORT` each: the bridge fails over between them in turn,
+    /// keeping its persistent session (the cluster holds it). Replaces `host` and `port`.
+    #[serde(default)]
+    pub hosts: Vec<String>,
     /// Topic prefix.
     #[serde(default = "default_prefix")]
     pub prefix: String,
@@ -92,6 +97,22 @@ pub struct MqttConfig {
     /// or `legacy` (`vscpHead`, `vscpClass`, … for older subscribers).
     #[serde(default)]
     pub json: JsonKeys,
+}
+
+impl MqttConfig {
+    /// The brokers to use, in the order they are tried.
+    pub fn brokers(&self) -> Vec<(String, u16)> {
+        if self.hosts.is_empty() {
+            return vec![(self.host.clone(), self.port)];
+        }
+        self.hosts
+            .iter()
+            .filter_map(|h| {
+                let (host, port) = h.rsplit_once(':')?;
+                Some((host.to_string(), port.parse().ok()?))
+            })
+            .collect()
+    }
 }
 
 /// Which keys the bridge publishes events with.
@@ -223,7 +244,16 @@ impl BridgeConfig {
             );
         }
         if let Some(m) = &self.mqtt {
-            ensure!(!m.host.trim().is_empty(), "[mqtt] host must not be empty");
+            ensure!(
+                !m.host.trim().is_empty() || !m.hosts.is_empty(),
+                "[mqtt] needs host (and port) or hosts = [\"HOST:PORT\", …]"
+            );
+            for h in &m.hosts {
+                ensure!(
+                    matches!(h.rsplit_once(':'), Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)),
+                    "[mqtt] hosts: {h:?} must be HOST:PORT with a port 1 to 65535"
+                );
+            }
             ensure!(m.port > 0, "[mqtt] port = 0: must be 1 to 65535");
             ensure!(
                 !m.client_id.is_empty() && m.client_id.len() <= 256,
@@ -259,6 +289,8 @@ pub struct Counters {
     pub unreadable: AtomicU64,
     /// Commands from the broker not taken: too large, not an event, for no known server.
     pub refused: AtomicU64,
+    /// Time from the last lost broker connection to the next one, ms.
+    pub last_reconnect_ms: AtomicU64,
 }
 
 /// Runs the bridge until shutdown; returns each server's name and counters.

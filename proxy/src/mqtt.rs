@@ -47,11 +47,18 @@ pub(crate) async fn run(
     counters: Arc<Counters>,
     shutdown: Shutdown,
 ) {
-    let mut opts = MqttOptions::new(&cfg.client_id, &cfg.host, cfg.port);
-    opts.set_keep_alive(Duration::from_secs(10))
-        .set_clean_session(false)
-        .set_max_packet_size(MAX_INCOMING, MAX_OUTGOING);
-    let (client, mut eventloop) = AsyncClient::new(opts, REQUESTS);
+    let brokers = cfg.brokers();
+    let client_id = cfg.client_id.clone();
+    let options = move |(host, port): (String, u16)| {
+        let mut opts = MqttOptions::new(&client_id, host, port);
+        opts.set_keep_alive(Duration::from_secs(10))
+            .set_clean_session(false)
+            .set_max_packet_size(MAX_INCOMING, MAX_OUTGOING);
+        opts
+    };
+    let mut at = 0;
+    let first = brokers.first().cloned().unwrap_or_default();
+    let (client, mut eventloop) = AsyncClient::new(options(first), REQUESTS);
     let prefix = cfg.prefix.trim_end_matches('/').to_string();
     let keys = cfg.json.into();
     let commands = format!("{prefix}/command/");
@@ -67,11 +74,25 @@ pub(crate) async fn run(
         let counters = counters.clone();
         async move {
             let mut backoff = Duration::from_millis(200);
+            // since when the bridge has had no broker, and how many brokers it tried since
+            let mut lost: Option<std::time::Instant> = None;
+            let mut tried = 0;
             loop {
                 match eventloop.poll().await {
                     Ok(Mqtt::Incoming(Packet::ConnAck(_))) => {
                         backoff = Duration::from_millis(200);
-                        tracing::info!(broker = %format!("{}:{}", cfg.host, cfg.port), "bridge connected to the broker");
+                        tried = 0;
+                        let (host, port) = brokers.get(at).cloned().unwrap_or_default();
+                        match lost.take() {
+                            Some(since) => {
+                                let ms = since.elapsed().as_millis() as u64;
+                                counters.last_reconnect_ms.store(ms, Relaxed);
+                                tracing::info!(broker = %format!("{host}:{port}"), ms, "bridge connected to the broker again");
+                            }
+                            None => {
+                                tracing::info!(broker = %format!("{host}:{port}"), "bridge connected to the broker")
+                            }
+                        }
                         // a session dropped to get past an unreadable message: persistent again
                         // from the next connection on
                         eventloop.mqtt_options.set_clean_session(false);
@@ -108,10 +129,25 @@ pub(crate) async fn run(
                         eventloop.mqtt_options.set_clean_session(true);
                     }
                     Err(e) => {
-                        tracing::warn!(%e, ?backoff, "broker connection");
+                        lost.get_or_insert_with(std::time::Instant::now);
                         counters.reconnects.fetch_add(1, Relaxed);
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        tried += 1;
+                        if brokers.len() > 1 {
+                            // the next broker of the list, with the same session (a cluster
+                            // keeps it); back off only once every broker was tried
+                            at = (at + 1) % brokers.len();
+                            let clean = eventloop.mqtt_options.clean_session();
+                            eventloop.mqtt_options = options(brokers[at].clone());
+                            eventloop.mqtt_options.set_clean_session(clean);
+                            tracing::warn!(%e, next = %format!("{}:{}", brokers[at].0, brokers[at].1), "broker connection lost: trying the next broker");
+                        } else {
+                            tracing::warn!(%e, ?backoff, "broker connection");
+                        }
+                        if tried >= brokers.len() {
+                            tried = 0;
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(MAX_BACKOFF);
+                        }
                     }
                 }
             }

@@ -112,6 +112,7 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
             prefix: "vscp".into(),
             client_id: "test-bridge".into(),
             json: Default::default(),
+            hosts: Vec::new(),
         }),
         server: vec![ServerConfig {
             name: "a".into(),
@@ -231,6 +232,7 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
             prefix: "vscp".into(),
             client_id: "big-bridge".into(),
             json: Default::default(),
+            hosts: Vec::new(),
         }),
         server: vec![ServerConfig {
             name: "a".into(),

@@ -535,3 +535,61 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     };
     (ticks(11) + ticks(12)) / 100.0
 }
+
+/// One cluster node; killed on drop.
+pub struct Node(pub Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Debian's `nats-server`, where installed.
+pub fn nats() -> Option<&'static str> {
+    ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+}
+
+/// A three-node `nats-server` cluster with JetStream and MQTT listeners on loopback (its
+/// files in `dir`): the nodes (killed on drop) and their MQTT ports.
+pub fn nats_cluster(dir: &std::path::Path) -> (Vec<Node>, Vec<u16>) {
+    let bin = nats().expect("nats-server (Debian package nats-server) must be installed");
+    let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mqtt: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let route_list = routes
+        .iter()
+        .map(|p| format!("nats://127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let nodes = (0..3)
+        .map(|i| {
+            let conf = dir.join(format!("n{i}.conf"));
+            std::fs::write(
+                &conf,
+                format!(
+                    "server_name: n{i}\nlisten: 127.0.0.1:{}\njetstream {{ store_dir: \"{}\" }}\n\
+                     cluster {{ name: vscp, listen: 127.0.0.1:{}, routes: [{route_list}] }}\n\
+                     mqtt {{ listen: 127.0.0.1:{} }}\n",
+                    free_port(),
+                    dir.join(format!("js{i}")).display(),
+                    routes[i],
+                    mqtt[i]
+                ),
+            )
+            .unwrap();
+            Node(
+                Command::new(bin)
+                    .arg("-c")
+                    .arg(&conf)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    (nodes, mqtt)
+}

@@ -1,0 +1,233 @@
+//! Scale-out on a real clustered broker: three `nats-server` nodes (Debian's, JetStream and
+//! their MQTT listeners, on loopback) and two sites, each bridged into a different node; a
+//! subscriber on the third sees both sites' events, its commands reach each site, and killing
+//! the node a bridge is connected to loses no QoS 1 event (the bridge fails over to the next
+//! broker of its `hosts` list, keeping its session). Skipped, with a line saying so, where
+//! `nats-server` is not installed (`./x cluster` installs it).
+
+mod common;
+
+use std::{
+    collections::HashMap,
+    sync::atomic::Ordering::Relaxed,
+    time::{Duration, Instant},
+};
+
+use common::{Line, nats, nats_cluster};
+use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+use vscp_proxy::{
+    Shutdown,
+    link_bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
+};
+
+/// Waits until a node takes a persistent MQTT session (JetStream is up), at most 60 s.
+async fn ready(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut opts = MqttOptions::new(format!("probe-{port}"), "127.0.0.1", port);
+        opts.set_clean_session(false);
+        let (_client, mut eventloop) = AsyncClient::new(opts, 8);
+        let acked = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Mqtt::Incoming(Packet::ConnAck(a))) => {
+                        return a.code == rumqttc::ConnectReturnCode::Success;
+                    }
+                    Ok(_) => {}
+                    Err(_) => return false,
+                }
+            }
+        })
+        .await;
+        if acked == Ok(true) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cluster node {port} never took a session"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// A QoS 1 subscriber of `vscp/#` on one node; (topic, JSON) pairs.
+fn subscriber(port: u16) -> (AsyncClient, mpsc::UnboundedReceiver<serde_json::Value>) {
+    let mut opts = MqttOptions::new("cluster-watcher", "127.0.0.1", port);
+    opts.set_clean_session(false)
+        .set_keep_alive(Duration::from_secs(5));
+    let (client, mut eventloop) = AsyncClient::new(opts, 64);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let sub = client.clone();
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Mqtt::Incoming(Packet::ConnAck(_))) => {
+                    let _ = sub.try_subscribe("vscp/#", QoS::AtLeastOnce);
+                }
+                Ok(Mqtt::Incoming(Packet::Publish(p))) => {
+                    if let Ok(v) = serde_json::from_slice(&p.payload) {
+                        let _ = tx.send(v);
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    });
+    (client, rx)
+}
+
+/// Events with data `marker, hi, lo`, by marker and number, until each marker of `want` has
+/// its count of distinct numbers (or 40 s passed).
+async fn collect(
+    rx: &mut mpsc::UnboundedReceiver<serde_json::Value>,
+    want: &[(u64, usize)],
+) -> HashMap<u64, HashMap<u64, u32>> {
+    let mut seen: HashMap<u64, HashMap<u64, u32>> = HashMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    let done = |seen: &HashMap<u64, HashMap<u64, u32>>| {
+        want.iter()
+            .all(|(m, n)| seen.get(m).map_or(0, HashMap::len) >= *n)
+    };
+    while !done(&seen) {
+        let Ok(Some(v)) = tokio::time::timeout_at(deadline, rx.recv()).await else {
+            break;
+        };
+        let data: Vec<u64> = v["data"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
+            .unwrap_or_default();
+        if v["class"] == 20 && v["type"] == 3 && data.len() == 3 {
+            *seen
+                .entry(data[0])
+                .or_default()
+                .entry(data[1] * 256 + data[2])
+                .or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+fn bridge(site: &str, server_port: u16, brokers: &[u16]) -> BridgeConfig {
+    BridgeConfig {
+        queue: 10_000,
+        metrics: None,
+        mqtt: Some(MqttConfig {
+            host: String::new(),
+            port: 1883,
+            hosts: brokers.iter().map(|p| format!("127.0.0.1:{p}")).collect(),
+            prefix: "vscp".into(),
+            client_id: format!("bridge-{site}"),
+            json: Default::default(),
+        }),
+        server: vec![ServerConfig {
+            name: site.into(),
+            address: format!("127.0.0.1:{server_port}"),
+            user: Some("admin".into()),
+            password: "secret".into(),
+            mode: Mode::Stream,
+            poll_ms: 100,
+        }],
+    }
+}
+
+/// Not part of `cargo test` yet: on this machine kind it passed 5 of 7 runs; once a fast
+/// fail-over (2 ms) lost 202 of 300 events that the bridge had published and the cluster
+/// acknowledged (the JetStream leader of n0 was being re-elected), and once a node did not
+/// take a persistent MQTT session within 60 s of start. Run it with `./x cluster`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "nats-server 2.9 cluster: not yet reliable, see the doc comment; ./x cluster runs it"]
+async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
+    if nats().is_none() {
+        eprintln!(
+            "nats-server is not installed (Debian package nats-server): cluster test skipped"
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("vscp-nats-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut nodes, mqtt) = nats_cluster(&dir);
+    // the cluster elects its JetStream leader before MQTT sessions can be kept
+    for &port in &mqtt {
+        ready(port).await;
+    }
+    let (_a, pa) = common::start_demo(0, "0");
+    let (_b, pb) = common::start_demo(0, "0");
+    let shutdown = Shutdown::new();
+    let bridge_a = tokio::spawn(run(
+        bridge("site-a", pa, &[mqtt[0], mqtt[1], mqtt[2]]),
+        shutdown.clone(),
+    ));
+    let bridge_b = tokio::spawn(run(
+        bridge("site-b", pb, &[mqtt[1], mqtt[2], mqtt[0]]),
+        shutdown.clone(),
+    ));
+    let (watcher, mut rx) = subscriber(mqtt[2]);
+    let (mut watch_a, mut watch_b) = (Line::open(pa).await, Line::open(pb).await);
+    watch_a.cmd("RCVLOOP").await;
+    watch_b.cmd("RCVLOOP").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // both sites' events reach a subscriber on the third node
+    let (mut send_a, mut send_b) = (Line::open(pa).await, Line::open(pb).await);
+    let t = Instant::now();
+    send_a.send_many(81, 0..200).await;
+    send_b.send_many(82, 0..200).await;
+    let seen = collect(&mut rx, &[(81, 200), (82, 200)]).await;
+    let (seen_a, seen_b) = (seen[&81].clone(), seen[&82].clone());
+    println!(
+        "cluster: 400 events from two sites at the third node in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!((seen_a.len(), seen_b.len()), (200, 200));
+
+    // commands from the third node reach each site
+    for (site, n) in [("site-a", 1u8), ("site-b", 2)] {
+        watcher
+            .publish(
+                format!("vscp/command/{site}"),
+                QoS::AtLeastOnce,
+                false,
+                format!(r#"{{"class":20,"type":3,"data":[46,0,{n}]}}"#),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        watch_a.count(46, 1, 15).await.get(&1),
+        Some(&1),
+        "command to site a"
+    );
+    assert_eq!(
+        watch_b.count(46, 1, 15).await.get(&2),
+        Some(&1),
+        "command to site b"
+    );
+
+    // the node bridge a is connected to dies while site a sends: no event is lost
+    drop(nodes.remove(0));
+    send_a.send_many(83, 0..300).await;
+    let after = collect(&mut rx, &[(83, 300)])
+        .await
+        .remove(&83)
+        .unwrap_or_default();
+    shutdown.trigger();
+    let counters = bridge_a.await.unwrap();
+    let _ = bridge_b.await;
+    let mqtt_a = &counters.iter().find(|(n, _)| n == "mqtt").unwrap().1;
+    println!(
+        "cluster: node n0 killed: {} of 300 events delivered ({} duplicates), bridge a reconnected in {} ms (sent {}, dropped {}, reconnects {})",
+        after.len(),
+        after.values().map(|n| n - 1).sum::<u32>(),
+        mqtt_a.last_reconnect_ms.load(Relaxed),
+        mqtt_a.sent.load(Relaxed),
+        mqtt_a.dropped.load(Relaxed),
+        mqtt_a.reconnects.load(Relaxed)
+    );
+    assert_eq!(after.len(), 300, "lost after the node died");
+    assert!(mqtt_a.reconnects.load(Relaxed) >= 1);
+    drop(nodes);
+    let _ = std::fs::remove_dir_all(&dir);
+}
