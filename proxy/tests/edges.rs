@@ -1010,7 +1010,7 @@ async fn unfinished_messages_share_one_memory_budget() {
     assert!(answers_ok(&mut ws).await);
     // the held sessions end; their share comes back
     drop(held);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let mut again = raw_ws(p.port).await;
     again.write_all(&big).await.unwrap();
     again.write_all(&masked_frame(1, b"NOOP\n")).await.unwrap();

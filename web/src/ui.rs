@@ -184,6 +184,8 @@ impl Ui {
             && let Some(el) = self.log_ref.cast::<web_sys::Element>()
         {
             el.set_scroll_top(top);
+            // where it landed (the browser clamps): a later scroll up is told from this
+            self.scroll_top = el.scroll_top();
         }
     }
 
