@@ -140,7 +140,13 @@ impl Component for App {
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let before = (self.console.log.total, self.console.log.rows.len());
         let render = self.handle(ctx, msg);
+        // however rows came (a quick reply, a frame's slice, an import), with follow on the
+        // log scrolls to its end right after the render that shows them
+        if self.ui.follow && before != (self.console.log.total, self.console.log.rows.len()) {
+            self.ui.scroll_to_end = true;
+        }
         if render {
             self.ui.refresh_window(&self.console);
         }
@@ -412,16 +418,6 @@ impl App {
     /// Feeds queued lines to the console for at most `budget_ms`. Each message is split into
     /// lines once, here; the lines go to the session without a copy.
     fn drain_inbox(&mut self, budget_ms: f64) {
-        let before = (self.console.log.total, self.console.log.rows.len());
-        self.drain_inbox_for(budget_ms);
-        // however the lines came (a quick reply or a frame's slice), new rows in follow mode
-        // scroll the log to its end at the next frame
-        if self.ui.follow && before != (self.console.log.total, self.console.log.rows.len()) {
-            self.ui.scroll_to_end = true;
-        }
-    }
-
-    fn drain_inbox_for(&mut self, budget_ms: f64) {
         let clock = web_sys::window().and_then(|w| w.performance());
         let started = clock.as_ref().map_or(0.0, |p| p.now());
         while let Some(front) = self.inbox.front() {
