@@ -39,8 +39,7 @@ use tokio::{
     sync::mpsc,
 };
 use vscp_core::{
-    ClientConfig, ClientSession, Command, Event, Millis, Output, ReceiveMode, SessionEvent, Stamp,
-    State,
+    ClientConfig, ClientSession, Command, Event, Millis, Output, ReceiveMode, SessionEvent, State,
 };
 
 use crate::shutdown::Shutdown;
@@ -496,9 +495,11 @@ fn fingerprint(e: &Event) -> u64 {
 }
 
 /// What identifies an event wherever it is forwarded: its fingerprint and the time its node
-/// gave it (`None` without one: such an event cannot be told from a repeat).
+/// gave it, whichever form a server writes that time in (`None` without one: such an event
+/// cannot be told from a repeat).
 fn origin(e: &Event) -> Option<u64> {
-    (e.stamp != Stamp::Unknown).then(|| hash((e.guid, e.class, e.kind, &e.data, e.stamp)))
+    let ns = e.stamp.unix_ns()?;
+    Some(hash((e.guid, e.class, e.kind, &e.data, ns)))
 }
 
 fn hash(v: impl Hash) -> u64 {
