@@ -63,9 +63,9 @@ function month13Server(port) {
   return new Promise((resolve) => s.listen(port, '127.0.0.1', () => resolve(s)));
 }
 
-function startProxy(port, nodePort) {
+function startProxy(port, nodePort, deadPort) {
   return new Promise((resolve, reject) => {
-    const p = spawn(proxyBin, ['--node', `month13=127.0.0.1:${nodePort}`, '--static', join(root, 'dist'),
+    const p = spawn(proxyBin, ['--node', `month13=127.0.0.1:${nodePort}`, '--node', `dead=127.0.0.1:${deadPort}`, '--static', join(root, 'dist'),
       '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error('proxy did not start: ' + out)), 10000);
@@ -80,7 +80,7 @@ before(async () => {
   server = await month13Server(nodePort);
   const port = await freePort();
   url = `http://127.0.0.1:${port}/`;
-  proxy = await startProxy(port, nodePort);
+  proxy = await startProxy(port, nodePort, await freePort());
   browser = await launchChromium();
 });
 
@@ -119,4 +119,20 @@ test('a server writing month 13 loses no event: rows marked, one notice, the raw
   await page.screenshot({ path: join(artifacts, '17-month13.png') });
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('an unreachable node is said in words, with what to check, and retried with back-off', async () => {
+  const { page, errors } = await openPage(browser, url);
+  await page.locator('#target').selectOption('dead');
+  await page.locator('#user').fill('admin');
+  await page.locator('#password').fill('secret');
+  await page.locator('#connect').click();
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('node unreachable'), null, { timeout: 10000 });
+  const status = await page.locator('#status').textContent();
+  assert.match(status, /is the node running, and is the proxy's --node address right\?/);
+  assert.ok(!status.includes('os error'), status);
+  assert.match(status, /reconnect/i);
+  await page.locator('#disconnect').click();
+  await page.close();
+  assert.deepEqual(errors, []);
 });

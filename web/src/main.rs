@@ -183,7 +183,7 @@ impl Component for App {
                     <button class="ghost" title="light/dark" onclick={on.reform(|_| Msg::Theme)}>{ if ui.dark { "☀" } else { "☾" } }</button>
                 </header>
                 <Connection settings={ui.form.settings.clone()} keep_password={ui.form.keep_password}
-                    targets={ui.targets.clone()} connected={!matches!(c.link, state::Link::Disconnected(_))}
+                    targets={ui.targets.clone()} connected={!matches!(c.link, state::Link::Disconnected(_))} retry={c.gave_up}
                     saved={ui.saved.clone()} sites={c.sites.clone()} site={c.site.clone()} on={on.clone()} />
                 <Notices notices={c.notices.clone()} />
                 <nav class="tabs" role="tablist">

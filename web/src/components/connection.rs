@@ -26,6 +26,9 @@ pub struct ConnectionProps {
     pub targets: Rc<Result<Vec<Target>, String>>,
     /// Connected (or connecting)?
     pub connected: bool,
+    /// The console gave up reconnecting: the button says Retry.
+    #[prop_or_default]
+    pub retry: bool,
     /// Saved connections.
     pub saved: Rc<Vec<Saved>>,
     /// Servers the bridges on the broker announced.
@@ -137,7 +140,7 @@ pub fn connection(p: &ConnectionProps) -> Html {
                 <button key="disconnect" id="disconnect" type="button"
                     onclick={on.reform(|e: MouseEvent| { e.prevent_default(); Msg::Act(Action::Disconnect) })}>{"Disconnect"}</button>
             } else {
-                <button key="connect" id="connect" type="submit">{"Connect"}</button>
+                <button key="connect" id="connect" type="submit">{ if p.retry { "Retry" } else { "Connect" } }</button>
             }
             if !p.saved.is_empty() {
                 <select aria-label="saved connections" onchange={load}>

@@ -163,14 +163,50 @@ pub fn close_reason(code: u16, reason: &str) -> String {
         Err(_) if code == 1006 => "proxy unreachable or connection lost",
         Err(_) => "connection closed",
     };
-    if reason.is_empty() || code == 1006 {
-        what.to_string()
-    } else {
-        format!("{what} ({reason})")
+    if code == 1006 {
+        return format!("{what}: is the proxy running, and is its address right?");
+    }
+    let advice = match CloseCode::try_from(code) {
+        Ok(CloseCode::NodeUnreachable) => node_advice(reason),
+        Ok(CloseCode::NodeClosed | CloseCode::NodeError) => {
+            Some("the node or the network to it failed: check the node")
+        }
+        _ => None,
+    };
+    // the proxy's own words, without the operating system's error numbers
+    let reason = reason
+        .split_once(" (os error")
+        .map_or(reason, |(words, _)| words)
+        .trim();
+    match (reason.is_empty(), advice) {
+        (true, None) => what.to_string(),
+        (true, Some(a)) => format!("{what}: {a}"),
+        (false, None) => format!("{what} ({reason})"),
+        (false, Some(a)) => format!("{what} ({reason}): {a}"),
     }
 }
 
-/// Back-off before reconnect attempt `n` (1 s, 2 s, 4 s … 30 s).
+/// What to check when the proxy could not reach a node, from the way it failed.
+fn node_advice(reason: &str) -> Option<&'static str> {
+    let r = reason.to_ascii_lowercase();
+    Some(if r.contains("refused") {
+        "nothing listens at the node's address: is the node running, and is the proxy's --node address right?"
+    } else if r.contains("timed out") {
+        "no answer from the node's host: is it up, and reachable from the proxy?"
+    } else if r.contains("no route")
+        || r.contains("unreachable network")
+        || r.contains("network is unreachable")
+    {
+        "the proxy has no route to the node's host: check the --node address and the network"
+    } else {
+        "check that the node is running and that the proxy's --node address is right"
+    })
+}
+
+/// Reconnect attempts in a row before the console gives up and offers to retry.
+pub const MAX_TRIES: u32 = 8;
+
+/// Back-off before reconnect attempt `n` (1 s, 2 s, 4 s … 30 s at most).
 #[must_use]
 pub fn backoff_ms(attempt: u32) -> u64 {
     (1_000u64 << attempt.min(5)).min(30_000)

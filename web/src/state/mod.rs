@@ -27,7 +27,9 @@ use broker::{BrokerOutput, BrokerSession};
 
 pub use broker::BrokerState;
 pub use charts::{Charts, SeriesKey, quantity_label};
-pub use connection::{ConnKind, ConnSettings, DEFAULT_TOPIC, Link, backoff_ms, close_reason};
+pub use connection::{
+    ConnKind, ConnSettings, DEFAULT_TOPIC, Link, MAX_TRIES, backoff_ms, close_reason,
+};
 pub use log::{EventLog, Geometry, LogWindow, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
 pub use registers::{DmField, RegisterEditor, parse_value};
@@ -320,6 +322,8 @@ pub struct Console {
     whois: HashMap<Guid, WhoIsThere>,
     pending: Vec<(CommandId, Purpose)>,
     receiving: bool,
+    /// The last connection was given up after [`MAX_TRIES`] failed tries.
+    pub gave_up: bool,
     /// Events on this connection with a field that could not be read.
     unreadable: u64,
     user_closed: bool,
@@ -339,6 +343,7 @@ impl Console {
                 }
                 self.settings = s;
                 self.user_closed = false;
+                self.gave_up = false;
                 self.attempt = 0;
                 self.start(now);
             }
@@ -622,6 +627,14 @@ impl Console {
             return;
         }
         self.attempt += 1;
+        if self.attempt > MAX_TRIES {
+            // bounded: the user decides when to try again (the Connect button says Retry)
+            self.user_closed = true;
+            self.gave_up = true;
+            let why = format!("gave up after {MAX_TRIES} tries: {why}");
+            self.link = Link::Disconnected(Some(why));
+            return;
+        }
         let at = now.plus(backoff_ms(self.attempt - 1));
         self.link = Link::Reconnecting {
             at,
@@ -1364,6 +1377,57 @@ mod tests {
                 .collect();
         c.apply(Millis(7), Action::Message(lines.join("\n")));
         assert_eq!(c.node_names.get(&guid).map(String::as_str), Some("relay"));
+    }
+
+    #[test]
+    fn an_unreachable_node_is_tried_a_bounded_number_of_times_and_said_in_words() {
+        let mut c = connected();
+        let mut now = 10;
+        for n in 1..=MAX_TRIES {
+            c.apply(
+                Millis(now),
+                Action::Closed(
+                    4002,
+                    "node unreachable: Connection refused (os error 111)".into(),
+                ),
+            );
+            let Link::Reconnecting {
+                attempt,
+                at,
+                reason,
+            } = c.link.clone()
+            else {
+                panic!("{:?}", c.link)
+            };
+            assert_eq!(attempt, n);
+            assert!(at.0 - now <= 30_000, "back-off capped at 30 s");
+            assert!(!reason.contains("os error"), "{reason}");
+            assert!(reason.contains("is the node running"), "{reason}");
+            now = at.0;
+            c.apply(Millis(now), Action::Tick);
+            assert_eq!(c.link, Link::Connecting);
+            assert!(take_open(&mut c).is_some());
+            c.apply(Millis(now), Action::Opened);
+        }
+        c.apply(
+            Millis(now),
+            Action::Closed(4002, "node unreachable: connect timed out".into()),
+        );
+        assert!(
+            matches!(&c.link, Link::Disconnected(Some(r)) if r.starts_with("gave up after 8 tries") && r.contains("reachable from the proxy")),
+            "{:?}",
+            c.link
+        );
+        assert!(c.gave_up);
+        // nothing more happens on its own
+        c.apply(Millis(now + 120_000), Action::Tick);
+        assert!(matches!(c.link, Link::Disconnected(_)));
+        assert!(take_open(&mut c).is_none());
+        // Retry (Connect) starts afresh
+        let s = c.settings.clone();
+        c.apply(Millis(now + 120_001), Action::Connect(s));
+        assert!(!c.gave_up);
+        assert_eq!(c.link, Link::Connecting);
     }
 
     #[test]
