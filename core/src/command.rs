@@ -357,15 +357,21 @@ impl FromStr for Command {
             None => (line, None),
         };
         let opt = |a: Option<&str>| a.map(str::to_string);
-        Ok(match word.to_ascii_uppercase().as_str() {
+        let upper = word.to_ascii_uppercase();
+        // long forms and aliases resolve through the catalogue: one list of them
+        let canonical = COMMANDS
+            .iter()
+            .find(|c| c.aliases.contains(&upper.as_str()))
+            .map_or(upper.as_str(), |c| c.word);
+        Ok(match canonical {
             "NOOP" => Command::Noop,
             "HELP" => Command::Help(opt(arg)),
-            "QUIT" | "EXIT" => Command::Quit,
+            "QUIT" => Command::Quit,
             "USER" => Command::User(need(arg, "USER")?.to_string()),
             "PASS" => Command::Pass(need(arg, "PASS")?.to_string()),
             "CHALLENGE" => Command::Challenge,
             "SEND" => Command::Send(Event::read_sent(need(arg, "SEND")?)?),
-            "RETR" | "RETRIEVE" => Command::Retr(match arg {
+            "RETR" => Command::Retr(match arg {
                 None => None,
                 Some(a) => Some(
                     number::parse(a).map_err(|why| CommandParseError::BadNumber {
@@ -375,22 +381,22 @@ impl FromStr for Command {
                     })?,
                 ),
             }),
-            "RCVLOOP" | "RECEIVELOOP" => Command::RcvLoop,
+            "RCVLOOP" => Command::RcvLoop,
             "QUITLOOP" => Command::QuitLoop,
-            "CDTA" | "CHKDATA" | "CHECKDATA" => Command::ChkData,
-            "CLRA" | "CLRALL" | "CLEARALL" => Command::ClrAll,
+            "CDTA" => Command::ChkData,
+            "CLRA" => Command::ClrAll,
             "STAT" => Command::Stat,
             "INFO" => Command::Info,
-            "CHID" | "GETCHID" => Command::ChId,
-            "SGID" | "SETGUID" => Command::SetGuid(need(arg, "SGID")?.parse()?),
-            "GGID" | "GETGUID" => Command::GetGuid,
-            "VERS" | "VERSION" => Command::Version,
-            "SFLT" | "SETFILTER" => Command::SetFilter(need(arg, "SFLT")?.parse()?),
-            "SMSK" | "SETMASK" => Command::SetMask(need(arg, "SMSK")?.parse()?),
+            "CHID" => Command::ChId,
+            "SGID" => Command::SetGuid(need(arg, "SGID")?.parse()?),
+            "GGID" => Command::GetGuid,
+            "VERS" => Command::Version,
+            "SFLT" => Command::SetFilter(need(arg, "SFLT")?.parse()?),
+            "SMSK" => Command::SetMask(need(arg, "SMSK")?.parse()?),
             "TEST" => Command::Test(opt(arg)),
             "SHUTDOWN" => Command::Shutdown,
             "RESTART" => Command::Restart,
-            "INTERFACE" | "CLIENT" => {
+            "INTERFACE" => {
                 match arg.map(|a| a.split_once(char::is_whitespace).unwrap_or((a, ""))) {
                     None => Command::Interface(InterfaceArg::List),
                     Some((sub, _)) if sub.eq_ignore_ascii_case("LIST") => {
@@ -406,7 +412,7 @@ impl FromStr for Command {
                     }
                 }
             }
-            "WCYD" | "WHATCANYOUDO" => Command::Wcyd,
+            "WCYD" => Command::Wcyd,
             "MEASUREMENT" => Command::Measurement(
                 MeasurementRequest::parse(need(arg, "MEASUREMENT")?)
                     .map_err(CommandParseError::Measurement)?,

@@ -16,6 +16,30 @@ use vscp_proxy::{
     link_bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
 };
 
+/// A bridge between demo server `a` on `pa` and the broker on `port`.
+fn config(port: u16, pa: u16, client_id: &str) -> BridgeConfig {
+    BridgeConfig {
+        queue: 10_000,
+        metrics: None,
+        mqtt: Some(MqttConfig {
+            host: "127.0.0.1".into(),
+            port,
+            prefix: "vscp".into(),
+            client_id: client_id.into(),
+            json: Default::default(),
+            hosts: Vec::new(),
+        }),
+        server: vec![ServerConfig {
+            name: "a".into(),
+            address: format!("127.0.0.1:{pa}"),
+            user: Some("admin".into()),
+            password: "secret".into(),
+            mode: Mode::Stream,
+            poll_ms: 100,
+        }],
+    }
+}
+
 /// A subscriber of `vscp/#` with a persistent session; hands on (topic, JSON) pairs.
 fn subscriber(
     port: u16,
@@ -103,26 +127,7 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
     let port = free_port();
     let mut broker = Broker::start(&dir, port);
     let (_a, pa) = common::start_demo(0, "0");
-    let config = BridgeConfig {
-        queue: 10_000,
-        metrics: None,
-        mqtt: Some(MqttConfig {
-            host: "127.0.0.1".into(),
-            port,
-            prefix: "vscp".into(),
-            client_id: "test-bridge".into(),
-            json: Default::default(),
-            hosts: Vec::new(),
-        }),
-        server: vec![ServerConfig {
-            name: "a".into(),
-            address: format!("127.0.0.1:{pa}"),
-            user: Some("admin".into()),
-            password: "secret".into(),
-            mode: Mode::Stream,
-            poll_ms: 100,
-        }],
-    };
+    let config = config(port, pa, "test-bridge");
     let shutdown = Shutdown::new();
     let bridge = tokio::spawn(run(config, shutdown.clone()));
     let (client, mut rx) = subscriber(port);
@@ -223,26 +228,7 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
     let port = free_port();
     let mut broker = Broker::start(&dir, port);
     let (_a, pa) = common::start_demo(0, "0");
-    let config = BridgeConfig {
-        queue: 10_000,
-        metrics: None,
-        mqtt: Some(MqttConfig {
-            host: "127.0.0.1".into(),
-            port,
-            prefix: "vscp".into(),
-            client_id: "big-bridge".into(),
-            json: Default::default(),
-            hosts: Vec::new(),
-        }),
-        server: vec![ServerConfig {
-            name: "a".into(),
-            address: format!("127.0.0.1:{pa}"),
-            user: Some("admin".into()),
-            password: "secret".into(),
-            mode: Mode::Stream,
-            poll_ms: 100,
-        }],
-    };
+    let config = config(port, pa, "big-bridge");
     let shutdown = Shutdown::new();
     let bridge = tokio::spawn(run(config, shutdown.clone()));
     let (_watcher, mut rx) = subscriber(port);

@@ -198,9 +198,6 @@ pub enum EventParseError {
     /// A datetime or timestamp that cannot be a time.
     #[error("bad datetime/timestamp {0:?}")]
     BadTimestamp(String),
-    /// A field a client could not act without (class, type, GUID or data).
-    #[error("{0} unreadable")]
-    Unreadable(Field),
 }
 
 fn num<T: TryFrom<u64> + number::Bounded>(text: &str, field: Field) -> Result<T, EventParseError> {
@@ -302,19 +299,13 @@ impl Event {
     /// unknown, or from the timestamp when that holds an absolute time) and its text is kept
     /// in [`Event::unread`]. Only unreadable class, type, GUID or data refuse the line.
     pub fn read_received(line: &str) -> Result<Event, EventParseError> {
-        match fast::parse(line.as_bytes()) {
-            Some(event) => Ok(event),
-            None => parse_general(line, Keep::AllButIdentity),
-        }
+        read(line, Keep::AllButIdentity)
     }
 
     /// Reads the argument of a `SEND`: an unreadable datetime or timestamp is kept in
     /// [`Event::unread`] with the time unknown (the server stamps it); other fields refuse.
     pub(crate) fn read_sent(line: &str) -> Result<Event, EventParseError> {
-        match fast::parse(line.as_bytes()) {
-            Some(event) => Ok(event),
-            None => parse_general(line, Keep::Time),
-        }
+        read(line, Keep::Time)
     }
 
     /// The kept text of an unreadable field.
@@ -368,10 +359,15 @@ impl FromStr for Event {
     type Err = EventParseError;
 
     fn from_str(line: &str) -> Result<Self, Self::Err> {
-        match fast::parse(line.as_bytes()) {
-            Some(event) => Ok(event),
-            None => parse_general(line, Keep::Nothing),
-        }
+        read(line, Keep::Nothing)
+    }
+}
+
+/// The common shape in one pass; anything else (and every error) by the general reader.
+fn read(line: &str, keep: Keep) -> Result<Event, EventParseError> {
+    match fast::parse(line.as_bytes()) {
+        Some(event) => Ok(event),
+        None => parse_general(line, keep),
     }
 }
 
