@@ -2,14 +2,21 @@
 //! leaves the folder; hashed assets cached for a year, `index.html` (also the answer for
 //! app routes) always revalidated, a missing asset a plain 404. Every response carries the
 //! security headers, with a content security policy that allows exactly the page's own
-//! inline scripts (by hash) and its wasm.
+//! inline scripts (by hash) and its wasm. Hashed text and wasm assets are compressed once
+//! (brotli and gzip, in memory, on a thread of their own) and served in the encoding the
+//! browser takes.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::HashMap,
+    io::Write,
+    path::{Path, PathBuf},
+    sync::{Arc, OnceLock},
+};
 
 use axum::{
     body::Body,
     extract::Request,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use base64::Engine;
@@ -23,7 +30,20 @@ pub(crate) struct StaticFiles {
     root: Option<PathBuf>,
     /// The content security policy for every response.
     csp: HeaderValue,
+    /// Compressed copies of the hashed assets, once made.
+    packed: Arc<OnceLock<HashMap<PathBuf, Packed>>>,
 }
+
+/// One asset, compressed both ways.
+#[derive(Debug)]
+struct Packed {
+    br: bytes::Bytes,
+    gzip: bytes::Bytes,
+    kind: &'static str,
+}
+
+/// Assets larger than this are served as they are.
+const PACK_LIMIT: u64 = 32 << 20;
 
 impl StaticFiles {
     pub(crate) fn new(dir: &Path) -> StaticFiles {
@@ -34,7 +54,13 @@ impl StaticFiles {
             .unwrap_or_default();
         let csp = HeaderValue::from_str(&policy(&index))
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
-        StaticFiles { root, csp }
+        let packed = Arc::new(OnceLock::new());
+        if let Some(root) = root.clone() {
+            let packed = packed.clone();
+            // brotli at its best takes a few seconds for the wasm: until then assets go as they are
+            std::thread::spawn(move || packed.set(pack(&root)));
+        }
+        StaticFiles { root, csp, packed }
     }
 
     /// Serves `GET` of any path not taken by the API.
@@ -58,6 +84,11 @@ impl StaticFiles {
             _ if segments.last().is_some_and(|s| s.contains('.')) => return not_found(),
             Ok(_) | Err(_) => (root.join("index.html"), NO_CACHE),
         };
+        if cache == IMMUTABLE
+            && let Some(resp) = self.packed_response(&file, &req)
+        {
+            return resp;
+        }
         match ServeFile::new(file).oneshot(req).await {
             Ok(resp) => {
                 let mut resp = resp.map(Body::new);
@@ -69,6 +100,40 @@ impl StaticFiles {
             }
             Err(e) => match e {},
         }
+    }
+
+    /// The compressed copy of `file` in an encoding the request accepts, if there is one.
+    fn packed_response(&self, file: &Path, req: &Request) -> Option<Response> {
+        let packed = self.packed.get()?.get(file)?;
+        if ![Method::GET, Method::HEAD].contains(req.method()) {
+            return None;
+        }
+        let accepts = req
+            .headers()
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let (body, encoding) = if accepts_encoding(accepts, "br") {
+            (packed.br.clone(), "br")
+        } else if accepts_encoding(accepts, "gzip") {
+            (packed.gzip.clone(), "gzip")
+        } else {
+            return None;
+        };
+        let length = body.len();
+        let body = if req.method() == Method::HEAD {
+            Body::empty()
+        } else {
+            Body::from(body)
+        };
+        let mut resp = Response::new(body);
+        let h = resp.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(packed.kind));
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+        Some(resp)
     }
 
     /// Adds the security headers (and `no-cache` where nothing else was said).
@@ -94,6 +159,64 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "not found").into_response()
+}
+
+/// Does an `Accept-Encoding` value take `coding` (named, or `*`, and not with `q=0`)?
+fn accepts_encoding(header: &str, coding: &str) -> bool {
+    header.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+    })
+}
+
+/// The media type of a compressible asset, by its extension.
+fn compressible(path: &Path) -> Option<&'static str> {
+    Some(match path.extension()?.to_str()? {
+        "wasm" => "application/wasm",
+        "js" | "mjs" => "text/javascript",
+        "css" => "text/css",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "txt" | "xml" => "text/plain; charset=utf-8",
+        _ => return None,
+    })
+}
+
+/// Compresses every compressible file directly in `root` (Trunk's output is flat).
+fn pack(root: &Path) -> HashMap<PathBuf, Packed> {
+    let files = std::fs::read_dir(root).into_iter().flatten().flatten();
+    files
+        .filter_map(|entry| {
+            let path = entry.path();
+            let kind = compressible(&path)?;
+            let meta = entry.metadata().ok()?;
+            if !meta.is_file() || meta.len() > PACK_LIMIT {
+                return None;
+            }
+            let raw = std::fs::read(&path).ok()?;
+            let mut br = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 11,
+                lgwin: 22,
+                ..Default::default()
+            };
+            brotli::BrotliCompress(&mut raw.as_slice(), &mut br, &params).ok()?;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(&raw).ok()?;
+            let packed = Packed {
+                br: br.into(),
+                gzip: gz.finish().ok()?.into(),
+                kind,
+            };
+            Some((path, packed))
+        })
+        .collect()
 }
 
 /// The decoded path segments, or `None` for a dotfile, `..`, or a segment hiding a separator.
@@ -156,6 +279,16 @@ mod tests {
         ] {
             assert_eq!(segments(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        assert!(accepts_encoding("gzip, deflate, br, zstd", "br"));
+        assert!(accepts_encoding("gzip;q=1.0, br;q=0.5", "br"));
+        assert!(!accepts_encoding("gzip, br;q=0", "br"));
+        assert!(accepts_encoding("*", "gzip"));
+        assert!(!accepts_encoding("identity", "gzip"));
+        assert!(!accepts_encoding("", "br"));
     }
 
     #[test]

@@ -256,6 +256,37 @@ async fn static_files_headers_and_escapes() {
         asset.starts_with("http/1.1 200") && asset.contains("immutable"),
         "{asset}"
     );
+    // compressed once in the background: brotli when the browser takes it, else gzip
+    let js = "export default function init() {}";
+    let packed = |coding: &'static str| async move {
+        let req = format!(
+            "GET /app-1a2b.js HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: {coding}\r\nConnection: close\r\n\r\n"
+        );
+        http(port, &req).await.to_ascii_lowercase()
+    };
+    let mut tries = 0;
+    while !packed("br").await.contains("content-encoding: br") {
+        tries += 1;
+        assert!(tries < 100, "never served compressed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let br = packed("gzip;q=0.5, br").await;
+    assert!(
+        br.contains("content-encoding: br")
+            && br.contains("vary: accept-encoding")
+            && br.contains("immutable"),
+        "{br}"
+    );
+    assert!(
+        packed("gzip, br;q=0")
+            .await
+            .contains("content-encoding: gzip")
+    );
+    let plain = packed("identity").await;
+    assert!(
+        !plain.contains("content-encoding") && plain.contains(js),
+        "{plain}"
+    );
     let inside = lower(fetch("/sub/link.js").await);
     assert!(
         inside.starts_with("http/1.1 200"),
