@@ -53,7 +53,15 @@ pub struct Measurement {
     pub value: Value,
     /// The measured quantity's type number within CLASS1.MEASUREMENT (e.g. 6 = temperature).
     pub quantity: u16,
+    /// Decimals the event carries (a normalized integer's exponent, a string's digits);
+    /// `None` for floats, which carry no precision of their own.
+    pub decimals: Option<u8>,
 }
+
+/// Decimals shown for a float, which carries no precision of its own.
+const FLOAT_DECIMALS: usize = 2;
+/// Most decimals ever shown.
+const MAX_DECIMALS: usize = 6;
 
 /// Why an event is not a readable measurement.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -83,21 +91,30 @@ fn be_signed(bytes: &[u8]) -> Option<i64> {
     Some(v)
 }
 
-fn ascii_number(bytes: &[u8]) -> Result<f64, MeasurementError> {
+/// The number in an ASCII string and the decimals it is written with.
+fn ascii_number(bytes: &[u8]) -> Result<(f64, Option<u8>), MeasurementError> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| MeasurementError::BadData("string is not ASCII"))?;
-    text.trim_end_matches('\0')
-        .trim()
+    let text = text.trim_end_matches('\0').trim();
+    let value = text
         .parse()
-        .map_err(|_| MeasurementError::BadData("string is not a number"))
+        .map_err(|_| MeasurementError::BadData("string is not a number"))?;
+    let decimals = text
+        .split_once('.')
+        .map_or(0, |(_, frac)| frac.bytes().take_while(u8::is_ascii_digit).count());
+    Ok((value, u8::try_from(decimals).ok()))
 }
 
+/// A Level I value as decoded: coding, unit, sensor, value, decimals carried.
+type Level1 = (Coding, u8, u8, Value, Option<u8>);
+
 /// Decodes the Level I coding byte and value of `data` (`data[0]` is the coding byte).
-pub fn decode_level1(data: &[u8]) -> Result<(Coding, u8, u8, Value), MeasurementError> {
+pub fn decode_level1(data: &[u8]) -> Result<Level1, MeasurementError> {
     let (&coding_byte, rest) = data.split_first().ok_or(MeasurementError::NoData)?;
     let unit = (coding_byte >> 3) & 3;
     let sensor = coding_byte & 7;
     let bad = MeasurementError::BadData;
+    let mut decimals = Some(0);
     let (coding, value) = match coding_byte >> 5 {
         0 => (Coding::Bits, Value::Bits(rest.to_vec())),
         1 => {
@@ -107,7 +124,11 @@ pub fn decode_level1(data: &[u8]) -> Result<(Coding, u8, u8, Value), Measurement
             let v = rest.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
             (Coding::Byte, Value::Number(v as f64))
         }
-        2 => (Coding::String, Value::Number(ascii_number(rest)?)),
+        2 => {
+            let (v, d) = ascii_number(rest)?;
+            decimals = d;
+            (Coding::String, Value::Number(v))
+        }
         3 => (
             Coding::Int,
             Value::Number(be_signed(rest).ok_or(bad("1–7 bytes expected"))? as f64),
@@ -117,6 +138,7 @@ pub fn decode_level1(data: &[u8]) -> Result<(Coding, u8, u8, Value), Measurement
             let m = be_signed(mantissa).ok_or(bad("1–6 mantissa bytes expected"))? as f64;
             let n = i32::from(exp & 0x7F);
             let v = if exp & 0x80 != 0 {
+                decimals = u8::try_from(n).ok();
                 m / 10f64.powi(n)
             } else {
                 m * 10f64.powi(n)
@@ -124,6 +146,7 @@ pub fn decode_level1(data: &[u8]) -> Result<(Coding, u8, u8, Value), Measurement
             (Coding::Normalized, Value::Number(v))
         }
         5 => {
+            decimals = None;
             let b: [u8; 4] = rest
                 .get(..4)
                 .and_then(|s| s.try_into().ok())
@@ -134,6 +157,7 @@ pub fn decode_level1(data: &[u8]) -> Result<(Coding, u8, u8, Value), Measurement
             )
         }
         6 => {
+            decimals = None;
             let b: [u8; 8] = rest
                 .get(..8)
                 .and_then(|s| s.try_into().ok())
@@ -142,7 +166,7 @@ pub fn decode_level1(data: &[u8]) -> Result<(Coding, u8, u8, Value), Measurement
         }
         _ => return Err(MeasurementError::ReservedCoding),
     };
-    Ok((coding, unit, sensor, value))
+    Ok((coding, unit, sensor, value, decimals))
 }
 
 impl Measurement {
@@ -154,7 +178,7 @@ impl Measurement {
             .as_deref()
             .filter(|e| CODED_CLASSES.contains(&e.class))
         {
-            let (coding, unit, sensor, value) = decode_level1(&ev.data)?;
+            let (coding, unit, sensor, value, decimals) = decode_level1(&ev.data)?;
             let quantity = if ev.class == 15 {
                 ev.kind
             } else {
@@ -167,6 +191,7 @@ impl Measurement {
                 zone: None,
                 value,
                 quantity,
+                decimals,
             });
         }
         let head = |d: &[u8]| -> Result<(u8, u8, u8, u8), MeasurementError> {
@@ -179,14 +204,17 @@ impl Measurement {
             }
         };
         let payload = event.data.get(4..).unwrap_or_default();
-        let (coding, value) = match event.class {
-            CLASS2_MEASUREMENT_STR => (Coding::String, Value::Number(ascii_number(payload)?)),
+        let (coding, value, decimals) = match event.class {
+            CLASS2_MEASUREMENT_STR => {
+                let (v, d) = ascii_number(payload)?;
+                (Coding::String, Value::Number(v), d)
+            }
             CLASS2_MEASUREMENT_FLOAT => {
                 let b: [u8; 8] = payload
                     .get(..8)
                     .and_then(|s| s.try_into().ok())
                     .ok_or(MeasurementError::BadData("8 double bytes expected"))?;
-                (Coding::Double, Value::Number(f64::from_be_bytes(b)))
+                (Coding::Double, Value::Number(f64::from_be_bytes(b)), None)
             }
             _ => return Err(MeasurementError::NotMeasurement),
         };
@@ -198,6 +226,7 @@ impl Measurement {
             zone: Some((zone, subzone)),
             value,
             quantity: event.kind,
+            decimals,
         })
     }
 
@@ -207,18 +236,18 @@ impl Measurement {
         names::unit(self.quantity, self.unit)
     }
 
-    /// `value unit`, e.g. `21.5 °C`, for display.
+    /// `value unit`, e.g. `21.5 °C`, for display: at the precision the event carries, a
+    /// float at two decimals (more only where two would show a non-zero value as 0).
     #[must_use]
     pub fn display(&self) -> String {
         match &self.value {
             Value::Number(v) => {
-                // six decimals at most, trailing zeros dropped: 21.382051, 26.3, 694600
-                let text = format!("{v:.6}");
-                let text = if text.contains('.') {
-                    text.trim_end_matches('0').trim_end_matches('.')
-                } else {
-                    &text
+                let places = match self.decimals {
+                    Some(d) => usize::from(d).min(MAX_DECIMALS),
+                    None if *v != 0.0 && v.abs() < 0.01 => MAX_DECIMALS,
+                    None => FLOAT_DECIMALS,
                 };
+                let text = format!("{v:.places$}");
                 match self.unit_symbol() {
                     Some(u) if !u.is_empty() => format!("{text} {u}"),
                     _ => text.to_string(),
@@ -246,7 +275,20 @@ mod tests {
         assert_eq!(m.display(), "26.3 °C");
         let mut f = Event::new(10, 6);
         f.data = vec![0xA8, 0x41, 0xAB, 0x0E, 0x56]; // f32 21.382…
-        assert_eq!(Measurement::from_event(&f).unwrap().display(), "21.382 °C");
+        // a float carries no precision: two decimals, not its noise
+        assert_eq!(Measurement::from_event(&f).unwrap().display(), "21.38 °C");
+        let mut s = Event::new(10, 6);
+        s.data = [&[0x48][..], b"21.50"].concat(); // a string: the decimals it is written with
+        assert_eq!(Measurement::from_event(&s).unwrap().display(), "21.50 °C");
+        let mut n = Event::new(10, 6);
+        n.data = vec![0x88, 0x83, 0x00, 0x64]; // 100 × 10^-3: three decimals carried
+        assert_eq!(Measurement::from_event(&n).unwrap().display(), "0.100 °C");
+        let mut tiny = Event::new(10, 6);
+        tiny.data = [vec![0xA8], 0.000_42f32.to_be_bytes().to_vec()].concat();
+        assert_eq!(
+            Measurement::from_event(&tiny).unwrap().display(),
+            "0.000420 °C"
+        );
         let wrapped = ev.level1_over_level2(crate::Guid::ZERO, 1);
         assert_eq!(
             Measurement::from_event(&wrapped).unwrap().display(),

@@ -125,7 +125,7 @@ fn measurement_and_long_aliases() {
     assert_eq!((ev.class, ev.kind, ev.obid), (10, 6, 5));
     let m = Measurement::from_event(ev).unwrap();
     assert_eq!((m.unit, m.sensor), (1, 2));
-    assert_eq!(m.display(), "21.5 °C");
+    assert_eq!(m.display(), "21.50 °C"); // sent as a float: two decimals
     assert_eq!(
         s.send("measurement float,level2,6,1013.25"),
         ["+OK - Success."]

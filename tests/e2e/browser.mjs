@@ -1,6 +1,9 @@
 // What the browser tests share: a free loopback port, Debian's chromium launched headless, and
 // a page with its script errors collected.
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -28,4 +31,30 @@ export async function openPage(browser, url) {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(url);
   return { page, errors };
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The release proxy binary and the built console. */
+export const proxyBin = join(root, 'target', 'release', 'vscp-proxy');
+export const distDir = join(root, 'dist');
+
+/**
+ * Starts the release proxy on 127.0.0.1:`port` serving the built console, with `args` (e.g.
+ * `['--demo']`); resolves to the process once it says where the console is.
+ */
+export function startProxy(port, args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(proxyBin, [...args, '--static', distDir, '--listen', `127.0.0.1:${port}`],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('proxy did not start: ' + out)), 10000);
+    p.stdout.on('data', (d) => { out += d; if (out.includes('console at')) { clearTimeout(timer); resolve(p); } });
+    p.stderr.on('data', (d) => { out += d; });
+    p.on('exit', (code) => reject(new Error(`proxy exited ${code}: ${out}`)));
+  });
+}
+
+/** Stops a proxy started by `startProxy` and waits for it to exit. */
+export function stopProxy(p) {
+  return new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM'); });
 }

@@ -2,43 +2,21 @@
 // `vscp-proxy --demo` on 127.0.0.1. Screenshots land in tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, openPage } from './browser.mjs';
+import { freePort, launchChromium, openPage, startProxy, stopProxy } from './browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const proxyBin = join(root, 'target', 'release', 'vscp-proxy');
 const artifacts = join(root, 'tests', 'e2e', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
 let proxy, browser, port, url;
 
-function startProxy() {
-  return new Promise((resolve, reject) => {
-    const p = spawn(proxyBin, ['--demo', '--static', join(root, 'dist'), '--listen', `127.0.0.1:${port}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('proxy did not start: ' + out)), 10000);
-    p.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('console at')) { clearTimeout(timer); resolve(p); }
-    });
-    p.stderr.on('data', (d) => { out += d; });
-    p.on('exit', (code) => reject(new Error(`proxy exited ${code}: ${out}`)));
-  });
-}
-
-function stopProxy(p) {
-  return new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM'); });
-}
-
 before(async () => {
   port = await freePort();
   url = `http://127.0.0.1:${port}/`;
-  proxy = await startProxy();
+  proxy = await startProxy(port, ['--demo']);
   browser = await launchChromium();
 });
 
@@ -401,7 +379,7 @@ test('proxy stop shows disconnected, restart reconnects', async () => {
   proxy = null;
   await statusHas(page, 'reconnecting');
   await page.screenshot({ path: join(artifacts, '07-proxy-down.png') });
-  proxy = await startProxy();
+  proxy = await startProxy(port, ['--demo']);
   await statusHas(page, 'streaming', 20000);
   await page.screenshot({ path: join(artifacts, '08-reconnected.png') });
   await page.close();

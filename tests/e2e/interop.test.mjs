@@ -3,15 +3,13 @@
 // does in December. Every event must show, marked, with one notice; real clicks and keys.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, openPage } from './browser.mjs';
+import { freePort, launchChromium, openPage, startProxy, stopProxy } from './browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const proxyBin = join(root, 'target', 'release', 'vscp-proxy');
 const artifacts = join(root, 'tests', 'e2e', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
@@ -63,30 +61,18 @@ function month13Server(port) {
   return new Promise((resolve) => s.listen(port, '127.0.0.1', () => resolve(s)));
 }
 
-function startProxy(port, nodePort, deadPort) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(proxyBin, ['--node', `month13=127.0.0.1:${nodePort}`, '--node', `dead=127.0.0.1:${deadPort}`, '--static', join(root, 'dist'),
-      '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('proxy did not start: ' + out)), 10000);
-    p.stdout.on('data', (d) => { out += d; if (out.includes('console at')) { clearTimeout(timer); resolve(p); } });
-    p.stderr.on('data', (d) => { out += d; });
-    p.on('exit', (code) => reject(new Error(`proxy exited ${code}: ${out}`)));
-  });
-}
-
 before(async () => {
   const nodePort = await freePort();
   server = await month13Server(nodePort);
   const port = await freePort();
   url = `http://127.0.0.1:${port}/`;
-  proxy = await startProxy(port, nodePort, await freePort());
+  proxy = await startProxy(port, ['--node', `month13=127.0.0.1:${nodePort}`, '--node', `dead=127.0.0.1:${await freePort()}`]);
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (proxy) await new Promise((r) => { proxy.once('exit', r); proxy.kill('SIGTERM'); });
+  if (proxy) await stopProxy(proxy);
   server?.close();
 });
 
@@ -104,7 +90,7 @@ test('a server writing month 13 loses no event: rows marked, one notice, the raw
   const marked = await page.locator('#log .ev .unread').count();
   assert.equal(marked, rows, 'every row is marked');
   assert.ok((await page.locator('#log .val').first().textContent()).includes('°C'));
-  const notices = await page.locator('#notices li').allTextContents();
+  const notices = await page.locator('#notices .notice .text').allTextContents();
   const about = notices.filter((n) => n.startsWith('Unreadable fields:'));
   assert.equal(about.length, 1, notices.join(' | '));
   assert.match(about[0], /month is not 1–12/);

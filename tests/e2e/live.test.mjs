@@ -3,36 +3,28 @@
 // playwright's locator clicks and key presses act on the page; page script only reads layout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, openPage } from './browser.mjs';
+import { freePort, launchChromium, openPage, startProxy, stopProxy } from './browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const proxyBin = join(root, 'target', 'release', 'vscp-proxy');
 const artifacts = join(root, 'tests', 'e2e', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
 let browser;
 const proxies = [];
 
-function startProxy(rate) {
-  return freePort().then((port) => new Promise((resolve, reject) => {
-    const p = spawn(proxyBin, ['--demo', '--demo-rate', String(rate), '--static', join(root, 'dist'),
-      '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('proxy did not start: ' + out)), 10000);
-    p.stdout.on('data', (d) => { out += d; if (out.includes('console at')) { clearTimeout(timer); proxies.push(p); resolve(`http://127.0.0.1:${port}/`); } });
-    p.stderr.on('data', (d) => { out += d; });
-    p.on('exit', (code) => reject(new Error(`proxy exited ${code}: ${out}`)));
-  }));
+async function demo(rate) {
+  const port = await freePort();
+  proxies.push(await startProxy(port, ['--demo', '--demo-rate', String(rate)]));
+  return `http://127.0.0.1:${port}/`;
 }
 
 before(async () => { browser = await launchChromium(); });
 after(async () => {
   await browser?.close();
-  for (const p of proxies) await new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); });
+  for (const p of proxies) await stopProxy(p);
 });
 
 async function connect(url) {
@@ -62,7 +54,7 @@ function logView(page) {
 }
 
 test('90 s of the demo at its normal rate with "follow": the newest rows stay in view', async () => {
-  const url = await startProxy(0);
+  const url = await demo(0);
   const { page, errors } = await connect(url);
   assert.ok(await page.locator('#follow').isChecked());
   const t0 = Date.now();
@@ -86,7 +78,7 @@ test('90 s of the demo at its normal rate with "follow": the newest rows stay in
 });
 
 test('5,000 events/s with "follow" for 20 s: the newest rows stay in view, follow stays on', async () => {
-  const url = await startProxy(5000);
+  const url = await demo(5000);
   const { page } = await connect(url);
   for (let i = 0; i < 10; i += 1) {
     await page.waitForTimeout(2_000);
@@ -98,7 +90,7 @@ test('5,000 events/s with "follow" for 20 s: the newest rows stay in view, follo
 });
 
 test('Disconnect by mouse and by keyboard stays disconnected', async () => {
-  const url = await startProxy(0);
+  const url = await demo(0);
   const { page } = await connect(url);
   await page.locator('#disconnect').click();
   await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('disconnected'), null, { timeout: 5000 });

@@ -73,12 +73,16 @@ pub enum Msg {
     LinktestDone(Result<Report, String>),
     /// Show the events or the nodes.
     Tab(ui::Tab),
+    /// A key on the tab list (arrows, Home, End move between tabs).
+    TabKey(String),
     /// Ask the proxy for the MDF at this URL (for the open register editor).
     FetchMdf(String),
     /// The mouse is over the chart at this pixel (`None`: it left).
     ChartHover(Option<(i32, i32)>),
     /// Download the charted points as CSV.
     ExportChart,
+    /// The window changed size.
+    Resize,
 }
 
 /// Least time between two drawings of the chart, ms.
@@ -103,6 +107,7 @@ pub struct App {
     link: Option<Link>,
     frame: Option<AnimationFrame>,
     _tick: Interval,
+    _resize: gloo::events::EventListener,
     ui: ui::Ui,
     /// The one callback every panel sends through (made once, so panel props stay equal).
     on: Callback<Msg>,
@@ -123,6 +128,11 @@ impl Component for App {
             let cb = ctx.link().callback(|_| Msg::Act(Action::Tick));
             Interval::new(250, move || cb.emit(()))
         };
+        let resize = {
+            let cb = ctx.link().callback(|_| Msg::Resize);
+            let window = gloo::utils::window();
+            gloo::events::EventListener::new(&window, "resize", move |_| cb.emit(()))
+        };
         let ui = ui::Ui::load();
         api::fetch_targets(&ui.form.settings, ctx.link().callback(Msg::Targets));
         App {
@@ -133,6 +143,7 @@ impl Component for App {
             link: None,
             frame: None,
             _tick: tick,
+            _resize: resize,
             ui,
             on: ctx.link().callback(|m| m),
             chart: None,
@@ -185,16 +196,17 @@ impl Component for App {
                 <Connection settings={ui.form.settings.clone()} keep_password={ui.form.keep_password}
                     targets={ui.targets.clone()} connected={!matches!(c.link, state::Link::Disconnected(_))} retry={c.gave_up}
                     saved={ui.saved.clone()} sites={c.sites.clone()} site={c.site.clone()} on={on.clone()} />
-                <Notices notices={c.notices.clone()} />
-                <nav class="tabs" role="tablist">
-                    { for [(ui::Tab::Events, "Events"), (ui::Tab::Nodes, "Nodes & registers"), (ui::Tab::Charts, "Charts")].into_iter().map(|(tab, label)| html! {
+                <Notices notices={c.notices.clone()} on={on.clone()} />
+                <nav class="tabs" role="tablist" aria-label="views" onkeydown={on.reform(|e: KeyboardEvent| Msg::TabKey(e.key()))}>
+                    { for ui::Tab::ALL.into_iter().map(|tab| html! {
                         <button id={format!("tab-{}", tab.id())} role="tab" aria-selected={(ui.tab == tab).to_string()}
+                            aria-controls={format!("panel-{}", tab.id())} tabindex={if ui.tab == tab { "0" } else { "-1" }}
                             class={classes!("tab", (ui.tab == tab).then_some("active"))}
-                            onclick={on.reform(move |_| Msg::Tab(tab))}>{ label }</button>
+                            onclick={on.reform(move |_| Msg::Tab(tab))}>{ tab.label() }</button>
                     }) }
                 </nav>
                 <main>
-                    <section class="nodes-area" hidden={ui.tab != ui::Tab::Nodes}>
+                    <section class="nodes-area" id="panel-nodes" role="tabpanel" aria-labelledby="tab-nodes" hidden={ui.tab != ui::Tab::Nodes}>
                         <Nodes rows={c.node_rows.clone()} scan={c.scan.clone()} server={c.server.clone()}
                             fields={ui.form.nodes.clone()} open={c.registers.as_ref().map(|r| r.node)}
                             now_ms={ui.now_ms} on={on.clone()} />
@@ -203,11 +215,11 @@ impl Component for App {
                                 fields={ui.form.nodes.clone()} on={on.clone()} />
                         }
                     </section>
-                    <section class="charts-area" hidden={ui.tab != ui::Tab::Charts}>
+                    <section class="charts-area" id="panel-charts" role="tabpanel" aria-labelledby="tab-charts" hidden={ui.tab != ui::Tab::Charts}>
                         <ChartPanel rows={c.chart_rows.clone()} paused={c.charts.paused} hover={ui.chart_hover.clone()}
-                            canvas={ui.chart_ref.clone()} on={on.clone()} />
+                            canvas={ui.chart_ref.clone()} dark={ui.dark} on={on.clone()} />
                     </section>
-                    <section class="log-area" hidden={ui.tab != ui::Tab::Events}>
+                    <section class="log-area" id="panel-events" role="tabpanel" aria-labelledby="tab-events" hidden={ui.tab != ui::Tab::Events}>
                         <Filters filter={ui.filter.clone()} server_filter={ui.form.server_filter.clone()}
                             paused={c.paused} follow={ui.follow} mode={c.mode} on={on.clone()} />
                         <EventLog window={ui.window.clone()} {counters} selected={ui.selected}
@@ -229,6 +241,13 @@ impl Component for App {
         // right after the rows are in the page: scrolled earlier, the list would still have
         // its old height and the browser would stop short of the new rows
         self.ui.scroll_if_asked();
+        if std::mem::take(&mut self.ui.focus_tab)
+            && let Some(el) = gloo::utils::document()
+                .get_element_by_id(&format!("tab-{}", self.ui.tab.id()))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+        {
+            let _ = el.focus();
+        }
         self.draw_chart(false);
     }
 }
@@ -312,6 +331,7 @@ impl App {
                 self.ui.scroll_to_end = f;
             }
             Msg::Theme => self.ui.toggle_theme(),
+            Msg::Resize => return self.ui.resized(),
             Msg::Form(edit) => {
                 if self.ui.form.edit(edit) {
                     api::fetch_targets(&self.ui.form.settings, ctx.link().callback(Msg::Targets));
@@ -343,6 +363,14 @@ impl App {
             Msg::Tab(tab) => {
                 self.ui.tab = tab;
                 self.chart = None; // drawn afresh once shown
+            }
+            Msg::TabKey(key) => {
+                let Some(tab) = self.ui.tab.by_key(&key) else {
+                    return false;
+                };
+                self.ui.tab = tab;
+                self.ui.focus_tab = true;
+                self.chart = None;
             }
             Msg::ChartHover(at) => {
                 let c = &self.console;

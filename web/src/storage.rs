@@ -86,10 +86,15 @@ pub fn remember(s: &ConnSettings, keep_password: bool) -> Vec<Saved> {
     all
 }
 
-/// Did the user pick the dark theme?
+/// The theme the user picked (true: dark), else the system's preference.
 #[must_use]
 pub fn dark_theme() -> bool {
-    LocalStorage::get::<String>(THEME_KEY).is_ok_and(|t| t == "dark")
+    match LocalStorage::get::<String>(THEME_KEY) {
+        Ok(t) => t == "dark",
+        Err(_) => web_sys::window()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+            .is_some_and(|m| m.matches()),
+    }
 }
 
 /// Remembers the theme.

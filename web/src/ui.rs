@@ -7,9 +7,8 @@ use std::rc::Rc;
 use vscp_api::{Report, Target};
 use yew::NodeRef;
 
-use crate::components::event_log::GEOMETRY;
 use crate::forms::Form;
-use crate::state::{ConnSettings, Console, LogWindow, ViewFilter};
+use crate::state::{ConnSettings, Console, Geometry, LogWindow, ViewFilter};
 use crate::storage::{self, Saved};
 
 /// The page's two views.
@@ -25,6 +24,32 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// The tabs in their order on the page.
+    pub const ALL: [Tab; 3] = [Tab::Events, Tab::Nodes, Tab::Charts];
+
+    /// Its name on the page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Events => "Events",
+            Tab::Nodes => "Nodes & registers",
+            Tab::Charts => "Charts",
+        }
+    }
+
+    /// The tab a key on the tab list moves to (←/→ wrap around, Home/End).
+    pub fn by_key(self, key: &str) -> Option<Tab> {
+        let n = Tab::ALL.len();
+        let i = Tab::ALL.iter().position(|t| *t == self)?;
+        let to = match key {
+            "ArrowRight" => (i + 1) % n,
+            "ArrowLeft" => (i + n - 1) % n,
+            "Home" => 0,
+            "End" => n - 1,
+            _ => return None,
+        };
+        Tab::ALL.get(to).copied()
+    }
+
     /// Its element id suffix.
     pub fn id(self) -> &'static str {
         match self {
@@ -39,6 +64,8 @@ impl Tab {
 pub struct Ui {
     /// The view shown.
     pub tab: Tab,
+    /// Move the keyboard focus to the shown tab after the next render.
+    pub focus_tab: bool,
     /// The clock as of the last tick (ms since the epoch), for ages on screen.
     pub now_ms: u64,
     /// The chart's canvas.
@@ -73,6 +100,8 @@ pub struct Ui {
     pub saved: Rc<Vec<Saved>>,
     /// The rows the log shows, computed by `update` for the next render.
     pub window: Rc<LogWindow>,
+    /// Row and list heights for the viewport's width.
+    pub geometry: Geometry,
 }
 
 impl Ui {
@@ -98,6 +127,7 @@ impl Ui {
         }
         let ui = Ui {
             tab: Tab::default(),
+            focus_tab: false,
             now_ms: 0,
             chart_ref: NodeRef::default(),
             chart_hover: None,
@@ -115,6 +145,7 @@ impl Ui {
             log_ref: NodeRef::default(),
             saved: Rc::new(saved),
             window: Rc::default(),
+            geometry: Geometry::for_width(viewport_width()),
         };
         ui.apply_theme();
         ui
@@ -147,7 +178,7 @@ impl Ui {
         } else {
             self.scroll_top
         };
-        let window = c.log.window(&self.filter, top, GEOMETRY);
+        let window = c.log.window(&self.filter, top, self.geometry);
         if *self.window != window {
             self.window = Rc::new(window);
         }
@@ -155,7 +186,22 @@ impl Ui {
 
     /// Is this scroll offset at the end of the list?
     pub fn at_end(&self, top: i32) -> bool {
-        top + GEOMETRY.height >= self.window.shown as i32 * GEOMETRY.row - GEOMETRY.row
+        let g = self.geometry;
+        top + g.height >= self.window.shown as i32 * g.row - g.row
+    }
+
+    /// Takes the viewport's new width; true when the rows change shape.
+    pub fn resized(&mut self) -> bool {
+        let g = Geometry::for_width(viewport_width());
+        if g == self.geometry {
+            return false;
+        }
+        // keep the same row at the top
+        self.scroll_top = self.scroll_top / self.geometry.row * g.row;
+        self.scroll_to = (!self.follow).then_some(self.scroll_top);
+        self.scroll_to_end = self.follow;
+        self.geometry = g;
+        true
     }
 
     /// Switches light/dark and remembers it.
@@ -179,7 +225,7 @@ impl Ui {
     pub fn scroll_if_asked(&mut self) {
         // the height is known: no layout read needed (the browser clamps the value)
         let to_end = std::mem::take(&mut self.scroll_to_end)
-            .then(|| self.window.shown as i32 * GEOMETRY.row);
+            .then(|| self.window.shown as i32 * self.geometry.row);
         if let Some(top) = self.scroll_to.take().or(to_end)
             && let Some(el) = self.log_ref.cast::<web_sys::Element>()
         {
@@ -202,7 +248,7 @@ impl Ui {
         let Some(last) = shown.len().checked_sub(1) else {
             return;
         };
-        let (row, height) = (GEOMETRY.row, GEOMETRY.height);
+        let Geometry { row, height } = self.geometry;
         let from = self
             .selected
             .and_then(|s| shown.iter().position(|x| *x == s))
@@ -221,4 +267,12 @@ impl Ui {
         self.scroll_top = top;
         self.scroll_to = Some(top);
     }
+}
+
+/// The page's width in CSS px.
+fn viewport_width() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|v| v.as_f64())
+        .unwrap_or(1_280.0)
 }

@@ -98,7 +98,11 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
         (_, other, _) => check(
             "clra-cdta",
             Outcome::Fail,
-            format!("CDTA reply is not a count: {other:?}"),
+            match other {
+                Err(e) => format!("CDTA got no reply: {e}"),
+                Ok((_, Err(e))) => format!("CDTA reply is not a count: {e}"),
+                Ok(_) => "CDTA reply is not a count".into(),
+            },
             ex.clone(),
         ),
     });

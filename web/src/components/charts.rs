@@ -21,14 +21,29 @@ pub struct ChartPanelProps {
     pub hover: Option<String>,
     /// The canvas (drawn by the app after rendering).
     pub canvas: NodeRef,
+    /// Dark theme?
+    pub dark: bool,
     /// Where user actions go.
     pub on: Callback<Msg>,
 }
+
+/// Canvas height for one unit's panel, and the least height, px.
+const PANEL_HEIGHT: usize = 240;
+const MIN_HEIGHT: usize = 380;
 
 /// The chart panel.
 #[function_component(ChartPanel)]
 pub fn chart_panel(p: &ChartPanelProps) -> Html {
     let on = &p.on;
+    let mut units: Vec<&str> = p
+        .rows
+        .iter()
+        .filter(|r| r.charted.is_some())
+        .map(|r| r.unit.as_str())
+        .collect();
+    units.sort_unstable();
+    units.dedup();
+    let height = (PANEL_HEIGHT * units.len()).max(MIN_HEIGHT);
     let moved = on.reform(|e: MouseEvent| Msg::ChartHover(Some((e.offset_x(), e.offset_y()))));
     html! {
         <section class="panel charts" id="charts">
@@ -39,14 +54,14 @@ pub fn chart_panel(p: &ChartPanelProps) -> Html {
                 <button id="chart-csv" onclick={on.reform(|_| Msg::ExportChart)}>{"CSV"}</button>
                 <span id="chart-hover" class="hint">{ p.hover.clone().unwrap_or_else(|| "move the mouse over the chart for values".into()) }</span>
             </div>
-            <canvas id="chart" ref={p.canvas.clone()} width="960" height="380"
+            <canvas id="chart" ref={p.canvas.clone()} width="960" height={height.to_string()}
                 onmousemove={moved} onmouseleave={on.reform(|_| Msg::ChartHover(None))}></canvas>
             <table id="chart-streams" class="node-table">
                 <thead><tr><th></th><th>{"stream"}</th><th>{"unit"}</th><th>{"last"}</th><th>{"values"}</th><th>{"points"}</th></tr></thead>
                 <tbody>
                 { for p.rows.iter().map(|r| {
                     let key = r.key;
-                    let swatch = r.charted.map(|i| format!("background:{}", crate::chart::colour(i))).unwrap_or_default();
+                    let swatch = r.charted.map(|i| format!("background:{}", crate::chart::colour(i, p.dark))).unwrap_or_default();
                     html! {
                         <tr data-guid={key.guid.to_string()} data-quantity={key.quantity.to_string()}>
                             <td><input type="checkbox" aria-label={format!("chart {}", r.label)} checked={r.charted.is_some()}

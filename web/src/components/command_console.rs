@@ -46,10 +46,27 @@ pub fn command_console(p: &CommandConsoleProps) -> Html {
         })
     };
     let skip = p.transcript.len().saturating_sub(SHOWN);
+    // follows the newest line unless the user scrolled up to read
+    let pane = use_node_ref();
+    let stick = use_mut_ref(|| true);
+    {
+        let (pane, stick) = (pane.clone(), stick.clone());
+        use_effect_with(p.transcript.clone(), move |_| {
+            if *stick.borrow()
+                && let Some(el) = pane.cast::<web_sys::Element>()
+            {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
+    let onscroll = Callback::from(move |e: web_sys::Event| {
+        let el = e.target_unchecked_into::<web_sys::Element>();
+        *stick.borrow_mut() = el.scroll_top() + el.client_height() >= el.scroll_height() - 4;
+    });
     html! {
         <form class="panel console" onsubmit={submit}>
             <h2>{"Command console"}</h2>
-            <pre id="transcript" class="transcript">{ for p.transcript.iter().skip(skip).map(|t| match t {
+            <pre id="transcript" class="transcript" ref={pane} {onscroll} tabindex="0" aria-label="command transcript">{ for p.transcript.iter().skip(skip).map(|t| match t {
                 Transcript::Sent(l) => html! { <div class="sent">{ format!("> {l}") }</div> },
                 Transcript::Reply(l, err) => html! { <div class={classes!(err.then_some("err"))}>{ l }</div> },
                 Transcript::Note(l) => html! { <div class="note">{ l }</div> },

@@ -11,12 +11,6 @@ use crate::{
     state::{Geometry, LogWindow},
 };
 
-/// Row height and visible height of the list, px (the CSS uses the same row height).
-pub const GEOMETRY: Geometry = Geometry {
-    row: 24,
-    height: 480,
-};
-
 /// The counters above the list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -50,13 +44,12 @@ pub struct EventLogProps {
 }
 
 /// Rows moved by a key: ↑/↓ one, PgUp/PgDn a screen, Home/End to the ends.
-fn key_step(key: &str) -> Option<i64> {
-    const PAGE: i64 = (GEOMETRY.height / GEOMETRY.row) as i64 - 1;
+fn key_step(key: &str, g: Geometry) -> Option<i64> {
     Some(match key {
         "ArrowDown" => 1,
         "ArrowUp" => -1,
-        "PageDown" => PAGE,
-        "PageUp" => -PAGE,
+        "PageDown" => g.page(),
+        "PageUp" => -g.page(),
         "Home" => i64::MIN,
         "End" => i64::MAX,
         _ => return None,
@@ -72,19 +65,20 @@ pub fn event_log(p: &EventLogProps) -> Html {
     let onscroll = on.reform(|e: web_sys::Event| {
         Msg::Scroll(e.target_unchecked_into::<web_sys::Element>().scroll_top())
     });
+    let g = w.geometry;
     let onkeydown = {
         let on = on.clone();
         Callback::from(move |e: KeyboardEvent| {
             let key = e.key();
             if key == "Escape" {
                 on.emit(Msg::Select(None));
-            } else if let Some(step) = key_step(&key) {
+            } else if let Some(step) = key_step(&key, g) {
                 e.prevent_default();
                 on.emit(Msg::Step(step));
             }
         })
     };
-    let total_height = w.shown as i32 * GEOMETRY.row;
+    let total_height = w.shown as i32 * g.row;
     html! {
         <>
         <div class="counters" id="counters">
@@ -95,8 +89,8 @@ pub fn event_log(p: &EventLogProps) -> Html {
             if c.evicted > 0 { <span>{ format!("{} rolled out", c.evicted) }</span> }
             if c.paused { <span class="err">{ format!("paused ({} not shown)", c.paused_skipped) }</span> }
         </div>
-        <div class="log-head row"><span>{"time"}</span><span>{"prio"}</span><span>{"class"}</span><span>{"type"}</span><span>{"node / GUID"}</span><span>{"data"}</span><span>{"value"}</span></div>
-        <div class="log" id="log" ref={p.log_ref.clone()} style={format!("height:{}px", GEOMETRY.height)} onscroll={onscroll}
+        <div class="log-head row" aria-hidden="true"><span>{"time"}</span><span>{"prio"}</span><span>{"class"}</span><span>{"type"}</span><span>{"node / GUID"}</span><span>{"data"}</span><span>{"value"}</span></div>
+        <div class="log" id="log" ref={p.log_ref.clone()} style={format!("height:{}px", g.height)} onscroll={onscroll}
             tabindex="0" aria-label="event log: ↑/↓, PgUp/PgDn, Home/End select a row, Esc clears" {onkeydown}>
             if w.shown == 0 {
                 // also loads the log's monospace font before the first events need it
@@ -105,7 +99,7 @@ pub fn event_log(p: &EventLogProps) -> Html {
             <div style={format!("height:{total_height}px")}>
             // rows in flow inside a moved window, unkeyed: a new frame rewrites the texts of
             // the same row elements instead of creating new ones
-            <div class="window" style={format!("transform:translateY({}px)", w.first as i32 * GEOMETRY.row)}>
+            <div class="window" style={format!("transform:translateY({}px)", w.first as i32 * g.row)}>
             { for w.rows.iter().map(|r| {
                 let seq = r.seq;
                 let e = &r.event;
@@ -113,12 +107,12 @@ pub fn event_log(p: &EventLogProps) -> Html {
                     <div class={classes!("row", "ev", (p.selected == Some(seq)).then_some("sel"))}
                         onclick={on.reform(move |_| Msg::Select(Some(seq)))}>
                         if e.unread.is_empty() {
-                            <span>{ time_of_day(r.received_ms) }</span>
+                            <span class="t">{ time_of_day(r.received_ms) }</span>
                         } else {
-                            <span class="unread" title={e.unread.iter().map(|u| u.to_string()).collect::<Vec<_>>().join("; ")}>
+                            <span class="t unread" title={e.unread.iter().map(|u| u.to_string()).collect::<Vec<_>>().join("; ")}>
                                 { format!("⚠ {}", time_of_day(r.received_ms)) }</span>
                         }
-                        <span>{ e.priority() }</span>
+                        <span class="p">{ e.priority() }</span>
                         <span class="cls">{ class_label(e.class) }</span>
                         <span class="typ">{ type_label(e.class, e.kind) }</span>
                         <span class="guid" title={e.guid.to_string()}>{ node_label(&e.guid, &p.node_names) }</span>

@@ -29,7 +29,8 @@ pub fn linktest_panel(p: &LinktestPanelProps) -> Html {
         Some(Ok(r)) => html! {
             <>
             <p id="linktest-summary">{ format!("{}: {} passed, {} failed, {} not supported", r.server, r.passed, r.failed, r.not_supported) }</p>
-            <table class="checks">
+            <table class="checks" id="linktest-checks">
+                <thead><tr><th><span class="sr-only">{"verdict"}</span></th><th>{"check"}</th><th>{"found"}</th></tr></thead>
                 { for r.checks.iter().map(|c| {
                     let (class, mark) = match c.outcome {
                         Outcome::Pass => ("pass", "✔"),
@@ -38,7 +39,7 @@ pub fn linktest_panel(p: &LinktestPanelProps) -> Html {
                     };
                     html! {
                         <tr class={class}>
-                            <td>{ mark }</td>
+                            <td title={class.replace('_', " ")}>{ mark }</td>
                             <td>{ &c.name }</td>
                             <td>{ &c.detail }
                                 if c.outcome == Outcome::Fail && !c.exchange.is_empty() { <pre>{ c.exchange.join("\n") }</pre> }

@@ -87,7 +87,10 @@ pub fn registers(p: &RegistersProps) -> Html {
                 <button id="reg-read" onclick={read_page}>{"read page"}</button>
                 <label><input id="reg-hex" type="checkbox" checked={f.hex} onchange={hex_toggle} />{"hex"}</label>
                 <button id="reg-write" disabled={e.edits.is_empty()} onclick={on.reform(|_| Msg::Act(Action::WriteRegisters))}>{ format!("write {} changes", e.edits.len()) }</button>
-                <button id="reg-discard" disabled={e.edits.is_empty()} onclick={on.reform(|_| Msg::Act(Action::DiscardEdits))}>{"discard"}</button>
+                if !e.invalid.is_empty() {
+                    <span id="reg-invalid" class="err" role="alert">{ format!("{} cell(s) hold no byte value (marked red): not written", e.invalid.len()) }</span>
+                }
+                <button id="reg-discard" disabled={e.edits.is_empty() && e.invalid.is_empty()} onclick={on.reform(|_| Msg::Act(Action::DiscardEdits))}>{"discard"}</button>
                 <button id="reg-undo" disabled={e.writes.is_empty()} onclick={on.reform(|_| Msg::Act(Action::UndoWrite))}>{"undo last write"}</button>
                 if busy {
                     <button id="reg-cancel" onclick={on.reform(|_| Msg::Act(Action::CancelRegisters))}>{"cancel"}</button>
@@ -155,14 +158,17 @@ fn grid(e: &RegisterEditor, hex: bool, on: &Callback<Msg>) -> Html {
                         let addr = (page, reg);
                         let edit = e.edits.get(&addr);
                         let value = edit.or(e.values.get(&addr));
+                        let invalid = e.invalid.get(&addr);
                         let described = e.mdf.as_ref().and_then(|m| m.register(page, u32::from(reg))).map(|r| r.name.as_str());
                         let class = classes!(
                             described.is_some().then_some("named"),
                             edit.is_some().then_some("edited"),
                             e.failed.contains_key(&addr).then_some("failed"),
+                            invalid.is_some().then_some("invalid"),
                             last_write(reg).map(|w| if w.ok() { "written" } else { "refused" }),
                         );
-                        let title = format!("0x{reg:02X} ({reg}){}", described.or(standard_name(reg)).map(|n| format!(" — {n}")).unwrap_or_default());
+                        let title = format!("0x{reg:02X} ({reg}){}{}", described.or(standard_name(reg)).map(|n| format!(" — {n}")).unwrap_or_default(),
+                            invalid.map(|(_, why)| format!(" — not written: {why}")).unwrap_or_default());
                         let change = on.reform(move |ev: web_sys::Event| {
                             let text = ev.target_unchecked_into::<web_sys::HtmlInputElement>().value();
                             Msg::Act(Action::EditRegister { reg, text, hex })
@@ -170,7 +176,8 @@ fn grid(e: &RegisterEditor, hex: bool, on: &Callback<Msg>) -> Html {
                         html! {
                             <td class={class}>
                                 <input id={format!("reg-{reg:02x}")} aria-label={title.clone()} {title}
-                                    value={value.map(|v| show(*v, hex)).unwrap_or_default()}
+                                    aria-invalid={invalid.is_some().then_some("true")}
+                                    value={invalid.map(|(text, _)| text.clone()).or_else(|| value.map(|v| show(*v, hex))).unwrap_or_default()}
                                     placeholder="--" onchange={change} />
                             </td>
                         }

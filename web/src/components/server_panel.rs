@@ -6,7 +6,8 @@ use yew::prelude::*;
 
 use crate::{
     Msg,
-    state::{Action, ServerInfo},
+    format::time_of_day,
+    state::{Action, STAT_EVERY_MS, ServerInfo},
 };
 
 /// Props of [`ServerPanel`].
@@ -32,7 +33,8 @@ pub fn server_panel(p: &ServerPanelProps) -> Html {
                 <dt>{"WCYD"}</dt><dd>{ opt(s.caps.map(|c| format!("{} — {}", c, c.names().join(", ")))) }</dd>
                 <dt>{"CHID"}</dt><dd>{ opt(s.channel.map(|c| c.to_string())) }</dd>
                 <dt>{"GGID"}</dt><dd>{ opt(s.guid.map(|g| g.to_string())) }</dd>
-                <dt>{"STAT"}</dt><dd>{ opt(s.stat.map(|t| format!("rx {} frames / {} bytes, tx {} frames / {} bytes, overruns {}", t.rx_frames, t.rx_data, t.tx_frames, t.tx_data, t.c))) }</dd>
+                <dt>{"STAT"}</dt><dd id="stat">{ opt(s.stat.map(|t| format!("rx {} frames / {} bytes, tx {} frames / {} bytes, overruns {} (at {}, every {} s)",
+                    t.rx_frames, t.rx_data, t.tx_frames, t.tx_data, t.c, time_of_day(s.stat_ms), STAT_EVERY_MS / 1000))) }</dd>
                 <dt>{"INFO"}</dt><dd>{ opt(s.info.as_ref().map(|i| format!("status {}, error {}/{} {}", i.channel_status, i.error_code, i.error_subcode, i.error_str))) }</dd>
                 <dt>{"INTERFACE"}</dt><dd><ul>{ for s.interfaces.iter().map(|i| html! { <li>{ format!("#{} type {} {} — {}", i.id, i.kind, i.guid.compact(), i.name) }</li> }) }</ul></dd>
             </dl>

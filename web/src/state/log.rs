@@ -125,6 +125,7 @@ impl EventLog {
             rows,
             shown,
             hidden: self.rows.len() - shown,
+            geometry,
         }
     }
 }
@@ -138,6 +139,43 @@ pub struct Geometry {
     pub height: i32,
 }
 
+impl Geometry {
+    /// One line a row on a wide screen.
+    pub const WIDE: Geometry = Geometry {
+        row: 24,
+        height: 480,
+    };
+    /// Two lines a row (a card) on a phone; the CSS switches at the same width.
+    pub const NARROW: Geometry = Geometry {
+        row: 44,
+        height: 440,
+    };
+    /// Below this viewport width rows are cards, px.
+    pub const NARROW_BELOW: f64 = 700.0;
+
+    /// The geometry for a viewport this wide.
+    #[must_use]
+    pub fn for_width(px: f64) -> Geometry {
+        if px < Self::NARROW_BELOW {
+            Self::NARROW
+        } else {
+            Self::WIDE
+        }
+    }
+
+    /// Rows in one screen, less one (what PgUp/PgDn move).
+    #[must_use]
+    pub fn page(self) -> i64 {
+        i64::from(self.height / self.row) - 1
+    }
+}
+
+impl Default for Geometry {
+    fn default() -> Geometry {
+        Geometry::WIDE
+    }
+}
+
 /// What the log list shows: a few rows around the scroll position and the counts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogWindow {
@@ -149,6 +187,8 @@ pub struct LogWindow {
     pub shown: usize,
     /// Rows the filter hides.
     pub hidden: usize,
+    /// The sizes it was computed for.
+    pub geometry: Geometry,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod charts;
 mod connection;
 mod log;
 mod nodes;
+mod notices;
 mod registers;
 
 use std::{
@@ -26,20 +27,22 @@ use vscp_core::{
 use broker::{BrokerOutput, BrokerSession};
 
 pub use broker::BrokerState;
-pub use charts::{Charts, SeriesKey, quantity_label};
+pub use charts::{Charts, Series, SeriesKey, quantity_label};
 pub use connection::{
     ConnKind, ConnSettings, DEFAULT_TOPIC, Link, MAX_TRIES, backoff_ms, close_reason,
 };
 pub use log::{EventLog, Geometry, LogWindow, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
-pub use registers::{DmField, RegisterEditor, parse_value};
+pub use notices::{Level, Notices, Topic};
+pub use registers::{DmField, RegisterEditor};
 
 /// How the notice about unreadable fields starts (it is updated in place).
 const UNREADABLE: &str = "Unreadable fields:";
+/// How often the server panel's STAT counters are asked for again, ms.
+pub const STAT_EVERY_MS: u64 = 10_000;
 /// Lines kept in the command console transcript.
 const TRANSCRIPT_CAPACITY: usize = 2_000;
 /// Notices kept for the user.
-const NOTICE_CAPACITY: usize = 20;
 /// Sent events kept in the send history.
 const SENT_CAPACITY: usize = 50;
 /// Lines longer than this may be refused by small servers (protocol.md §1).
@@ -90,6 +93,8 @@ pub struct ServerInfo {
     pub guid: Option<Guid>,
     /// `STAT`.
     pub stat: Option<Stat>,
+    /// When STAT last answered (ms since the epoch).
+    pub stat_ms: u64,
     /// `INFO`.
     pub info: Option<Info>,
     /// Greeting banner.
@@ -155,6 +160,8 @@ pub enum Action {
     Clear,
     /// Replace the log with the rows of a saved JSON log (offline view).
     Import(String),
+    /// Dismiss a notice (`None`: all).
+    Dismiss(Option<u64>),
     /// Ask who is there at nicknames `from..=to` behind an interface.
     Scan {
         /// Interface GUID.
@@ -299,8 +306,12 @@ pub struct Console {
     pub sent: Rc<Vec<Event>>,
     /// Repeated sends (newest last).
     pub repeats: Rc<Vec<Repeat>>,
-    /// Errors and notices for the user (newest last).
-    pub notices: Rc<VecDeque<String>>,
+    /// Errors, warnings and good news for the user.
+    pub notices: Rc<Notices>,
+    /// The time of the action being applied (ms since the epoch), for stamping notices.
+    clock: u64,
+    /// When STAT is asked for again.
+    next_stat: u64,
     /// What the websocket must do next.
     effects: VecDeque<Effect>,
     /// Receive mode the user chose.
@@ -334,8 +345,13 @@ pub struct Console {
 impl Console {
     /// Applies one action at time `now` (ms since the epoch).
     pub fn apply(&mut self, now: Millis, action: Action) {
+        self.clock = now.0;
         match action {
             Action::Connect(s) => {
+                // a new connection: what was said of the last one no longer holds
+                let notices = Rc::make_mut(&mut self.notices);
+                notices.clear(Topic::Connection);
+                notices.clear(Topic::Events);
                 if s.kind != self.settings.kind || s.broker != self.settings.broker {
                     // another broker's bridges announce their own servers
                     self.sites = Rc::default();
@@ -368,7 +384,7 @@ impl Console {
                 if self.unreadable > 0 {
                     // a new connection gets a notice of its own
                     self.unreadable = 0;
-                    Rc::make_mut(&mut self.notices).retain(|n| !n.starts_with(UNREADABLE));
+                    Rc::make_mut(&mut self.notices).clear(Topic::Events);
                 }
                 self.session = Some(ClientSession::new(config, now));
                 self.link = Link::Session(State::Greeting);
@@ -382,6 +398,7 @@ impl Console {
             }
             Action::Site(site) => self.site = Some(site),
             Action::Notice(text) => self.notice(text),
+            Action::Dismiss(id) => Rc::make_mut(&mut self.notices).dismiss(id),
             Action::Closed(code, reason) => {
                 let why = close_reason(code, &reason);
                 if let Some(s) = self.session.as_mut() {
@@ -413,6 +430,9 @@ impl Console {
                 self.link = Link::Disconnected(Some("disconnected by you".into()));
             }
             Action::Tick => {
+                if self.notices.iter().any(|n| n.level == Level::Info && n.at + notices::INFO_MS <= now.0) {
+                    Rc::make_mut(&mut self.notices).expire(now.0);
+                }
                 if let Some(s) = self.session.as_mut() {
                     s.handle_timeout(now);
                 }
@@ -428,6 +448,13 @@ impl Console {
                     && sc.scan.poll_timeout().is_some_and(|t| t <= now)
                 {
                     Rc::make_mut(sc).scan.handle_timeout(now);
+                }
+                if matches!(self.link, Link::Session(State::Ready | State::Streaming))
+                    && self.server.stat.is_some()
+                    && now.0 >= self.next_stat
+                {
+                    self.next_stat = now.0 + STAT_EVERY_MS;
+                    self.submit(Command::Stat, Purpose::Server, now);
                 }
                 self.nodes.tick(now.0);
                 self.refresh_nodes();
@@ -488,9 +515,11 @@ impl Console {
                         self.log.push(r);
                     }
                     if bad > 0 {
-                        self.notice(format!(
-                            "import: {bad} entries were not events and were skipped"
-                        ));
+                        self.say(
+                            Level::Warning,
+                            Topic::Other,
+                            format!("import: {bad} entries were not events and were skipped"),
+                        );
                     }
                 }
                 Err(e) => self.notice(e),
@@ -521,6 +550,7 @@ impl Console {
                 }
             }
             Action::OpenRegisters(guid) => {
+                Rc::make_mut(&mut self.notices).clear(Topic::Registers);
                 if let Some(old) = self.registers.as_mut() {
                     Rc::make_mut(old).cancel(now);
                 }
@@ -529,6 +559,7 @@ impl Console {
                 self.registers = Some(Rc::new(editor));
             }
             Action::CloseRegisters => {
+                Rc::make_mut(&mut self.notices).clear(Topic::Registers);
                 if let Some(mut r) = self.registers.take() {
                     Rc::make_mut(&mut r).cancel(now);
                 }
@@ -588,7 +619,7 @@ impl Console {
             ConnKind::Broker => match self.settings.broker_url() {
                 Ok(url) => Effect::OpenMqtt(url),
                 Err(e) => {
-                    self.notice(e.clone());
+                    self.say(Level::Error, Topic::Connection, e.clone());
                     self.link = Link::Disconnected(Some(e));
                     return;
                 }
@@ -599,6 +630,7 @@ impl Console {
     }
 
     fn refresh_server(&mut self, now: Millis) {
+        self.next_stat = now.0 + STAT_EVERY_MS;
         for c in [
             Command::Version,
             Command::Wcyd,
@@ -622,7 +654,7 @@ impl Console {
         }
         // refusals that a retry cannot fix: stop and say why
         if permanent {
-            self.notice(why.clone());
+            self.say(Level::Error, Topic::Connection, why.clone());
             self.link = Link::Disconnected(Some(why));
             return;
         }
@@ -643,21 +675,14 @@ impl Console {
         };
     }
 
-    /// A notice that is kept up to date in place (one per connection), not repeated.
-    fn notice_once(&mut self, key: &str, text: String) {
-        let notices = Rc::make_mut(&mut self.notices);
-        match notices.iter_mut().find(|n| n.starts_with(key)) {
-            Some(n) => *n = text,
-            None => self.notice(text),
-        }
+    /// Tells the user something.
+    fn say(&mut self, level: Level, topic: Topic, text: String) {
+        Rc::make_mut(&mut self.notices).push(level, topic, text, self.clock);
     }
 
+    /// Tells the user that something failed.
     fn notice(&mut self, text: String) {
-        let notices = Rc::make_mut(&mut self.notices);
-        notices.push_back(text);
-        if notices.len() > NOTICE_CAPACITY {
-            notices.pop_front();
-        }
+        self.say(Level::Error, Topic::Other, text);
     }
 
     fn transcript(&mut self, t: Transcript) {
@@ -781,10 +806,14 @@ impl Console {
                     self.attempt = 0;
                 }
             }
-            BrokerOutput::Refused(filters) => self.notice(format!(
-                "the broker refused the subscription to {}",
-                filters.join(", ")
-            )),
+            BrokerOutput::Refused(filters) => self.say(
+                Level::Error,
+                Topic::Connection,
+                format!(
+                    "the broker refused the subscription to {}",
+                    filters.join(", ")
+                ),
+            ),
             BrokerOutput::Message { topic, payload } => self.broker_message(&topic, &payload, now),
             BrokerOutput::Published(_) => {}
             BrokerOutput::Unacknowledged(_) => {
@@ -833,7 +862,7 @@ impl Console {
                 self.broker_skipped += 1;
                 // the first, then every thousandth: a busy foreign topic must not flood the notices
                 if self.broker_skipped % 1_000 == 1 {
-                    self.notice(format!(
+                    self.say(Level::Warning, Topic::Events, format!(
                         "{topic}: not a VSCP event (JSON, XML or a line: {e}); {} such messages skipped",
                         self.broker_skipped
                     ));
@@ -860,6 +889,10 @@ impl Console {
             }
             SessionEvent::State(st) => {
                 self.link = Link::Session(st);
+                if matches!(st, State::Ready | State::Streaming) {
+                    // logged in: earlier login or connection errors no longer hold
+                    Rc::make_mut(&mut self.notices).clear(Topic::Connection);
+                }
                 if st == State::Ready && !self.receiving {
                     self.receiving = true;
                     self.refresh_server(now);
@@ -902,7 +935,7 @@ impl Console {
                     (Some(Purpose::ServerFilter), Ok(_))
                         if matches!(command, Command::SetMask(_)) =>
                     {
-                        self.notice("server filter applied".into());
+                        self.say(Level::Info, Topic::Other, "server filter applied".into());
                     }
                     (Some(_), Err(NoReply::TimedOut)) => {
                         self.notice(format!("{}: no reply in time", command.word()))
@@ -911,7 +944,7 @@ impl Console {
                 }
             }
             SessionEvent::ProtocolError(p) => self.notice(p.to_string()),
-            SessionEvent::Adapted(a) => self.notice(a.to_string()),
+            SessionEvent::Adapted(a) => self.say(Level::Warning, Topic::Events, a.to_string()),
             SessionEvent::Closed(reason) => {
                 let why = reason.to_string();
                 if matches!(
@@ -919,7 +952,7 @@ impl Console {
                     CloseReason::LoginFailed(_) | CloseReason::Refused(_)
                 ) {
                     self.user_closed = true; // retrying will not help
-                    self.notice(why.clone());
+                    self.say(Level::Error, Topic::Connection, why.clone());
                 }
                 self.effects.push_back(Effect::Close);
                 self.link = Link::Disconnected(Some(why));
@@ -932,13 +965,16 @@ impl Console {
         self.log.total += 1;
         if let Some(first) = event.unread.first() {
             self.unreadable += 1;
-            self.notice_once(
+            Rc::make_mut(&mut self.notices).upsert(
+                Level::Warning,
+                Topic::Events,
                 UNREADABLE,
                 format!(
                     "{UNREADABLE} {} event line(s) on this connection had a field that could not be read \
                      (kept, marked ⚠ in the log; first: {first})",
                     self.unreadable
                 ),
+                now.0,
             );
         }
         self.nodes.see(&event, now.0);
@@ -1132,34 +1168,39 @@ impl Console {
 
     fn register_action(&mut self, action: Action, now: Millis) {
         let Some(r) = self.registers.as_mut() else {
-            return self.notice("open a node's registers first".into());
+            return self.say(
+                Level::Error,
+                Topic::Registers,
+                "open a node's registers first".into(),
+            );
         };
         let r = Rc::make_mut(r);
+        let mut news = None;
         let problem = match action {
             Action::ReadPage(page) => {
                 r.page = page;
                 r.read(0, 256, now);
                 None
             }
-            Action::EditRegister { reg, text, hex } => match parse_value(&text, hex) {
-                Ok(v) => {
-                    r.edit((r.page, reg), v);
-                    None
-                }
-                Err(e) => Some(e),
-            },
+            Action::EditRegister { reg, text, hex } => {
+                // a value that is not a byte is marked in the grid itself, not in a notice
+                r.edit_text((r.page, reg), &text, hex);
+                None
+            }
             Action::WriteRegisters => {
                 r.write_edits(now);
                 None
             }
             Action::DiscardEdits => {
                 r.edits.clear();
+                r.invalid.clear();
                 None
             }
             Action::UndoWrite => r.undo(now).err(),
             Action::CancelRegisters => {
                 let n = r.cancel(now);
-                Some(format!("registers: {n} requests cancelled"))
+                news = Some(format!("registers: {n} requests cancelled"));
+                None
             }
             Action::LoadMdf(text) => match vscp_core::mdf::Mdf::parse(&text) {
                 Ok(m) => {
@@ -1175,7 +1216,8 @@ impl Console {
                         }
                     );
                     r.mdf = Some(Rc::new(m));
-                    Some(note)
+                    news = Some(note);
+                    None
                 }
                 Err(e) => Some(format!("MDF not loaded: {e}")),
             },
@@ -1197,15 +1239,21 @@ impl Console {
             }
             Action::EditDm(row, field, text) => r.edit_dm(row, field, &text).err(),
             Action::LoadRegisters(text) => match r.load_json(&text) {
-                Ok(n) => Some(format!(
-                    "register file loaded: {n} registers differ — review and write"
-                )),
+                Ok(n) => {
+                    news = Some(format!(
+                        "register file loaded: {n} registers differ — review and write"
+                    ));
+                    None
+                }
                 Err(e) => Some(e),
             },
             _ => None,
         };
         if let Some(p) = problem {
-            self.notice(p);
+            self.say(Level::Error, Topic::Registers, p);
+        }
+        if let Some(n) = news {
+            self.say(Level::Info, Topic::Registers, n);
         }
     }
 
@@ -1220,7 +1268,10 @@ impl Console {
             Command::Interface(_) => s.interfaces = r.interfaces().unwrap_or_default(),
             Command::ChId => s.channel = r.channel_id().ok(),
             Command::GetGuid => s.guid = r.guid().ok(),
-            Command::Stat => s.stat = r.stat().ok(),
+            Command::Stat => {
+                s.stat = r.stat().ok();
+                s.stat_ms = self.clock;
+            }
             Command::Info => s.info = r.info().ok(),
             _ => {}
         }
@@ -1313,10 +1364,11 @@ mod tests {
         }
         assert_eq!(c.log.rows.len(), 50);
         assert!(c.log.rows.iter().all(|r| !r.event.unread.is_empty()));
-        assert_eq!(c.log.rows[0].decoded.as_deref(), Some("21.5 °C"));
+        assert_eq!(c.log.rows[0].decoded.as_deref(), Some("21.50 °C"));
         let about: Vec<&String> = c
             .notices
             .iter()
+            .map(|n| &n.text)
             .filter(|n| n.starts_with(UNREADABLE))
             .collect();
         assert_eq!(about.len(), 1, "{:?}", c.notices);
@@ -1325,7 +1377,7 @@ mod tests {
             "{}",
             about[0]
         );
-        assert!(!c.notices.iter().any(|n| n.contains("bad event line")));
+        assert!(!c.notices.iter().any(|n| n.text.contains("bad event line")));
         // a client's own heartbeat (the interface GUID placeholder) is not a node
         c.apply(Millis(100), Action::Message("0,20,9,0,,,-,0,0,0".into()));
         assert_eq!(c.nodes.rows().len(), 1);
@@ -1340,7 +1392,7 @@ mod tests {
         );
         assert_eq!(c.link, Link::Session(State::Streaming));
         assert_eq!(c.log.rows.len(), 1);
-        assert_eq!(c.log.rows[0].decoded.as_deref(), Some("21.5 °C"));
+        assert_eq!(c.log.rows[0].decoded.as_deref(), Some("21.50 °C"));
         let f = ViewFilter {
             class: Some(20),
             ..ViewFilter::default()
@@ -1484,7 +1536,7 @@ mod tests {
             "no reconnect after a failed login, and its reason stays: {:?}",
             c.link
         );
-        assert!(c.notices.iter().any(|n| n.contains("Invalid username")));
+        assert!(c.notices.iter().any(|n| n.text.contains("Invalid username")));
     }
 
     #[test]
@@ -1513,19 +1565,23 @@ mod tests {
         for i in 0..30 {
             c.apply(Millis(i), Action::Notice(format!("n{i}")));
         }
-        assert_eq!(c.notices.len(), NOTICE_CAPACITY);
-        assert_eq!(c.notices.back().map(String::as_str), Some("n29"));
+        assert_eq!(c.notices.len(), notices::CAPACITY);
+        assert_eq!(
+            c.notices.iter().last().map(|n| n.text.as_str()),
+            Some("n29")
+        );
         c.apply(
             Millis(40),
             Action::Import(r#"[{"line":"0,20,3,,,,-,1"},{"line":"x"}]"#.into()),
         );
         assert_eq!(c.log.rows.len(), 1);
-        assert!(c.notices.back().is_some_and(|n| n.contains("1 entries")));
+        assert!(c.notices.iter().last().is_some_and(|n| n.text.contains("1 entries")));
         c.apply(Millis(41), Action::Import("not json".into()));
         assert!(
             c.notices
-                .back()
-                .is_some_and(|n| n.contains("not a JSON log"))
+                .iter()
+                .last()
+                .is_some_and(|n| n.text.contains("not a JSON log"))
         );
     }
 
@@ -1674,10 +1730,14 @@ mod tests {
                 hex: false,
             },
         );
+        // marked in the grid, with why, and never written
+        let ed = c.registers.clone().unwrap();
         assert!(
-            c.notices
-                .back()
-                .is_some_and(|n| n.contains("not a register value"))
+            ed.invalid
+                .values()
+                .any(|(_, why)| why.contains("not a register value")),
+            "{:?}",
+            ed.invalid
         );
         c.apply(Millis(t), Action::WriteRegisters);
         serve_node(&mut c, &mut regs, &mut t);
@@ -1840,7 +1900,7 @@ mod tests {
             assert!(acks.iter().all(|p| matches!(p, Packet::PubAck(_))));
             assert_eq!(c.log.total, 2);
             assert_eq!(c.log.rows[1].event.guid.to_string(), site(2, 1));
-            assert_eq!(c.log.rows[0].decoded.as_deref(), Some("21.5 °C"));
+            assert_eq!(c.log.rows[0].decoded.as_deref(), Some("21.50 °C"));
             c.apply(Millis(5), Action::Tick);
             assert_eq!(c.node_rows.len(), 2);
 
@@ -1850,8 +1910,9 @@ mod tests {
             c.apply(Millis(6), Action::SendEvent(ev.clone()));
             assert!(
                 c.notices
-                    .back()
-                    .is_some_and(|n| n.contains("vscp/servers/+"))
+                    .iter()
+                .last()
+                    .is_some_and(|n| n.text.contains("vscp/servers/+"))
             );
             c.apply(
                 Millis(7),
@@ -1885,7 +1946,7 @@ mod tests {
                 matches!(c.transcript.back(), Some(Transcript::Reply(t, true)) if t.contains("events only"))
             );
             c.apply(Millis(11), publish("vscp/other", "hello", 10));
-            assert!(c.notices.back().is_some_and(|n| n.contains("vscp/other")));
+            assert!(c.notices.iter().last().is_some_and(|n| n.text.contains("vscp/other")));
             assert_eq!(c.log.total, 2);
         }
 

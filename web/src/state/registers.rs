@@ -53,6 +53,8 @@ pub struct RegisterEditor {
     pub writes: Vec<WriteResult>,
     /// Registers whose read failed after every try.
     pub failed: BTreeMap<Addr, u8>,
+    /// Cells holding text that is not a byte: the text and why.
+    pub invalid: BTreeMap<Addr, (String, String)>,
     /// When the current batch started and, once idle, how long it took (ms).
     pub batch: Option<(u64, Option<u64>)>,
     /// The node's module description, once loaded.
@@ -104,6 +106,7 @@ impl RegisterEditor {
             edits: BTreeMap::new(),
             writes: Vec::new(),
             failed: BTreeMap::new(),
+            invalid: BTreeMap::new(),
             batch: None,
             mdf: None,
             session: RegisterSession::new(target, RegisterConfig::default()),
@@ -120,6 +123,24 @@ impl RegisterEditor {
     }
 
     /// Sets (or, when equal to the value read, clears) an edit.
+    /// Takes what the user typed in a cell: a byte is an edit, anything else is kept and
+    /// marked invalid (an empty cell drops the edit).
+    pub fn edit_text(&mut self, addr: Addr, text: &str, hex: bool) {
+        self.invalid.remove(&addr);
+        if text.trim().is_empty() {
+            self.edits.remove(&addr);
+            return;
+        }
+        match parse_value(text, hex) {
+            Ok(v) => self.edit(addr, v),
+            Err(why) => {
+                self.edits.remove(&addr);
+                self.invalid.insert(addr, (text.to_string(), why));
+            }
+        }
+    }
+
+    /// Takes a byte for a cell (dropping the edit when it is the value read).
     pub fn edit(&mut self, addr: Addr, value: u8) {
         if self.values.get(&addr) == Some(&value) {
             self.edits.remove(&addr);
