@@ -26,4 +26,16 @@ pub struct Target {
     /// An MQTT broker (`/mqtt?target=NAME`, `--broker`) rather than a link server (`/ws`).
     #[serde(default)]
     pub mqtt: bool,
+    /// The login of the proxy's demo nodes, which the page shows; never set for a real node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo_login: Option<Login>,
+}
+
+/// A user name and password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Login {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
 }

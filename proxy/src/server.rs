@@ -334,6 +334,7 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
             address: a.clone(),
             demo: false,
             mqtt: false,
+            demo_login: None,
         })
         .collect();
     if args.demo {
@@ -351,6 +352,10 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
                 address: addr.to_string(),
                 demo: true,
                 mqtt: false,
+                demo_login: Some(vscp_api::Login {
+                    user: demo::USER.into(),
+                    password: demo::PASSWORD.into(),
+                }),
             },
         );
         tracing::info!(%addr, "demo nodes running; log in as user '{}' password '{}'", demo::USER, demo::PASSWORD);
@@ -360,6 +365,7 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
             address: "127.0.0.1:9598".into(),
             demo: false,
             mqtt: false,
+            demo_login: None,
         });
     }
     for (name, address) in &args.brokers {
@@ -372,6 +378,7 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
             address: address.clone(),
             demo: false,
             mqtt: true,
+            demo_login: None,
         });
     }
     Ok(targets)

@@ -258,6 +258,8 @@ pub enum FormEdit {
     User(String),
     /// Password.
     Password(String),
+    /// User and password at once (the demo login).
+    Login(String, String),
     /// Token.
     Token(String),
     /// Link server or broker.
@@ -305,6 +307,10 @@ impl Form {
             FormEdit::Topic(v) => self.settings.topic = v,
             FormEdit::User(v) => self.settings.user = v,
             FormEdit::Password(v) => self.settings.password = v,
+            FormEdit::Login(user, password) => {
+                self.settings.user = user;
+                self.settings.password = password;
+            }
             FormEdit::KeepPassword(v) => self.keep_password = v,
             FormEdit::Send(v) => self.send = v,
             FormEdit::Nodes(v) => self.nodes = v,

@@ -153,6 +153,11 @@ impl Component for App {
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         let before = (self.console.log.total, self.console.log.rows.len());
         let render = self.handle(ctx, msg);
+        if self.console.logged_in()
+            && let Some(s) = self.ui.unsaved.take()
+        {
+            self.ui.remember(&s);
+        }
         // however rows came (a quick reply, a frame's slice, an import), with follow on the
         // log scrolls to its end right after the render that shows them
         if self.ui.follow && before != (self.console.log.total, self.console.log.rows.len()) {
@@ -265,7 +270,8 @@ impl App {
                 let immediate = !matches!(a, Action::Tick | Action::Message(_))
                     || (tick && self.ui.tab != ui::Tab::Events);
                 if let Action::Connect(s) = &a {
-                    self.ui.remember(s);
+                    // saved once its login worked (see `update`)
+                    self.ui.unsaved = Some(s.clone());
                 }
                 self.console.apply(now(), a);
                 self.effects(ctx);

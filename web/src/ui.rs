@@ -98,6 +98,8 @@ pub struct Ui {
     pub log_ref: NodeRef,
     /// Saved connections (a copy of local storage).
     pub saved: Rc<Vec<Saved>>,
+    /// The connection being tried, saved once its login works.
+    pub unsaved: Option<ConnSettings>,
     /// The rows the log shows, computed by `update` for the next render.
     pub window: Rc<LogWindow>,
     /// Row and list heights for the viewport's width.
@@ -144,6 +146,7 @@ impl Ui {
             linktest_running: false,
             log_ref: NodeRef::default(),
             saved: Rc::new(saved),
+            unsaved: None,
             window: Rc::default(),
             geometry: Geometry::for_width(viewport_width()),
         };

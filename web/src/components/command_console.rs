@@ -66,7 +66,7 @@ pub fn command_console(p: &CommandConsoleProps) -> Html {
     html! {
         <form class="panel console" onsubmit={submit}>
             <h2>{"Command console"}</h2>
-            <pre id="transcript" class="transcript" ref={pane} {onscroll} tabindex="0" aria-label="command transcript">{ for p.transcript.iter().skip(skip).map(|t| match t {
+            <pre id="transcript" class="transcript" ref={pane} {onscroll} tabindex="0" role="log" aria-label="command transcript">{ for p.transcript.iter().skip(skip).map(|t| match t {
                 Transcript::Sent(l) => html! { <div class="sent">{ format!("> {l}") }</div> },
                 Transcript::Reply(l, err) => html! { <div class={classes!(err.then_some("err"))}>{ l }</div> },
                 Transcript::Note(l) => html! { <div class="note">{ l }</div> },

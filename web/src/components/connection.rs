@@ -79,7 +79,7 @@ pub fn connection(p: &ConnectionProps) -> Html {
         })
     };
     let kind = html! {
-        <select id="kind" aria-label="connect to" disabled={p.connected}
+        <select id="kind" aria-label="connect to"
             onchange={on.reform(|e: web_sys::Event| Msg::Form(FormEdit::Kind(
                 if select_value(&e) == "broker" { ConnKind::Broker } else { ConnKind::Proxy })))}>
             <option value="proxy" selected={f.kind == ConnKind::Proxy}>{"Link server (via proxy)"}</option>
@@ -105,23 +105,49 @@ pub fn connection(p: &ConnectionProps) -> Html {
                 </datalist>
                 <label>{"Topics"}<input id="topic" value={f.topic.clone()} placeholder={DEFAULT_TOPIC}
                     oninput={edit(FormEdit::Topic)} /></label>
-                if p.connected {
-                    <label title="sends go to this server's command topic">{"Send to"}
-                        if p.sites.is_empty() {
-                            <span id="site" class="hint">{"no bridge announced a server yet"}</span>
-                        } else {
-                            <select id="site" aria-label="send to server"
-                                onchange={on.reform(|e: web_sys::Event| Msg::Act(Action::Site(select_value(&e))))}>
-                                { for p.sites.iter().map(|s| html! {
-                                    <option value={s.clone()} selected={p.site.as_ref() == Some(s)}>{s}</option>
-                                }) }
-                            </select>
-                        }
-                    </label>
-                }
             </>
         },
     };
+    if p.connected {
+        // locked while connected: what it is connected to, and the way out
+        let to = match f.kind {
+            ConnKind::Proxy => format!("{} at {} through {}", f.target, target_address(p), f.proxy),
+            ConnKind::Broker => format!("{} ({})", f.broker, f.topic_filter()),
+        };
+        let who = if f.user.is_empty() { String::new() } else { format!("{} @ ", f.user) };
+        return html! {
+            <div class="conn locked" id="conn-locked">
+                <span class="to" id="connected-to">{ format!("{who}{to}") }</span>
+                if f.kind == ConnKind::Broker { {site_select(p)} }
+                // keyed apart from Connect, and its click's default action cancelled: the page
+                // re-renders during the click, and a submit button in the same place would
+                // otherwise submit the form (and connect again) when the click finishes
+                <button key="disconnect" id="disconnect" type="button"
+                    onclick={on.reform(|e: MouseEvent| { e.prevent_default(); Msg::Act(Action::Disconnect) })}>{"Disconnect"}</button>
+                <span class="hint">{"disconnect to change the target or login"}</span>
+            </div>
+        };
+    }
+    let demo = p.targets.as_ref().as_ref().ok().and_then(|list| {
+        list.iter()
+            .find(|t| t.name == f.target && f.kind == ConnKind::Proxy)
+            .and_then(|t| t.demo_login.clone())
+    });
+    let demo_hint = demo.map(|login| {
+        let fill = {
+            let (user, password) = (login.user.clone(), login.password.clone());
+            on.reform(move |e: MouseEvent| {
+                e.prevent_default();
+                Msg::Form(FormEdit::Login(user.clone(), password.clone()))
+            })
+        };
+        html! {
+            <p class="hint demo-login" id="demo-login">
+                { format!("Demo nodes: log in as “{}”, password “{}”. ", login.user, login.password) }
+                <button type="button" class="chip" id="use-demo-login" onclick={fill}>{"use it"}</button>
+            </p>
+        }
+    });
     html! {
         <form class="conn" onsubmit={connect}>
             {kind}
@@ -133,21 +159,41 @@ pub fn connection(p: &ConnectionProps) -> Html {
             }
             <label class="check"><input type="checkbox" checked={p.keep_password}
                 onchange={on.reform(|e: web_sys::Event| Msg::Form(FormEdit::KeepPassword(checked(&e))))} />{"save password"}</label>
-            if p.connected {
-                // keyed apart from Connect, and its click's default action cancelled: the page
-                // re-renders during the click, and a submit button in the same place would
-                // otherwise submit the form (and connect again) when the click finishes
-                <button key="disconnect" id="disconnect" type="button"
-                    onclick={on.reform(|e: MouseEvent| { e.prevent_default(); Msg::Act(Action::Disconnect) })}>{"Disconnect"}</button>
-            } else {
-                <button key="connect" id="connect" type="submit">{ if p.retry { "Retry" } else { "Connect" } }</button>
-            }
+            <button key="connect" id="connect" type="submit">{ if p.retry { "Retry" } else { "Connect" } }</button>
             if !p.saved.is_empty() {
                 <select aria-label="saved connections" onchange={load}>
                     <option value="">{"saved connections…"}</option>
                     { for p.saved.iter().enumerate().map(|(i, s)| html! { <option value={i.to_string()}>{s.label()}</option> }) }
                 </select>
             }
+            { for demo_hint }
         </form>
+    }
+}
+
+/// The chosen target's address, as the proxy listed it.
+fn target_address(p: &ConnectionProps) -> String {
+    let list = p.targets.as_ref().as_ref().ok();
+    list.and_then(|l| l.iter().find(|t| t.name == p.settings.target))
+        .map(|t| t.address.clone())
+        .unwrap_or_default()
+}
+
+/// The server a broker connection sends to (the bridges announce theirs).
+fn site_select(p: &ConnectionProps) -> Html {
+    let on = &p.on;
+    html! {
+        <label title="sends go to this server's command topic">{"Send to"}
+            if p.sites.is_empty() {
+                <span id="site" class="hint">{"no bridge announced a server yet"}</span>
+            } else {
+                <select id="site" aria-label="send to server"
+                    onchange={on.reform(|e: web_sys::Event| Msg::Act(Action::Site(select_value(&e))))}>
+                    { for p.sites.iter().map(|s| html! {
+                        <option value={s.clone()} selected={p.site.as_ref() == Some(s)}>{s}</option>
+                    }) }
+                </select>
+            }
+        </label>
     }
 }

@@ -343,6 +343,15 @@ pub struct Console {
 }
 
 impl Console {
+    /// Logged in and receiving (to a link server or a broker)?
+    #[must_use]
+    pub fn logged_in(&self) -> bool {
+        matches!(
+            self.link,
+            Link::Session(State::Ready | State::Streaming) | Link::Broker(BrokerState::Ready)
+        )
+    }
+
     /// Applies one action at time `now` (ms since the epoch).
     pub fn apply(&mut self, now: Millis, action: Action) {
         self.clock = now.0;
