@@ -99,9 +99,9 @@ fn ascii_number(bytes: &[u8]) -> Result<(f64, Option<u8>), MeasurementError> {
     let value = text
         .parse()
         .map_err(|_| MeasurementError::BadData("string is not a number"))?;
-    let decimals = text
-        .split_once('.')
-        .map_or(0, |(_, frac)| frac.bytes().take_while(u8::is_ascii_digit).count());
+    let decimals = text.split_once('.').map_or(0, |(_, frac)| {
+        frac.bytes().take_while(u8::is_ascii_digit).count()
+    });
     Ok((value, u8::try_from(decimals).ok()))
 }
 

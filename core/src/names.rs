@@ -513,6 +513,19 @@ pub fn type_by_name(class_no: u16, name: &str) -> Option<u16> {
     find(want).or_else(|| prefixed.and_then(find))
 }
 
+/// Every (class, type) whose type token is `name` (`ON`, `TEMPERATURE`, `VSCP_TYPE_…`),
+/// in class order: a type named without its class may be in several.
+#[must_use]
+pub fn types_named(name: &str) -> Vec<(u16, u16)> {
+    if name.trim().parse::<u16>().is_ok() {
+        return Vec::new();
+    }
+    CLASSES
+        .iter()
+        .filter_map(|c| type_by_name(c.class, name).map(|t| (c.class, t)))
+        .collect()
+}
+
 /// Unit symbols of a measured quantity (CLASS1.MEASUREMENT type), by unit index.
 fn units(quantity: u16) -> &'static [&'static str] {
     match quantity {
@@ -573,6 +586,14 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn types_found_by_name_alone() {
+        assert_eq!(types_named("node_heartbeat"), [(20, 9)]);
+        assert!(types_named("TEMPERATURE").contains(&(10, 6)));
+        assert!(types_named("no such type").is_empty());
+        assert!(types_named("3").is_empty(), "a number is not a name");
+    }
 
     #[test]
     fn lookups_both_ways() {

@@ -86,6 +86,71 @@ pub fn from_json(text: &str) -> Result<(Vec<Row>, usize), String> {
     Ok((rows, bad))
 }
 
+/// Reads either export back (JSON when it starts with `[`, else CSV).
+pub fn from_text(text: &str) -> Result<(Vec<Row>, usize), String> {
+    if text.trim_start().starts_with('[') {
+        from_json(text)
+    } else {
+        from_csv(text)
+    }
+}
+
+/// Reads a CSV export back into rows (by its header: `line`, and `seq`/`received_ms` when
+/// there); bad rows are counted, good ones kept.
+pub fn from_csv(text: &str) -> Result<(Vec<Row>, usize), String> {
+    let mut records = csv_records(text);
+    let header = records.next().unwrap_or_default();
+    let column = |name: &str| header.iter().position(|h| h.trim() == name);
+    let line = column("line").ok_or(
+        "not a console log: a CSV export with a \"line\" column, or a JSON export, expected",
+    )?;
+    let (seq, received) = (column("seq"), column("received_ms"));
+    let mut rows = Vec::new();
+    let mut bad = 0;
+    for record in records.filter(|r| r.iter().any(|f| !f.is_empty())) {
+        let number = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        match record.get(line).map(|l| Event::read_received(l)) {
+            Some(Ok(event)) => rows.push(Row {
+                seq: number(seq),
+                received_ms: number(received),
+                decoded: Measurement::from_event(&event).ok().map(|m| m.display()),
+                event,
+            }),
+            _ => bad += 1,
+        }
+    }
+    Ok((rows, bad))
+}
+
+/// The records of a CSV text: fields split at commas, `"…"` quoting with `""` for a quote
+/// (a quoted field may hold commas and line breaks).
+fn csv_records(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
+    let mut chars = text.chars().peekable();
+    std::iter::from_fn(move || {
+        chars.peek()?;
+        let (mut record, mut field, mut quoted) = (Vec::new(), String::new(), false);
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => record.push(std::mem::take(&mut field)),
+                ('\n', false) => break,
+                ('\r', false) => {}
+                (c, _) => field.push(c),
+            }
+        }
+        record.push(field);
+        Some(record)
+    })
+}
+
 /// Offers `text` to the user as a download named `file_name`.
 pub fn download(text: String, file_name: &str, mime: &str) {
     let parts = js_sys::Array::of1(&text.into());
@@ -143,5 +208,12 @@ mod tests {
         assert_eq!((back.len(), bad), (1, 1));
         assert!(from_json("{").is_err());
         assert!(to_csv(rows.iter()).contains("TEMPERATURE"));
+        // the CSV export reads back as it was written
+        let (back, bad) = from_text(&to_csv(rows.iter())).unwrap();
+        assert_eq!((back, bad), (rows.clone(), 0));
+        let (back, bad) =
+            from_csv("line,x\r\n\"0,20,3,,,,-,1\",\"a \"\"b\"\"\"\r\nnonsense,1\r\n\r\n").unwrap();
+        assert_eq!((back.len(), bad), (1, 1));
+        assert!(from_text("time;class\n1;2").is_err());
     }
 }

@@ -1,7 +1,9 @@
 //! The forms' contents and their edits: pure, so `cargo test` covers them.
 
-use vscp_core::{Event, Filter, Guid, Interface, names};
+use serde::{Deserialize, Serialize};
+use vscp_core::{Event, Guid, Interface, names};
 
+use crate::filter_form::ServerFilterFields;
 use crate::state::{ConnKind, ConnSettings};
 use crate::storage::Saved;
 
@@ -94,7 +96,8 @@ impl NodeFields {
 }
 
 /// The send form: class and type by name or number, priority, GUID, data bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SendFields {
     /// Class text (name or number).
     pub class: String,
@@ -124,6 +127,47 @@ impl Default for SendFields {
             times: "10".into(),
         }
     }
+}
+
+/// A send form saved by name (kept in the browser, exported as JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    /// Its name.
+    pub name: String,
+    /// The form.
+    pub fields: SendFields,
+}
+
+/// Adds `template` (replacing one of the same name), sorted by name; an empty name is refused.
+pub fn add_template(list: &mut Vec<Template>, template: Template) -> Result<(), String> {
+    let name = template.name.trim();
+    if name.is_empty() {
+        return Err("a template needs a name".into());
+    }
+    template.fields.event()?;
+    let template = Template {
+        name: name.to_string(),
+        ..template
+    };
+    list.retain(|t| t.name != template.name);
+    list.push(template);
+    list.sort_by_key(|t| t.name.to_lowercase());
+    Ok(())
+}
+
+/// Reads exported templates; returns them and how many were not usable.
+pub fn templates_from_json(text: &str) -> Result<(Vec<Template>, usize), String> {
+    let items: Vec<serde_json::Value> = serde_json::from_str(text)
+        .map_err(|e| format!("not a templates file ([{{\"name\":…,\"fields\":…}}]): {e}"))?;
+    let mut list = Vec::new();
+    let mut bad = 0;
+    for item in items {
+        match serde_json::from_value::<Template>(item) {
+            Ok(t) if add_template(&mut list, t.clone()).is_ok() => {}
+            _ => bad += 1,
+        }
+    }
+    Ok((list, bad))
 }
 
 /// Shortest repeat period, ms.
@@ -214,37 +258,6 @@ pub struct CommandLine {
     pub text: String,
     history: Vec<String>,
     pos: Option<usize>,
-}
-
-/// The server filter form: class and type (names or numbers; empty = any).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ServerFilterFields {
-    /// Class text.
-    pub class: String,
-    /// Type text.
-    pub kind: String,
-}
-
-impl ServerFilterFields {
-    /// The filter and mask for `SFLT`/`SMSK`: passes only the class/type given.
-    #[must_use]
-    pub fn filter(&self) -> Filter {
-        let class = names::class_by_name(&self.class).filter(|_| !self.class.trim().is_empty());
-        let kind = class
-            .and_then(|c| names::type_by_name(c, &self.kind))
-            .or_else(|| self.kind.trim().parse().ok())
-            .filter(|_| !self.kind.trim().is_empty());
-        let mut f = Filter::PASS_ALL;
-        if let Some(c) = class {
-            f.filter.class = c;
-            f.mask.class = 0xFFFF;
-        }
-        if let Some(t) = kind {
-            f.filter.kind = t;
-            f.mask.kind = 0xFFFF;
-        }
-        f
-    }
 }
 
 /// One form change.
@@ -435,14 +448,67 @@ mod tests {
     }
 
     #[test]
-    fn server_filter_passes_only_what_is_named() {
-        let f = ServerFilterFields {
-            class: "CLASS1.MEASUREMENT".into(),
-            kind: "6".into(),
-        }
-        .filter();
-        assert_eq!((f.filter.class, f.mask.class), (10, 0xFFFF));
-        assert_eq!((f.filter.kind, f.mask.kind), (6, 0xFFFF));
-        assert_eq!(ServerFilterFields::default().filter(), Filter::PASS_ALL);
+    fn templates_are_named_checked_and_read_back() {
+        let mut list = Vec::new();
+        let relay = SendFields::default();
+        assert!(
+            add_template(
+                &mut list,
+                Template {
+                    name: " ".into(),
+                    fields: relay.clone()
+                }
+            )
+            .is_err()
+        );
+        let bad = SendFields {
+            class: "nonsense".into(),
+            ..relay.clone()
+        };
+        assert!(
+            add_template(
+                &mut list,
+                Template {
+                    name: "x".into(),
+                    fields: bad.clone()
+                }
+            )
+            .is_err()
+        );
+        add_template(
+            &mut list,
+            Template {
+                name: "b".into(),
+                fields: relay.clone(),
+            },
+        )
+        .unwrap();
+        add_template(
+            &mut list,
+            Template {
+                name: " a ".into(),
+                fields: relay.clone(),
+            },
+        )
+        .unwrap();
+        add_template(
+            &mut list,
+            Template {
+                name: "b".into(),
+                fields: relay.clone(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            list.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let mut json: Vec<serde_json::Value> =
+            serde_json::from_str(&serde_json::to_string(&list).unwrap()).unwrap();
+        json.push(serde_json::json!({"name": "bad", "fields": {"class": "nonsense"}}));
+        json.push(serde_json::json!(7));
+        let (back, bad) = templates_from_json(&serde_json::Value::Array(json).to_string()).unwrap();
+        assert_eq!((back, bad), (list, 2));
+        assert!(templates_from_json("{").is_err());
     }
 }

@@ -9,6 +9,7 @@ mod api;
 mod chart;
 mod components;
 mod export;
+mod filter_form;
 mod format;
 mod forms;
 mod link;
@@ -30,6 +31,7 @@ use components::{
     detail::Detail,
     event_log::{Counters, EventLog},
     filters::Filters,
+    known_nodes::KnownNodesPanel,
     linktest_panel::LinktestPanel,
     nodes::Nodes,
     notices::Notices,
@@ -39,7 +41,7 @@ use components::{
 };
 use forms::FormEdit;
 use link::{Link, LinkEvent};
-use state::{Action, BrokerState, Console, Effect, ViewFilter};
+use state::{Action, BrokerState, Console, Effect};
 
 /// Messages of the app component.
 pub enum Msg {
@@ -57,8 +59,12 @@ pub enum Msg {
     Select(Option<u64>),
     /// Selection moved by the keyboard this many rows (`i64::MIN`/`MAX`: first/last).
     Step(i64),
-    /// Client filter changed.
-    Filter(ViewFilter),
+    /// Client filter fields changed.
+    Filter(filter_form::ViewFilterFields),
+    /// Save the client filter under this name.
+    SaveFilter(String),
+    /// Forget the saved filter of this name.
+    ForgetFilter(String),
     /// Follow the newest row?
     Follow(bool),
     /// Light/dark.
@@ -83,6 +89,16 @@ pub enum Msg {
     ExportChart,
     /// The window changed size.
     Resize,
+    /// Download the known nodes as JSON.
+    ExportNodes,
+    /// Save the send form as a template of this name.
+    SaveTemplate(String),
+    /// Forget the template of this name.
+    ForgetTemplate(String),
+    /// Download the templates as JSON.
+    ExportTemplates,
+    /// Templates from an exported file, added to those kept.
+    ImportTemplates(String),
 }
 
 /// Least time between two drawings of the chart, ms.
@@ -135,8 +151,12 @@ impl Component for App {
         };
         let ui = ui::Ui::load();
         api::fetch_targets(&ui.form.settings, ctx.link().callback(Msg::Targets));
+        let mut console = Console::default();
+        console.apply(now(), Action::KnownNodes(storage::load(storage::NODES_KEY)));
+        let mut ui = ui;
+        ui.stored_names = console.node_names.clone();
         App {
-            console: Console::default(),
+            console,
             inbox: VecDeque::new(),
             inbox_pos: 0,
             inbox_bytes: 0,
@@ -157,6 +177,14 @@ impl Component for App {
             && let Some(s) = self.ui.unsaved.take()
         {
             self.ui.remember(&s);
+        }
+        // the known nodes are kept in the browser whenever they change
+        if !Rc::ptr_eq(&self.ui.stored_names, &self.console.node_names) {
+            self.ui.stored_names = self.console.node_names.clone();
+            storage::store(
+                storage::NODES_KEY,
+                &state::known_list(&self.console.node_names),
+            );
         }
         // however rows came (a quick reply, a frame's slice, an import), with follow on the
         // log scrolls to its end right after the render that shows them
@@ -214,25 +242,28 @@ impl Component for App {
                     <section class="nodes-area" id="panel-nodes" role="tabpanel" aria-labelledby="tab-nodes" hidden={ui.tab != ui::Tab::Nodes}>
                         <Nodes rows={c.node_rows.clone()} scan={c.scan.clone()} server={c.server.clone()}
                             fields={ui.form.nodes.clone()} open={c.registers.as_ref().map(|r| r.node)}
-                            now_ms={ui.now_ms} on={on.clone()} />
+                            now_ms={ui.now_ms} names={c.node_names.clone()} on={on.clone()} />
                         if let Some(editor) = &c.registers {
                             <Registers editor={editor.clone()} name={c.node_names.get(&editor.node).cloned()}
                                 fields={ui.form.nodes.clone()} on={on.clone()} />
                         }
+                        <KnownNodesPanel names={c.node_names.clone()} on={on.clone()} />
                     </section>
                     <section class="charts-area" id="panel-charts" role="tabpanel" aria-labelledby="tab-charts" hidden={ui.tab != ui::Tab::Charts}>
                         <ChartPanel rows={c.chart_rows.clone()} paused={c.charts.paused} hover={ui.chart_hover.clone()}
                             canvas={ui.chart_ref.clone()} dark={ui.dark} on={on.clone()} />
                     </section>
                     <section class="log-area" id="panel-events" role="tabpanel" aria-labelledby="tab-events" hidden={ui.tab != ui::Tab::Events}>
-                        <Filters filter={ui.filter.clone()} server_filter={ui.form.server_filter.clone()}
+                        <Filters fields={ui.filter_fields.clone()} errors={ui.filter_errors.clone()} saved={ui.saved_filters.clone()}
+                            node_names={c.node_names.clone()} server_filter={ui.form.server_filter.clone()}
                             paused={c.paused} follow={ui.follow} mode={c.mode} on={on.clone()} />
                         <EventLog window={ui.window.clone()} {counters} selected={ui.selected}
-                            node_names={c.node_names.clone()} log_ref={ui.log_ref.clone()} on={on.clone()} />
+                            node_names={c.node_names.clone()} log_ref={ui.log_ref.clone()} follow={ui.follow} scroll_top={ui.scroll_top} on={on.clone()} />
                         <Detail row={selected} {node} />
                     </section>
                     <aside>
-                        <SendForm fields={ui.form.send.clone()} sent={c.sent.clone()} repeats={c.repeats.clone()} on={on.clone()} />
+                        <SendForm fields={ui.form.send.clone()} sent={c.sent.clone()} repeats={c.repeats.clone()}
+                            templates={ui.templates.clone()} demo={connected_to_demo(c, ui)} on={on.clone()} />
                         <CommandConsole line={ui.form.command.text.clone()} transcript={c.transcript.clone()} on={on.clone()} />
                         <ServerPanel server={c.server.clone()} on={on.clone()} />
                         <LinktestPanel result={ui.linktest.clone()} running={ui.linktest_running} on={on.clone()} />
@@ -246,6 +277,13 @@ impl Component for App {
         // right after the rows are in the page: scrolled earlier, the list would still have
         // its old height and the browser would stop short of the new rows
         self.ui.scroll_if_asked();
+        if std::mem::take(&mut self.ui.reveal_detail)
+            && let Some(el) = gloo::utils::document().get_element_by_id("detail")
+        {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+            el.scroll_into_view_with_scroll_into_view_options(&options);
+        }
         if std::mem::take(&mut self.ui.focus_tab)
             && let Some(el) = gloo::utils::document()
                 .get_element_by_id(&format!("tab-{}", self.ui.tab.id()))
@@ -329,15 +367,61 @@ impl App {
                 self.ui.follow = follow;
                 return changed;
             }
-            Msg::Select(seq) => self.ui.selected = seq,
+            Msg::Select(seq) => {
+                // a picked row stays where it is (following would move it away), visibly so;
+                // its detail is brought into view
+                if seq.is_some() {
+                    self.ui.follow = false;
+                    self.ui.reveal_detail = true;
+                }
+                self.ui.selected = seq;
+            }
             Msg::Step(step) => self.ui.step_selection(&self.console, step),
-            Msg::Filter(f) => self.ui.filter = f,
+            Msg::Filter(f) => self.ui.set_filter(f, &self.console.node_names),
+            Msg::SaveFilter(name) => self.ui.save_filter(&name, true),
+            Msg::ForgetFilter(name) => self.ui.save_filter(&name, false),
             Msg::Follow(f) => {
                 self.ui.follow = f;
                 self.ui.scroll_to_end = f;
             }
             Msg::Theme => self.ui.toggle_theme(),
             Msg::Resize => return self.ui.resized(),
+            Msg::SaveTemplate(name) => {
+                if let Err(e) = self.ui.save_template(&name) {
+                    self.console.apply(now(), Action::Notice(e));
+                }
+            }
+            Msg::ForgetTemplate(name) => {
+                let mut all = (*self.ui.templates).clone();
+                all.retain(|t| t.name != name);
+                self.ui.set_templates(all);
+            }
+            Msg::ExportTemplates => {
+                let json = serde_json::to_string_pretty(&*self.ui.templates).unwrap_or_default();
+                export::download(json, "vscp-templates.json", "application/json");
+                return false;
+            }
+            Msg::ImportTemplates(text) => match forms::templates_from_json(&text) {
+                Ok((list, bad)) => {
+                    let mut all = (*self.ui.templates).clone();
+                    for t in list {
+                        let _ = forms::add_template(&mut all, t);
+                    }
+                    self.ui.set_templates(all);
+                    if bad > 0 {
+                        let text =
+                            format!("templates: {bad} entries were not usable and were skipped");
+                        self.console.apply(now(), Action::Notice(text));
+                    }
+                }
+                Err(e) => self.console.apply(now(), Action::Notice(e)),
+            },
+            Msg::ExportNodes => {
+                let list = state::known_list(&self.console.node_names);
+                let json = serde_json::to_string_pretty(&list).unwrap_or_default();
+                export::download(json, "vscp-known-nodes.json", "application/json");
+                return false;
+            }
             Msg::Form(edit) => {
                 if self.ui.form.edit(edit) {
                     api::fetch_targets(&self.ui.form.settings, ctx.link().callback(Msg::Targets));
@@ -517,6 +601,17 @@ impl App {
         }
         false
     }
+}
+
+/// Connected to the proxy's demo nodes (their templates then make sense)?
+fn connected_to_demo(c: &Console, ui: &ui::Ui) -> bool {
+    let demo = ui
+        .targets
+        .as_ref()
+        .as_ref()
+        .is_ok_and(|list| list.iter().any(|t| t.demo && t.name == c.settings.target));
+    demo && c.settings.kind == state::ConnKind::Proxy
+        && !matches!(c.link, state::Link::Disconnected(_))
 }
 
 /// The status bar's text and style.

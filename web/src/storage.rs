@@ -1,12 +1,30 @@
-//! What the console keeps in the browser's local storage: saved connections and the theme.
+//! What the console keeps in the browser's local storage: saved connections, the theme, and
+//! the user's named lists (filters, send templates, known nodes).
 
 use gloo::storage::{LocalStorage, Storage};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::state::{ConnKind, ConnSettings};
 
 const SAVED_KEY: &str = "vscp-link.connections";
 const THEME_KEY: &str = "vscp-link.theme";
+/// Saved log filters.
+pub const FILTERS_KEY: &str = "vscp-link.filters";
+/// Saved send templates.
+pub const TEMPLATES_KEY: &str = "vscp-link.templates";
+/// Known nodes (GUID → name).
+pub const NODES_KEY: &str = "vscp-link.nodes";
+
+/// The list kept under `key` (empty when there is none or it cannot be read).
+#[must_use]
+pub fn load<T: DeserializeOwned>(key: &str) -> Vec<T> {
+    LocalStorage::get(key).unwrap_or_default()
+}
+
+/// Keeps `list` under `key`.
+pub fn store<T: Serialize>(key: &str, list: &[T]) {
+    let _ = LocalStorage::set(key, list);
+}
 /// Saved connections kept (most recent first).
 const SAVED_CAPACITY: usize = 10;
 

@@ -2,13 +2,15 @@
 //! `update` computes everything the view shows (including the log window); the view only
 //! reads it.
 
-use std::rc::Rc;
+use std::{collections::HashMap, rc::Rc};
 
 use vscp_api::{Report, Target};
+use vscp_core::Guid;
 use yew::NodeRef;
 
-use crate::forms::Form;
-use crate::state::{ConnSettings, Console, Geometry, LogWindow, ViewFilter};
+use crate::filter_form::{FieldError, ViewFilterFields};
+use crate::forms::{Form, Template, add_template};
+use crate::state::{ConnSettings, Console, Geometry, KnownNodes, LogWindow, ViewFilter};
 use crate::storage::{self, Saved};
 
 /// The page's two views.
@@ -66,6 +68,8 @@ pub struct Ui {
     pub tab: Tab,
     /// Move the keyboard focus to the shown tab after the next render.
     pub focus_tab: bool,
+    /// Scroll the detail pane into view after the next render.
+    pub reveal_detail: bool,
     /// The clock as of the last tick (ms since the epoch), for ages on screen.
     pub now_ms: u64,
     /// The chart's canvas.
@@ -86,8 +90,16 @@ pub struct Ui {
     pub scroll_to: Option<i32>,
     /// Selected row.
     pub selected: Option<u64>,
-    /// Client filter.
+    /// Client filter, as typed.
+    pub filter_fields: ViewFilterFields,
+    /// Client filter, as understood.
     pub filter: ViewFilter,
+    /// What the client filter's fields did not understand.
+    pub filter_errors: Rc<Vec<FieldError>>,
+    /// Saved client filters, by name.
+    pub saved_filters: Rc<Vec<(String, ViewFilterFields)>>,
+    /// The user's send templates.
+    pub templates: Rc<Vec<Template>>,
     /// Dark theme?
     pub dark: bool,
     /// Last linktest result (`None` while none ran).
@@ -100,6 +112,8 @@ pub struct Ui {
     pub saved: Rc<Vec<Saved>>,
     /// The connection being tried, saved once its login works.
     pub unsaved: Option<ConnSettings>,
+    /// The known nodes as last kept in the browser.
+    pub stored_names: Rc<KnownNodes>,
     /// The rows the log shows, computed by `update` for the next render.
     pub window: Rc<LogWindow>,
     /// Row and list heights for the viewport's width.
@@ -130,6 +144,7 @@ impl Ui {
         let ui = Ui {
             tab: Tab::default(),
             focus_tab: false,
+            reveal_detail: false,
             now_ms: 0,
             chart_ref: NodeRef::default(),
             chart_hover: None,
@@ -140,13 +155,18 @@ impl Ui {
             scroll_to_end: false,
             scroll_to: None,
             selected: None,
+            filter_fields: ViewFilterFields::default(),
             filter: ViewFilter::default(),
+            filter_errors: Rc::default(),
+            saved_filters: Rc::new(storage::load(storage::FILTERS_KEY)),
+            templates: Rc::new(storage::load(storage::TEMPLATES_KEY)),
             dark: storage::dark_theme(),
             linktest: None,
             linktest_running: false,
             log_ref: NodeRef::default(),
             saved: Rc::new(saved),
             unsaved: None,
+            stored_names: Rc::default(),
             window: Rc::default(),
             geometry: Geometry::for_width(viewport_width()),
         };
@@ -191,6 +211,45 @@ impl Ui {
     pub fn at_end(&self, top: i32) -> bool {
         let g = self.geometry;
         top + g.height >= self.window.shown as i32 * g.row - g.row
+    }
+
+    /// Takes the client filter as typed (names are looked up among `known` nodes).
+    pub fn set_filter(&mut self, fields: ViewFilterFields, known: &HashMap<Guid, String>) {
+        let (filter, errors) = fields.read(known);
+        self.filter = filter;
+        self.filter_errors = Rc::new(errors);
+        self.filter_fields = fields;
+    }
+
+    /// Saves the client filter under `name` (replacing one of that name), or forgets the
+    /// filter of that name when `keep` is false.
+    pub fn save_filter(&mut self, name: &str, keep: bool) {
+        let mut all = (*self.saved_filters).clone();
+        all.retain(|(n, _)| n != name);
+        if keep && !name.trim().is_empty() {
+            all.push((name.trim().to_string(), self.filter_fields.clone()));
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        storage::store(storage::FILTERS_KEY, &all);
+        self.saved_filters = Rc::new(all);
+    }
+
+    /// Saves the send form as a template named `name`; why not, if it cannot be.
+    pub fn save_template(&mut self, name: &str) -> Result<(), String> {
+        let mut all = (*self.templates).clone();
+        let template = Template {
+            name: name.to_string(),
+            fields: self.form.send.clone(),
+        };
+        add_template(&mut all, template).map_err(|e| format!("template not saved: {e}"))?;
+        self.set_templates(all);
+        Ok(())
+    }
+
+    /// Keeps `list` as the templates (in the browser too).
+    pub fn set_templates(&mut self, list: Vec<Template>) {
+        storage::store(storage::TEMPLATES_KEY, &list);
+        self.templates = Rc::new(list);
     }
 
     /// Takes the viewport's new width; true when the rows change shape.

@@ -114,7 +114,11 @@ pub fn connection(p: &ConnectionProps) -> Html {
             ConnKind::Proxy => format!("{} at {} through {}", f.target, target_address(p), f.proxy),
             ConnKind::Broker => format!("{} ({})", f.broker, f.topic_filter()),
         };
-        let who = if f.user.is_empty() { String::new() } else { format!("{} @ ", f.user) };
+        let who = if f.user.is_empty() {
+            String::new()
+        } else {
+            format!("{} @ ", f.user)
+        };
         return html! {
             <div class="conn locked" id="conn-locked">
                 <span class="to" id="connected-to">{ format!("{who}{to}") }</span>

@@ -39,6 +39,10 @@ pub struct EventLogProps {
     pub node_names: Rc<HashMap<Guid, String>>,
     /// The scrolled element (the app scrolls it).
     pub log_ref: NodeRef,
+    /// Following the newest row?
+    pub follow: bool,
+    /// Where the list is scrolled to, px.
+    pub scroll_top: i32,
     /// Where user actions go.
     pub on: Callback<Msg>,
 }
@@ -79,6 +83,8 @@ pub fn event_log(p: &EventLogProps) -> Html {
         })
     };
     let total_height = w.shown as i32 * g.row;
+    // rows below the last one in view, while not following: said on the way back to them
+    let below = (w.shown as i32 - (p.scroll_top + g.height) / g.row).max(0);
     html! {
         <>
         <div class="counters" id="counters">
@@ -124,6 +130,14 @@ pub fn event_log(p: &EventLogProps) -> Html {
             </div>
             </div>
         </div>
+        if !p.follow && w.shown > 0 {
+            <div class="follow-off" id="follow-off" role="status">
+                <span>{ if p.selected.is_some() { "Not following: a row is selected." } else { "Not following the newest rows." } }</span>
+                <button id="jump-newest" type="button" onclick={on.reform(|_| Msg::Follow(true))}>
+                    { if below > 0 { format!("↓ follow newest ({below} below)") } else { "↓ follow newest".to_string() } }
+                </button>
+            </div>
+        }
         </>
     }
 }

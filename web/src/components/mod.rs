@@ -8,6 +8,7 @@ pub mod connection;
 pub mod detail;
 pub mod event_log;
 pub mod filters;
+pub mod known_nodes;
 pub mod linktest_panel;
 pub mod nodes;
 pub mod notices;
@@ -55,11 +56,11 @@ fn edit_copy<T: Clone + 'static>(
     })
 }
 
-/// Reads the file chosen in a file input and hands its text to the reducer as `make(text)`;
-/// a failure becomes a notice starting with `what`.
+/// Reads the file chosen in a file input and sends its text as `make(text)`; a failure
+/// becomes a notice starting with `what`.
 fn read_file(
     on: &Callback<Msg>,
-    make: fn(String) -> crate::state::Action,
+    make: fn(String) -> Msg,
     what: &'static str,
 ) -> Callback<web_sys::Event> {
     let on = on.clone();
@@ -69,12 +70,10 @@ fn read_file(
             let on = on.clone();
             let file = gloo::file::File::from(file);
             wasm_bindgen_futures::spawn_local(async move {
-                on.emit(Msg::Act(
-                    match gloo::file::futures::read_as_text(&file).await {
-                        Ok(text) => make(text),
-                        Err(e) => crate::state::Action::Notice(format!("{what}: {e}")),
-                    },
-                ));
+                on.emit(match gloo::file::futures::read_as_text(&file).await {
+                    Ok(text) => make(text),
+                    Err(e) => Msg::Act(crate::state::Action::Notice(format!("{what}: {e}"))),
+                });
             });
         }
         // the same file can be chosen again

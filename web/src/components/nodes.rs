@@ -9,7 +9,7 @@ use super::edit_copy;
 use crate::{
     Msg,
     forms::{FormEdit, NodeFields},
-    state::{Action, NodeRow, ScanState, ServerInfo},
+    state::{Action, KnownNodes, NodeRow, ScanState, ServerInfo},
 };
 
 /// Props of [`Nodes`].
@@ -25,6 +25,8 @@ pub struct NodesProps {
     pub fields: NodeFields,
     /// The node whose registers are open.
     pub open: Option<vscp_core::Guid>,
+    /// Known nodes' names.
+    pub names: Rc<KnownNodes>,
     /// Now (ms since the epoch), for ages.
     pub now_ms: u64,
     /// Where user actions go.
@@ -118,7 +120,14 @@ fn row(n: &NodeRow, p: &NodesProps) -> Html {
     let open = p.open == Some(guid);
     html! {
         <tr class={classes!(open.then_some("open"))} data-nickname={guid.nickname().to_string()}>
-            <td class="name">{ n.name.clone().unwrap_or_else(|| "—".into()) }{ if n.scanned { " ⌕" } else { "" } }</td>
+            <td class="name">
+                // the name it is known by everywhere; the MDF's name until the user gives one
+                <input class="node-name" value={p.names.get(&guid).cloned().unwrap_or_default()}
+                    placeholder={n.name.clone().unwrap_or_else(|| "name it".into())}
+                    aria-label={format!("name of node {}", guid.nickname())} title="the name this node is known by in the log, charts and filters"
+                    onchange={p.on.reform(move |e: web_sys::Event| Msg::Act(Action::NameNode(guid, e.target_unchecked_into::<web_sys::HtmlInputElement>().value())))} />
+                { if n.scanned { " ⌕" } else { "" } }
+            </td>
             <td>{ guid.nickname() }</td>
             <td class="guid" title={guid.to_string()}>{ guid.compact() }</td>
             <td>{ age }</td>

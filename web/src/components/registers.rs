@@ -96,14 +96,14 @@ pub fn registers(p: &RegistersProps) -> Html {
                     <button id="reg-cancel" onclick={on.reform(|_| Msg::Act(Action::CancelRegisters))}>{"cancel"}</button>
                 }
                 <button id="reg-save" onclick={save}>{"save JSON"}</button>
-                <label class="file">{"load JSON"}<input id="reg-load" type="file" accept=".json,application/json" onchange={read_file(on, Action::LoadRegisters, "register file")} /></label>
+                <label class="file">{"load JSON"}<input id="reg-load" type="file" accept=".json,application/json" onchange={read_file(on, |t| Msg::Act(Action::LoadRegisters(t)), "register file")} /></label>
             </div>
             <div class="toolbar">
                 { for e.standard().filter(|s| !s.mdf_url.is_empty()).map(|s| {
                     let url = s.mdf_url.clone();
                     html! { <button id="mdf-fetch" title={url.clone()} onclick={on.reform(move |_| Msg::FetchMdf(url.clone()))}>{"load MDF from the node's URL"}</button> }
                 }) }
-                <label class="file">{"MDF file"}<input id="mdf-load" type="file" accept=".xml,.json,.mdf" onchange={read_file(on, Action::LoadMdf, "MDF file")} /></label>
+                <label class="file">{"MDF file"}<input id="mdf-load" type="file" accept=".xml,.json,.mdf" onchange={read_file(on, |t| Msg::Act(Action::LoadMdf(t)), "MDF file")} /></label>
                 { for e.mdf.as_ref().map(|m| html! { <span id="mdf-name" class="hint">{ format!("MDF: {} {} — {}", m.name, m.version, m.description.clone().unwrap_or_default()) }</span> }) }
             </div>
             <p id="reg-figures" class="hint">{ figures }</p>

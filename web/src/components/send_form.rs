@@ -5,10 +5,10 @@ use std::rc::Rc;
 use vscp_core::{Event, names};
 use yew::prelude::*;
 
-use super::{edit_copy, select_value};
+use super::{edit_copy, read_file, select_value};
 use crate::{
     Msg,
-    forms::{FormEdit, SendFields},
+    forms::{FormEdit, SendFields, Template},
     state::{Action, Repeat},
 };
 
@@ -21,12 +21,16 @@ pub struct SendFormProps {
     pub sent: Rc<Vec<Event>>,
     /// Repeated sends (newest last).
     pub repeats: Rc<Vec<Repeat>>,
+    /// The user's templates.
+    pub templates: Rc<Vec<Template>>,
+    /// Connected to the proxy's demo nodes (their templates are offered).
+    pub demo: bool,
     /// Where user actions go.
     pub on: Callback<Msg>,
 }
 
-/// Events a user often sends.
-fn templates() -> Vec<(&'static str, Event)> {
+/// Events the demo nodes answer (node 1 is the relay, registers as the demo has them).
+fn demo_templates() -> Vec<(&'static str, Event)> {
     let ev = |class, kind, data: &[u8]| Event {
         class,
         kind,
@@ -76,6 +80,7 @@ pub fn send_form(p: &SendFormProps) -> Html {
         })
     };
     let class_no = names::class_by_name(&f.class);
+    let template_name = use_state(String::new);
     html! {
         <form class="panel send" onsubmit={send}>
             <h2>{"Send event"}</h2>
@@ -95,13 +100,33 @@ pub fn send_form(p: &SendFormProps) -> Html {
                 (Err(e), _) | (_, Err(e)) => html! { <p class="err" id="s-error">{e}</p> },
             } }
             <button id="send" type="submit" disabled={parsed.is_err() || repeat.is_err()}>{ if matches!(repeat, Ok(Some(_))) { "Start" } else { "Send" } }</button>
-            <div class="chips">
-                { for templates().into_iter().map(|(name, ev)| {
-                    let fields = SendFields::from_event(&ev);
+            <div class="chips" id="templates" aria-label="templates">
+                if p.demo {
+                    { for demo_templates().into_iter().map(|(name, ev)| {
+                        let fields = SendFields::from_event(&ev);
+                        html! {
+                            <button type="button" class="chip demo" title="for the demo nodes" onclick={on.reform(move |_| Msg::Form(FormEdit::Send(fields.clone())))}>{name}</button>
+                        }
+                    }) }
+                }
+                { for p.templates.iter().map(|t| {
+                    let (fields, name) = (t.fields.clone(), t.name.clone());
                     html! {
-                        <button type="button" class="chip" onclick={on.reform(move |_| Msg::Form(FormEdit::Send(fields.clone())))}>{name}</button>
+                        <span class="template">
+                            <button type="button" class="chip" onclick={on.reform(move |_| Msg::Form(FormEdit::Send(fields.clone())))}>{ &t.name }</button>
+                            <button type="button" class="chip forget" aria-label={format!("forget template {}", t.name)} title="forget"
+                                onclick={on.reform(move |_| Msg::ForgetTemplate(name.clone()))}>{"×"}</button>
+                        </span>
                     }
                 }) }
+            </div>
+            <div class="inline template-save">
+                <input id="template-name" placeholder="template name" aria-label="name to save the form as" value={(*template_name).clone()}
+                    oninput={let n = template_name.clone(); Callback::from(move |e: InputEvent| n.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().value()))} />
+                <button id="template-save" type="button" disabled={template_name.trim().is_empty() || parsed.is_err()}
+                    onclick={let (n, on) = (template_name.clone(), on.clone()); Callback::from(move |_| { on.emit(Msg::SaveTemplate((*n).clone())); n.set(String::new()); })}>{"save as template"}</button>
+                <button id="templates-export" type="button" disabled={p.templates.is_empty()} onclick={on.reform(|_| Msg::ExportTemplates)}>{"export"}</button>
+                <label class="file">{"import"}<input id="templates-import" type="file" accept=".json,application/json" onchange={read_file(on, Msg::ImportTemplates, "templates")} /></label>
             </div>
             if !p.repeats.is_empty() {
                 <h3>{"Repeating"}</h3>

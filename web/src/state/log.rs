@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use vscp_core::Event;
+use vscp_core::{Event, Guid};
 
 use crate::format;
 
@@ -30,8 +30,8 @@ pub struct ViewFilter {
     pub class: Option<u16>,
     /// Type number.
     pub kind: Option<u16>,
-    /// Origin nickname (GUID byte 15).
-    pub nickname: Option<u8>,
+    /// The node the events come from.
+    pub node: Option<NodeMatch>,
     /// Highest priority number shown (0 = only highest).
     pub max_priority: Option<u8>,
     /// Case-insensitive text found anywhere in the row.
@@ -45,7 +45,7 @@ impl ViewFilter {
         let e = &row.event;
         self.class.is_none_or(|c| c == e.class)
             && self.kind.is_none_or(|t| t == e.kind)
-            && self.nickname.is_none_or(|n| n == e.guid.nickname())
+            && self.node.is_none_or(|n| n.matches(&e.guid))
             && self.max_priority.is_none_or(|p| e.priority() <= p)
             && (self.text.is_empty()
                 || format::row_text(row)
@@ -57,6 +57,26 @@ impl ViewFilter {
     #[must_use]
     pub fn is_active(&self) -> bool {
         *self != ViewFilter::default()
+    }
+}
+
+/// Which node a filter passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeMatch {
+    /// Any node with this nickname (GUID byte 15).
+    Nickname(u8),
+    /// This node.
+    Guid(Guid),
+}
+
+impl NodeMatch {
+    /// Does an event from `guid` pass?
+    #[must_use]
+    pub fn matches(&self, guid: &Guid) -> bool {
+        match self {
+            NodeMatch::Nickname(n) => guid.nickname() == *n,
+            NodeMatch::Guid(g) => guid == g,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 mod broker;
 mod charts;
 mod connection;
+mod known;
 mod log;
 mod nodes;
 mod notices;
@@ -31,7 +32,8 @@ pub use charts::{Charts, Series, SeriesKey, quantity_label};
 pub use connection::{
     ConnKind, ConnSettings, DEFAULT_TOPIC, Link, MAX_TRIES, backoff_ms, close_reason,
 };
-pub use log::{EventLog, Geometry, LogWindow, Row, ViewFilter};
+pub use known::{KnownNode, KnownNodes, to_list as known_list};
+pub use log::{EventLog, Geometry, LogWindow, NodeMatch, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
 pub use notices::{Level, Notices, Topic};
 pub use registers::{DmField, RegisterEditor};
@@ -158,10 +160,16 @@ pub enum Action {
     TogglePause,
     /// Clear the log.
     Clear,
-    /// Replace the log with the rows of a saved JSON log (offline view).
+    /// Replace the log with the rows of a saved CSV or JSON log (offline view).
     Import(String),
     /// Dismiss a notice (`None`: all).
     Dismiss(Option<u64>),
+    /// Name a node (an empty name forgets it).
+    NameNode(Guid, String),
+    /// The known nodes kept in the browser (at start).
+    KnownNodes(Vec<KnownNode>),
+    /// Known nodes from an exported JSON file, added to (and renaming) those known.
+    ImportNodes(String),
     /// Ask who is there at nicknames `from..=to` behind an interface.
     Scan {
         /// Interface GUID.
@@ -316,8 +324,9 @@ pub struct Console {
     effects: VecDeque<Effect>,
     /// Receive mode the user chose.
     pub mode: ReceiveMode,
-    /// Node names learned from who-is-there answers (MDF file name), by GUID.
-    pub node_names: Rc<HashMap<Guid, String>>,
+    /// Known nodes: names the user gave, else learned from who-is-there answers and
+    /// standard registers (the MDF file's name), by GUID.
+    pub node_names: Rc<KnownNodes>,
     /// Every node seen (updated with each event).
     pub nodes: NodeTable,
     /// The node table as the page shows it (refreshed by ticks and discoveries).
@@ -408,6 +417,38 @@ impl Console {
             Action::Site(site) => self.site = Some(site),
             Action::Notice(text) => self.notice(text),
             Action::Dismiss(id) => Rc::make_mut(&mut self.notices).dismiss(id),
+            Action::NameNode(guid, name) => {
+                let names = Rc::make_mut(&mut self.node_names);
+                match known::clean_name(&name) {
+                    Some(name) => names.insert(guid, name),
+                    None => names.remove(&guid),
+                };
+                self.refresh_nodes();
+                self.refresh_chart_rows();
+            }
+            Action::KnownNodes(list) => {
+                self.node_names = Rc::new(known::from_list(&list).0);
+                self.refresh_nodes();
+            }
+            Action::ImportNodes(text) => match known::from_json(&text) {
+                Ok((names, bad)) => {
+                    let n = names.len();
+                    Rc::make_mut(&mut self.node_names).extend(names);
+                    self.refresh_nodes();
+                    self.refresh_chart_rows();
+                    let skipped = if bad > 0 {
+                        format!(", {bad} entries without a GUID or a name skipped")
+                    } else {
+                        String::new()
+                    };
+                    self.say(
+                        if bad > 0 { Level::Warning } else { Level::Info },
+                        Topic::Other,
+                        format!("known nodes: {n} imported{skipped}"),
+                    );
+                }
+                Err(e) => self.notice(e),
+            },
             Action::Closed(code, reason) => {
                 let why = close_reason(code, &reason);
                 if let Some(s) = self.session.as_mut() {
@@ -439,7 +480,11 @@ impl Console {
                 self.link = Link::Disconnected(Some("disconnected by you".into()));
             }
             Action::Tick => {
-                if self.notices.iter().any(|n| n.level == Level::Info && n.at + notices::INFO_MS <= now.0) {
+                if self
+                    .notices
+                    .iter()
+                    .any(|n| n.level == Level::Info && n.at + notices::INFO_MS <= now.0)
+                {
                     Rc::make_mut(&mut self.notices).expire(now.0);
                 }
                 if let Some(s) = self.session.as_mut() {
@@ -516,7 +561,7 @@ impl Console {
             Action::Clear => {
                 self.log = EventLog::default();
             }
-            Action::Import(text) => match crate::export::from_json(&text) {
+            Action::Import(text) => match crate::export::from_text(&text) {
                 Ok((rows, bad)) => {
                     self.log = EventLog::default();
                     for r in rows {
@@ -1019,11 +1064,12 @@ impl Console {
         }
     }
 
-    /// A node told its MDF URL: the table and the log's labels learn its name.
+    /// A node told its MDF URL: the table learns it, and a node without a name is known by
+    /// the MDF file's name (a name the user gave stays).
     fn identify(&mut self, guid: Guid, url: &str, scanned: bool, now: Millis) {
         self.nodes.identify(guid, url, scanned, now.0);
         let name = nodes::mdf_name(url);
-        if !name.is_empty() && self.node_names.get(&guid).map(String::as_str) != Some(name) {
+        if !name.is_empty() && !self.node_names.contains_key(&guid) {
             Rc::make_mut(&mut self.node_names).insert(guid, name.to_string());
         }
         self.refresh_nodes();
@@ -1545,7 +1591,11 @@ mod tests {
             "no reconnect after a failed login, and its reason stays: {:?}",
             c.link
         );
-        assert!(c.notices.iter().any(|n| n.text.contains("Invalid username")));
+        assert!(
+            c.notices
+                .iter()
+                .any(|n| n.text.contains("Invalid username"))
+        );
     }
 
     #[test]
@@ -1584,13 +1634,18 @@ mod tests {
             Action::Import(r#"[{"line":"0,20,3,,,,-,1"},{"line":"x"}]"#.into()),
         );
         assert_eq!(c.log.rows.len(), 1);
-        assert!(c.notices.iter().last().is_some_and(|n| n.text.contains("1 entries")));
-        c.apply(Millis(41), Action::Import("not json".into()));
         assert!(
             c.notices
                 .iter()
                 .last()
-                .is_some_and(|n| n.text.contains("not a JSON log"))
+                .is_some_and(|n| n.text.contains("1 entries"))
+        );
+        c.apply(Millis(41), Action::Import("not a log".into()));
+        assert!(
+            c.notices
+                .iter()
+                .last()
+                .is_some_and(|n| n.text.contains("not a console log"))
         );
     }
 
@@ -1920,7 +1975,7 @@ mod tests {
             assert!(
                 c.notices
                     .iter()
-                .last()
+                    .last()
                     .is_some_and(|n| n.text.contains("vscp/servers/+"))
             );
             c.apply(
@@ -1955,7 +2010,12 @@ mod tests {
                 matches!(c.transcript.back(), Some(Transcript::Reply(t, true)) if t.contains("events only"))
             );
             c.apply(Millis(11), publish("vscp/other", "hello", 10));
-            assert!(c.notices.iter().last().is_some_and(|n| n.text.contains("vscp/other")));
+            assert!(
+                c.notices
+                    .iter()
+                    .last()
+                    .is_some_and(|n| n.text.contains("vscp/other"))
+            );
             assert_eq!(c.log.total, 2);
         }
 
