@@ -49,19 +49,29 @@ pub fn read_class(text: &str) -> Result<Option<u16>, String> {
         .ok_or_else(|| format!("no class named {t:?}"))
 }
 
-/// A type by name or number, within `class` when known; a name alone that belongs to one
-/// class also gives the class.
-pub fn read_type(text: &str, class: Option<u16>) -> Result<Option<(Option<u16>, u16)>, String> {
+/// A type as read: one type (with the class it implies, if any), or a name found in
+/// several classes (any of them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeMatch {
+    /// This type number, in this class when known.
+    One(Option<u16>, u16),
+    /// Any of these (class, type).
+    AnyOf(Vec<(u16, u16)>),
+}
+
+/// A type by name or number, within `class` when known; a name alone gives the classes
+/// that have it.
+pub fn read_type(text: &str, class: Option<u16>) -> Result<Option<TypeMatch>, String> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
     }
     if let Some(n) = number(t) {
-        return Ok(Some((class, n)));
+        return Ok(Some(TypeMatch::One(class, n)));
     }
     if let Some(c) = class {
         return names::type_by_name(c, t)
-            .map(|k| Some((Some(c), k)))
+            .map(|k| Some(TypeMatch::One(Some(c), k)))
             .ok_or_else(|| match names::class_name(c) {
                 Some(name) => format!("{name} has no type named {t:?}"),
                 None => format!("class {c} has no type named {t:?}"),
@@ -69,11 +79,8 @@ pub fn read_type(text: &str, class: Option<u16>) -> Result<Option<(Option<u16>, 
     }
     match names::types_named(t).as_slice() {
         [] => Err(format!("no type named {t:?}")),
-        [(c, k)] => Ok(Some((Some(*c), *k))),
-        many => Err(format!(
-            "{t:?} is a type in {} classes: give the class too",
-            many.len()
-        )),
+        [(c, k)] => Ok(Some(TypeMatch::One(Some(*c), *k))),
+        many => Ok(Some(TypeMatch::AnyOf(many.to_vec()))),
     }
 }
 
@@ -130,9 +137,14 @@ impl ViewFilterFields {
     pub fn read(&self, known: &HashMap<Guid, String>) -> (ViewFilter, Vec<FieldError>) {
         let mut errors = Vec::new();
         let mut class = keep(&mut errors, "class", read_class(&self.class));
-        let kind = keep(&mut errors, "type", read_type(&self.kind, class));
-        if let Some((c, _)) = kind {
-            class = class.or(c);
+        let (mut kind, mut any_of) = (None, Vec::new());
+        match keep(&mut errors, "type", read_type(&self.kind, class)) {
+            Some(TypeMatch::One(c, k)) => {
+                class = class.or(c);
+                kind = Some(k);
+            }
+            Some(TypeMatch::AnyOf(pairs)) => any_of = pairs,
+            None => {}
         }
         let node = keep(&mut errors, "node", read_node(&self.node, known));
         let prio = self.prio.trim();
@@ -150,7 +162,8 @@ impl ViewFilterFields {
         };
         let filter = ViewFilter {
             class,
-            kind: kind.map(|(_, k)| k),
+            kind,
+            any_of,
             node,
             max_priority,
             text: self.text.clone(),
@@ -212,7 +225,7 @@ impl ServerFilterFields {
             None => {}
         }
         let class = match (class, &kind) {
-            (Ok(c), Ok(Some((implied, _)))) => c.or(*implied),
+            (Ok(c), Ok(Some(TypeMatch::One(implied, _)))) => c.or(*implied),
             (Ok(c), _) => c,
             (Err(e), _) => {
                 errors.push(("class", e));
@@ -224,10 +237,18 @@ impl ServerFilterFields {
             f.mask.class = class_mask;
         }
         match kind {
-            Ok(Some((_, k))) => {
+            Ok(Some(TypeMatch::One(_, k))) => {
                 f.filter.kind = k;
                 f.mask.kind = kind_mask;
             }
+            Ok(Some(TypeMatch::AnyOf(pairs))) => errors.push((
+                "type",
+                format!(
+                    "{:?} is a type in {} classes: give the class",
+                    self.kind.trim(),
+                    pairs.len()
+                ),
+            )),
             Ok(None) => {}
             Err(e) => errors.push(("type", e)),
         }
@@ -299,6 +320,13 @@ mod tests {
             errors[0].1.contains("CLASS1.INFORMATION has no type named"),
             "{errors:?}"
         );
+        // a type in several classes passes any of them
+        let (f, errors) = ViewFilterFields {
+            kind: "temperature".into(),
+            ..Default::default()
+        }
+        .read(&known);
+        assert!(errors.is_empty() && f.class.is_none() && f.any_of.contains(&(10, 6)));
         let (f, _) = ViewFilterFields {
             node: "3".into(),
             ..Default::default()

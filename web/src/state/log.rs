@@ -30,6 +30,8 @@ pub struct ViewFilter {
     pub class: Option<u16>,
     /// Type number.
     pub kind: Option<u16>,
+    /// Any of these (class, type) (a type named without its class); empty: any.
+    pub any_of: Vec<(u16, u16)>,
     /// The node the events come from.
     pub node: Option<NodeMatch>,
     /// Highest priority number shown (0 = only highest).
@@ -45,6 +47,7 @@ impl ViewFilter {
         let e = &row.event;
         self.class.is_none_or(|c| c == e.class)
             && self.kind.is_none_or(|t| t == e.kind)
+            && (self.any_of.is_empty() || self.any_of.contains(&(e.class, e.kind)))
             && self.node.is_none_or(|n| n.matches(&e.guid))
             && self.max_priority.is_none_or(|p| e.priority() <= p)
             && (self.text.is_empty()
