@@ -242,7 +242,7 @@ impl Component for App {
                     <section class="nodes-area" id="panel-nodes" role="tabpanel" aria-labelledby="tab-nodes" hidden={ui.tab != ui::Tab::Nodes}>
                         <Nodes rows={c.node_rows.clone()} scan={c.scan.clone()} server={c.server.clone()}
                             fields={ui.form.nodes.clone()} open={c.registers.as_ref().map(|r| r.node)}
-                            now_ms={ui.now_ms} names={c.node_names.clone()} on={on.clone()} />
+                            now_ms={ui.now_ms} names={c.node_names.clone()} identify={c.identify_new} on={on.clone()} />
                         if let Some(editor) = &c.registers {
                             <Registers editor={editor.clone()} name={c.node_names.get(&editor.node).cloned()}
                                 fields={ui.form.nodes.clone()} on={on.clone()} />

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::edit_copy;
+use super::{checked, edit_copy};
 use crate::{
     Msg,
     forms::{FormEdit, NodeFields},
@@ -27,6 +27,8 @@ pub struct NodesProps {
     pub open: Option<vscp_core::Guid>,
     /// Known nodes' names.
     pub names: Rc<KnownNodes>,
+    /// Identifying new nodes by their standard registers?
+    pub identify: bool,
     /// Now (ms since the epoch), for ages.
     pub now_ms: u64,
     /// Where user actions go.
@@ -92,6 +94,9 @@ pub fn nodes(p: &NodesProps) -> Html {
                     <button id="scan" type="submit">{"scan"}</button>
                 }
             </form>
+            <label class="check"><input id="identify-new" type="checkbox" checked={p.identify}
+                onchange={on.reform(|e: web_sys::Event| Msg::Act(Action::IdentifyNew(checked(&e))))} />
+                { format!("name new nodes from their standard registers (one node every {} s)", crate::state::IDENTIFY_PACE_MS / 1000) }</label>
             <p class="hint">{"Level I nodes sit behind an interface of the server (a CAN bus, say). Requests to them carry the interface's GUID with the node's nickname in its last byte; INTERFACE LIST names the interfaces."}</p>
             { for progress }
             <table class="node-table" id="node-table">

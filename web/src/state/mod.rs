@@ -40,6 +40,8 @@ pub use registers::{DmField, RegisterEditor};
 
 /// How the notice about unreadable fields starts (it is updated in place).
 const UNREADABLE: &str = "Unreadable fields:";
+/// Least time between two nodes' identification (their standard registers read), ms.
+pub const IDENTIFY_PACE_MS: u64 = 1_000;
 /// How often the server panel's STAT counters are asked for again, ms.
 pub const STAT_EVERY_MS: u64 = 10_000;
 /// Lines kept in the command console transcript.
@@ -164,6 +166,8 @@ pub enum Action {
     Import(String),
     /// Dismiss a notice (`None`: all).
     Dismiss(Option<u64>),
+    /// Identify nodes without a name by reading their standard registers (paced), or stop.
+    IdentifyNew(bool),
     /// Name a node (an empty name forgets it).
     NameNode(Guid, String),
     /// The known nodes kept in the browser (at start).
@@ -320,6 +324,14 @@ pub struct Console {
     clock: u64,
     /// When STAT is asked for again.
     next_stat: u64,
+    /// Identify nodes heard from for the first time by reading their standard registers.
+    pub identify_new: bool,
+    /// Nodes waiting to be identified, the one being read, and when the next may start.
+    identify_queue: VecDeque<Guid>,
+    identifier: Option<RegisterEditor>,
+    identify_after: u64,
+    /// Nodes already queued for identification (each is asked once).
+    identify_asked: std::collections::HashSet<Guid>,
     /// What the websocket must do next.
     effects: VecDeque<Effect>,
     /// Receive mode the user chose.
@@ -417,6 +429,27 @@ impl Console {
             Action::Site(site) => self.site = Some(site),
             Action::Notice(text) => self.notice(text),
             Action::Dismiss(id) => Rc::make_mut(&mut self.notices).dismiss(id),
+            Action::IdentifyNew(on) => {
+                self.identify_new = on;
+                if on {
+                    // the nodes already in the table without a name go first
+                    let unnamed: Vec<Guid> = self
+                        .node_rows
+                        .iter()
+                        .map(|n| n.guid)
+                        .filter(|g| !self.node_names.contains_key(g))
+                        .collect();
+                    for g in unnamed {
+                        self.queue_identify(g);
+                    }
+                    self.pump_nodes(now);
+                } else {
+                    self.identify_queue.clear();
+                    if let Some(mut ed) = self.identifier.take() {
+                        ed.cancel(now);
+                    }
+                }
+            }
             Action::NameNode(guid, name) => {
                 let names = Rc::make_mut(&mut self.node_names);
                 match known::clean_name(&name) {
@@ -497,6 +530,12 @@ impl Console {
                 }
                 if let Some(r) = self.registers.as_mut() {
                     Rc::make_mut(r).handle_timeout(now);
+                }
+                if let Some(ed) = self.identifier.as_mut() {
+                    ed.handle_timeout(now);
+                }
+                if self.identify_new {
+                    self.pump_nodes(now);
                 }
                 if let Some(sc) = self.scan.as_mut()
                     && sc.scan.poll_timeout().is_some_and(|t| t <= now)
@@ -1032,6 +1071,9 @@ impl Console {
             );
         }
         self.nodes.see(&event, now.0);
+        if self.identify_new && !self.node_names.contains_key(&event.guid) {
+            self.queue_identify(event.guid);
+        }
         self.answer_for_nodes(&event, now);
         let measured = Measurement::from_event(&event).ok();
         if let Some(m) = &measured {
@@ -1161,11 +1203,13 @@ impl Console {
     /// Register answers go to the editor, who-is-there frames to the scan.
     fn answer_for_nodes(&mut self, event: &Event, now: Millis) {
         let protocol = matches!(event.class, 0 | 512);
-        if protocol
-            && event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE
-            && let Some(r) = self.registers.as_mut()
-        {
-            Rc::make_mut(r).handle_event(event, now);
+        if protocol && event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE {
+            if let Some(r) = self.registers.as_mut() {
+                Rc::make_mut(r).handle_event(event, now);
+            }
+            if let Some(ed) = self.identifier.as_mut() {
+                ed.handle_event(event, now);
+            }
         }
         if protocol
             && event.kind == vscp_core::registers::kind::WHO_IS_THERE_RESPONSE
@@ -1207,6 +1251,7 @@ impl Console {
         for f in found {
             self.identify(f.guid, &f.mdf_url, true, now);
         }
+        sends.extend(self.pump_identify(now));
         if let Some((guid, std)) = standard
             && self
                 .nodes
@@ -1219,6 +1264,45 @@ impl Console {
         for ev in sends {
             self.submit(Command::Send(ev), Purpose::Node, now);
         }
+    }
+
+    /// Queues a node (heard from, no name) for identification, once.
+    fn queue_identify(&mut self, guid: Guid) {
+        if !guid.is_zero() && self.identify_asked.insert(guid) {
+            self.identify_queue.push_back(guid);
+        }
+    }
+
+    /// Identification, one node at a time and paced: starts the next read, passes on what it
+    /// asks to send, and names the node from its standard registers once they are in.
+    fn pump_identify(&mut self, now: Millis) -> Vec<Event> {
+        let open = self.registers.as_ref().map(|r| r.node);
+        if self.identifier.is_none() && now.0 >= self.identify_after {
+            // a node whose register editor is open is read there, not twice
+            if let Some(g) = self.identify_queue.pop_front().filter(|g| Some(*g) != open) {
+                let mut ed = RegisterEditor::new(g);
+                ed.read(0x80, 128, now);
+                self.identifier = Some(ed);
+            }
+        }
+        let mut sends = Vec::new();
+        let Some(ed) = self.identifier.as_mut() else {
+            return sends;
+        };
+        while let Some(ev) = ed.next_send(now) {
+            sends.push(ev);
+        }
+        if ed.pending() == 0 {
+            let (guid, standard) = (ed.node, ed.standard());
+            self.identifier = None;
+            self.identify_after = now.0 + IDENTIFY_PACE_MS;
+            if let Some(std) = standard {
+                self.identify(guid, &std.mdf_url, false, now);
+                self.nodes.standard(guid, &std, now.0);
+                self.refresh_nodes();
+            }
+        }
+        sends
     }
 
     fn register_action(&mut self, action: Action, now: Millis) {
@@ -1710,6 +1794,39 @@ mod tests {
                 c.apply(Millis(*t), Action::Message(reply));
             }
         }
+    }
+
+    #[test]
+    fn new_nodes_are_identified_by_their_standard_registers_one_at_a_time() {
+        let mut c = streaming();
+        c.apply(Millis(6), Action::Message("+OK".into()));
+        let node: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01"
+            .parse()
+            .unwrap();
+        let mut regs = [0u8; 256];
+        regs[0xD0..0xE0].copy_from_slice(&node.0);
+        regs[0xE0..0xED].copy_from_slice(b"demo/temp.xml");
+        let mut t = 10;
+        c.apply(Millis(t), Action::IdentifyNew(true));
+        let heartbeat = Event {
+            guid: node,
+            ..Event::new(20, 9)
+        };
+        c.apply(Millis(t), Action::Message(heartbeat.to_string()));
+        for _ in 0..4 {
+            serve_node(&mut c, &mut regs, &mut t);
+            t += 1_000;
+            c.apply(Millis(t), Action::Tick);
+        }
+        assert_eq!(c.node_names.get(&node).map(String::as_str), Some("temp"));
+        assert!(
+            c.node_rows
+                .iter()
+                .any(|n| n.guid == node && n.firmware.is_some())
+        );
+        // asked once: a named node is not read again
+        c.apply(Millis(t), Action::Message(heartbeat.to_string()));
+        assert_eq!(take_sent(&mut c), None);
     }
 
     #[test]
