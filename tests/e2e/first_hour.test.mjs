@@ -188,6 +188,16 @@ test('templates, CSV read back, follow and detail in view, tabs by arrow keys, t
   await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => document.activeElement?.id === 'tab-events');
 
+  // °C and % are charted on two panels, each with its own value axis
+  await page.locator('#tab-charts').click();
+  for (const q of ['6', '35']) {
+    const box = page.locator(`#chart-streams tr[data-quantity="${q}"] input[type=checkbox]`).first();
+    await box.waitFor({ timeout: 15000 });
+    await box.check();
+  }
+  assert.equal(await page.locator('#chart').getAttribute('height'), '480');
+  await page.locator('#tab-events').click();
+
   // the command console follows its newest reply and wraps long lines
   await page.locator('#cmd').click();
   for (let i = 0; i < 12; i++) {
