@@ -182,27 +182,14 @@ fn parse_node(s: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), addr.to_string()))
 }
 
-/// Limits of one bridge, derived from the arguments.
-#[derive(Clone)]
-pub(crate) struct Limits {
-    pub max_line: usize,
-    pub idle: Duration,
-    pub connect: Duration,
-    /// Time between pings to the browser (`None`: no pings).
-    pub ping: Option<Duration>,
-    /// TLS towards nodes, when `--node-tls` is given.
-    pub node_tls: Option<tokio_rustls::TlsConnector>,
-    /// What all sessions may hold of unfinished browser messages.
-    pub budget: std::sync::Arc<crate::ws::Budget>,
-}
-
 impl Args {
-    pub(crate) fn limits(&self) -> anyhow::Result<Limits> {
+    /// The limits every session keeps.
+    pub(crate) fn limits(&self) -> anyhow::Result<crate::session::Limits> {
         let node_tls = match (&self.node_tls, &self.node_ca) {
             (true, Some(ca)) => Some(crate::tls::connector(ca)?),
             _ => None,
         };
-        Ok(Limits {
+        Ok(crate::session::Limits {
             max_line: self.max_line,
             idle: Duration::from_secs(self.idle_timeout),
             connect: Duration::from_secs(self.connect_timeout),

@@ -20,21 +20,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod bridge;
+pub mod bridge;
 mod config;
 mod demo;
-mod files;
-mod guard;
-mod limits;
-pub mod link_bridge;
 mod linktest;
-mod liveness;
-mod mdf;
 mod metrics;
-mod mqtt;
-mod mqtt_relay;
-mod server;
-mod shards;
+mod serve;
+mod session;
 mod shutdown;
 mod tls;
 mod ws;
@@ -42,5 +34,5 @@ mod ws;
 pub use config::{Args, BridgeArgs, DemoArgs, LinktestArgs, Sub};
 pub use demo::run_standalone as run_demo;
 pub use linktest::{Options as LinktestOptions, run as linktest};
-pub use server::Server;
+pub use serve::Server;
 pub use shutdown::Shutdown;

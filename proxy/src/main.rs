@@ -18,7 +18,7 @@ async fn main() -> anyhow::Result<()> {
     match args.command {
         Some(Sub::Demo(d)) => vscp_proxy::run_demo(d, shutdown).await,
         Some(Sub::Bridge(b)) => {
-            let config = match vscp_proxy::link_bridge::BridgeConfig::load(&b.config) {
+            let config = match vscp_proxy::bridge::BridgeConfig::load(&b.config) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("vscp-proxy bridge: {e:#}");
@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
                 );
                 return Ok(());
             }
-            for (name, c) in vscp_proxy::link_bridge::run(config, shutdown).await {
+            for (name, c) in vscp_proxy::bridge::run(config, shutdown).await {
                 use std::sync::atomic::Ordering::Relaxed;
                 eprintln!(
                     "{name}: {} received, {} sent, {} dropped, {} echoes, {} looped, {} reconnects, {} unreadable, {} refused",

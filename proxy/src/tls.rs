@@ -3,13 +3,7 @@
 use std::{path::Path, sync::Arc};
 
 use anyhow::Context;
-use tokio_rustls::{
-    TlsAcceptor, TlsConnector,
-    rustls::{self, pki_types::ServerName},
-};
-
-use crate::bridge::Refusal;
-use vscp_api::CloseCode;
+use tokio_rustls::{TlsAcceptor, TlsConnector, rustls};
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -44,18 +38,4 @@ pub(crate) fn connector(ca: &Path) -> anyhow::Result<TlsConnector> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(TlsConnector::from(Arc::new(config)))
-}
-
-/// The name a node's certificate must carry: the host part of `HOST:PORT`.
-pub(crate) fn node_name(addr: &str) -> Result<ServerName<'static>, Refusal> {
-    let host = addr
-        .rsplit_once(':')
-        .map_or(addr, |(h, _)| h)
-        .trim_matches(['[', ']']);
-    ServerName::try_from(host.to_string()).map_err(|e| {
-        Refusal::new(
-            CloseCode::NodeUnreachable,
-            format!("bad node name {host}: {e}"),
-        )
-    })
 }

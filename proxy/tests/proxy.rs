@@ -276,14 +276,8 @@ async fn tls_handshake_with_a_test_certificate() {
 
 #[tokio::test]
 async fn http_endpoints() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let p = Proxy::start(&["--node", "hall=10.0.0.5:9598"]);
-    let mut tcp = TcpStream::connect(("127.0.0.1", p.port)).await.unwrap();
-    tcp.write_all(b"GET /api/targets HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut resp = String::new();
-    tcp.read_to_string(&mut resp).await.unwrap();
+    let resp = http_get(p.port, "/api/targets").await;
     assert!(
         resp.contains(r#"[{"name":"hall","address":"10.0.0.5:9598","demo":false,"mqtt":false}]"#),
         "{resp}"
@@ -297,7 +291,6 @@ async fn http_endpoints() {
 
 #[tokio::test]
 async fn linktest_api_checks_origin_and_target() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let p = Proxy::start(&["--demo"]);
     let post = |origin: &str, body: &str| {
         format!(
@@ -319,10 +312,7 @@ async fn linktest_api_checks_origin_and_target() {
             "200",
         ),
     ] {
-        let mut tcp = TcpStream::connect(("127.0.0.1", p.port)).await.unwrap();
-        tcp.write_all(post(origin, body).as_bytes()).await.unwrap();
-        let mut resp = String::new();
-        tcp.read_to_string(&mut resp).await.unwrap();
+        let resp = http(p.port, &post(origin, body)).await;
         assert!(
             resp.starts_with(&format!("HTTP/1.1 {want}")),
             "{origin} {body}: {resp}"

@@ -25,7 +25,7 @@ use vscp_core::{
 };
 use vscp_proxy::{
     Shutdown,
-    link_bridge::{BridgeConfig, Mode, ServerConfig, run},
+    bridge::{BridgeConfig, Mode, ServerConfig, run},
 };
 
 /// How a scripted server departs from the reference.

@@ -4,27 +4,10 @@ use std::collections::HashMap;
 
 use vscp_core::{Guid, names};
 
-use crate::state::Row;
-
 /// Interface GUID of the demo bus (bytes 0–14), for friendly node names.
 const DEMO_IFACE: [u8; 15] = [
     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF5, 0, 1, 0, 0, 0, 0, 0,
 ];
-
-/// Everything searchable about a row, in one line.
-#[must_use]
-pub fn row_text(row: &Row) -> String {
-    let e = &row.event;
-    format!(
-        "{} {} {} {} {} {}",
-        class_label(e.class),
-        type_label(e.class, e.kind),
-        e.guid,
-        hex(&e.data),
-        row.decoded.as_deref().unwrap_or_default(),
-        e
-    )
-}
 
 /// `CLASS1.INFORMATION (20)`.
 #[must_use]

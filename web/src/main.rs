@@ -6,9 +6,9 @@
 //! per file; `link` is the websocket; `api` and `storage` talk to the proxy and the browser.
 
 mod api;
+mod browser;
 mod chart;
 mod components;
-mod export;
 mod filter_form;
 mod format;
 mod forms;
@@ -398,7 +398,7 @@ impl App {
             }
             Msg::ExportTemplates => {
                 let json = serde_json::to_string_pretty(&*self.ui.templates).unwrap_or_default();
-                export::download(json, "vscp-templates.json", "application/json");
+                browser::download(json, "vscp-templates.json", "application/json");
                 return false;
             }
             Msg::ImportTemplates(text) => match forms::templates_from_json(&text) {
@@ -419,7 +419,7 @@ impl App {
             Msg::ExportNodes => {
                 let list = state::known_list(&self.console.node_names);
                 let json = serde_json::to_string_pretty(&list).unwrap_or_default();
-                export::download(json, "vscp-known-nodes.json", "application/json");
+                browser::download(json, "vscp-known-nodes.json", "application/json");
                 return false;
             }
             Msg::Form(edit) => {
@@ -431,9 +431,13 @@ impl App {
                 let rows = self.console.log.rows.iter();
                 let rows = rows.filter(|r| self.ui.filter.matches(r));
                 match kind {
-                    "csv" => export::download(export::to_csv(rows), "vscp-events.csv", "text/csv"),
-                    _ => export::download(
-                        export::to_json(rows),
+                    "csv" => browser::download(
+                        state::log_file::to_csv(rows),
+                        "vscp-events.csv",
+                        "text/csv",
+                    ),
+                    _ => browser::download(
+                        state::log_file::to_json(rows),
                         "vscp-events.json",
                         "application/json",
                     ),
@@ -471,7 +475,7 @@ impl App {
             }
             Msg::ExportChart => {
                 let c = &self.console;
-                export::download(
+                browser::download(
                     c.charts.to_csv(|k| c.series_label(k)),
                     "vscp-chart.csv",
                     "text/csv",

@@ -9,7 +9,10 @@ use std::{
 };
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
 use tokio_tungstenite::{
     MaybeTlsStream, WebSocketStream, connect_async,
     tungstenite::{Message, protocol::CloseFrame},
@@ -379,7 +382,7 @@ pub fn start_demo(port: u16, rate: &str) -> (Demo, u16) {
 }
 
 /// A logged-in line client of a demo server (raw TCP, no proxy).
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt as _};
+use tokio::io::AsyncBufReadExt;
 
 pub struct Line {
     pub rd: tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
@@ -592,4 +595,114 @@ pub fn nats_cluster(dir: &std::path::Path) -> (Vec<Node>, Vec<u16>) {
         })
         .collect();
     (nodes, mqtt)
+}
+
+/// One HTTP/1.1 request on a fresh loopback connection; the whole response as text.
+pub async fn http(port: u16, request: &str) -> String {
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut resp = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut resp)).await;
+    String::from_utf8_lossy(&resp).into_owned()
+}
+
+/// The text of a `GET path` request with this Host header (the connection closes after it).
+pub fn get(path: &str, host: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+}
+
+/// `GET path` from 127.0.0.1:`port`; the whole response as text.
+pub async fn http_get(port: u16, path: &str) -> String {
+    http(port, &get(path, "127.0.0.1")).await
+}
+
+pub fn tempfile(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vscp-edges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A websocket frame sent as raw bytes after a handshake by hand (masked, as a client must).
+pub async fn raw_ws(port: u16) -> TcpStream {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let req = format!(
+        "GET /ws?target=demo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tcp.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    tcp
+}
+
+pub fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0x80 | opcode];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n if n < 65_536 => {
+            f.push(0x80 | 126);
+            f.extend((n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(0x80 | 127);
+            f.extend((n as u64).to_be_bytes());
+        }
+    }
+    let key = [1u8, 2, 3, 4];
+    f.extend(key);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    f
+}
+
+/// The server's frames (opcode, payload) on a raw connection, read until `enough` holds, the
+/// connection ends or 10 s have passed.
+pub async fn raw_frames(
+    tcp: &mut TcpStream,
+    enough: impl Fn(&[(u8, Vec<u8>)]) -> bool,
+) -> Vec<(u8, Vec<u8>)> {
+    let (mut all, mut frames) = (Vec::new(), Vec::new());
+    let mut buf = vec![0u8; 64 * 1024];
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !enough(&frames) {
+        let Ok(Ok(n)) = tokio::time::timeout_at(until, tcp.read(&mut buf)).await else {
+            break;
+        };
+        if n == 0 {
+            break;
+        }
+        all.extend_from_slice(&buf[..n]);
+        // take the complete (unmasked) frames off the front
+        while all.len() >= 2 {
+            let (op, len7) = (all[0] & 0x0F, (all[1] & 0x7F) as usize);
+            let (len, head) = match len7 {
+                126 if all.len() >= 4 => (u16::from_be_bytes([all[2], all[3]]) as usize, 4),
+                127 if all.len() >= 10 => (
+                    u64::from_be_bytes(all[2..10].try_into().unwrap()) as usize,
+                    10,
+                ),
+                126 | 127 => break,
+                n => (n, 2),
+            };
+            if all.len() < head + len {
+                break;
+            }
+            frames.push((op, all[head..head + len].to_vec()));
+            all.drain(..head + len);
+        }
+    }
+    frames
+}
+
+/// The close code in the first close frame the server sends (skipping other frames).
+pub async fn raw_close_code(tcp: &mut TcpStream) -> Option<u16> {
+    let is_close = |(op, _): &(u8, Vec<u8>)| *op == 8;
+    let frames = raw_frames(tcp, |f| f.iter().any(is_close)).await;
+    let (_, payload) = frames.into_iter().find(is_close)?;
+    Some(u16::from_be_bytes([*payload.first()?, *payload.get(1)?]))
 }

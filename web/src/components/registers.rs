@@ -54,7 +54,7 @@ pub fn registers(p: &RegistersProps) -> Html {
         let editor = e.clone();
         Callback::from(move |_| {
             let name = format!("registers-{}.json", editor.node.compact().replace(':', ""));
-            crate::export::download(editor.to_json(), &name, "application/json");
+            crate::browser::download(editor.to_json(), &name, "application/json");
         })
     };
     let busy = e.pending() > 0;

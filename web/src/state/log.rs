@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use vscp_core::{Event, Guid};
 
-use crate::format;
+use crate::format::{class_label, hex, type_label};
 
 /// Events kept in the log (oldest dropped first).
 pub const LOG_CAPACITY: usize = 100_000;
@@ -51,7 +51,7 @@ impl ViewFilter {
             && self.node.is_none_or(|n| n.matches(&e.guid))
             && self.max_priority.is_none_or(|p| e.priority() <= p)
             && (self.text.is_empty()
-                || format::row_text(row)
+                || row_text(row)
                     .to_lowercase()
                     .contains(&self.text.to_lowercase()))
     }
@@ -61,6 +61,21 @@ impl ViewFilter {
     pub fn is_active(&self) -> bool {
         *self != ViewFilter::default()
     }
+}
+
+/// Everything searchable about a row, in one line.
+#[must_use]
+fn row_text(row: &Row) -> String {
+    let e = &row.event;
+    format!(
+        "{} {} {} {} {} {}",
+        class_label(e.class),
+        type_label(e.class, e.kind),
+        e.guid,
+        hex(&e.data),
+        row.decoded.as_deref().unwrap_or_default(),
+        e
+    )
 }
 
 /// Which node a filter passes.

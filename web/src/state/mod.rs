@@ -7,6 +7,7 @@ mod charts;
 mod connection;
 mod known;
 mod log;
+pub mod log_file;
 mod nodes;
 mod notices;
 mod registers;
@@ -600,7 +601,7 @@ impl Console {
             Action::Clear => {
                 self.log = EventLog::default();
             }
-            Action::Import(text) => match crate::export::from_text(&text) {
+            Action::Import(text) => match log_file::from_text(&text) {
                 Ok((rows, bad)) => {
                     self.log = EventLog::default();
                     for r in rows {
@@ -1419,8 +1420,8 @@ impl Console {
 
 #[cfg(test)]
 mod tests {
+    use super::log_file::{from_json, to_csv, to_json};
     use super::*;
-    use crate::export::{from_json, to_csv, to_json};
 
     /// The lines the console sent since the last call, as one text.
     fn take_sent(c: &mut Console) -> Option<String> {

@@ -8,10 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::Line;
-use tokio::{io::AsyncWriteExt, net::TcpStream};
 use vscp_proxy::{
     Shutdown,
-    link_bridge::{BridgeConfig, Mode, ServerConfig, run},
+    bridge::{BridgeConfig, Mode, ServerConfig, run},
 };
 
 fn metrics_port() -> u16 {
@@ -85,16 +84,7 @@ async fn events_cross_exactly_once_both_ways_and_survive_a_restart() {
     );
     assert!(after.values().all(|n| *n == 1));
 
-    let mut m = TcpStream::connect(("127.0.0.1", metrics_port()))
-        .await
-        .unwrap();
-    m.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut text = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut m, &mut text)
-        .await
-        .unwrap();
+    let text = common::http_get(metrics_port(), "/metrics").await;
     let value = |name: &str| -> u64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())

@@ -11,7 +11,7 @@ use std::{
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use vscp_api::CloseCode;
 
-use crate::bridge::Refusal;
+use super::Refusal;
 
 /// Last traffic either way and the pings in flight, shared by a session's futures (one task).
 pub(crate) struct Liveness {

@@ -85,15 +85,7 @@ async fn a_browser_speaks_mqtt_to_an_allow_listed_broker_through_the_proxy() {
 
 /// `vscp_proxy_sessions_open` from the proxy's `/metrics`.
 async fn sessions_open(port: u16) -> u64 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut text = String::new();
-    tcp.read_to_string(&mut text).await.unwrap();
+    let text = common::http_get(port, "/metrics").await;
     text.lines()
         .find_map(|l| l.strip_prefix("vscp_proxy_sessions_open "))
         .and_then(|v| v.trim().parse().ok())

@@ -13,7 +13,7 @@ use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 use vscp_proxy::{
     Shutdown,
-    link_bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
+    bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
 };
 
 /// A bridge between demo server `a` on `pa` and the broker on `port`.

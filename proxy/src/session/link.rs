@@ -8,22 +8,16 @@
 //! Sending awaits the websocket, so a slow browser stops the reads from the node
 //! (backpressure) and memory stays bounded.
 
-use std::time::Duration;
-
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
-use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter},
-    net::TcpStream,
-};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 
 use vscp_api::CloseCode;
 
-use crate::config::Limits;
-use crate::liveness::Liveness;
+use super::{End, Limits, Refusal, bad_frame, connect, liveness::Liveness, shutting_down};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
-use crate::ws::{Incoming, RecvError, WebSocket};
+use crate::ws::{Incoming, WebSocket};
 
 /// Room for the first read from a node. Each read that fills its room doubles the next
 /// one's, up to [`READ_MAX`]: a quiet session keeps a small buffer, a flood gets big reads
@@ -33,88 +27,10 @@ const READ_MIN: usize = 16 * 1024;
 const READ_MAX: usize = 1024 * 1024;
 /// Size of the buffered writer towards the node.
 const WRITE_BUFFER: usize = 64 * 1024;
-/// Close reasons are limited to 123 bytes by the websocket protocol.
-const MAX_REASON: usize = 120;
-/// Time a browser gets to take the close frame.
-pub(crate) const CLOSE_TIME: Duration = Duration::from_secs(1);
 
-/// Why the proxy ends (or refuses) a session: the close code and reason the browser gets.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    pub code: CloseCode,
-    pub reason: String,
-}
-
-impl Refusal {
-    pub(crate) fn new(code: CloseCode, reason: impl Into<String>) -> Refusal {
-        Refusal {
-            code,
-            reason: reason.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.code.code(), self.reason)
-    }
-}
-
-/// How a bridge ended: `Ok` when the browser closed or went away.
-pub(crate) type End = Result<(), Refusal>;
-
-/// What a websocket is bridged to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Service {
-    /// `/ws`: lines to a link server.
-    Link,
-    /// `/mqtt`: MQTT packets to a broker's TCP port (`mqtt_relay.rs`).
-    Mqtt,
-}
-
-/// Connects to `addr` and bridges until either side ends; always closes the websocket
-/// with a code that says why, and returns that (`None`: the browser closed).
-pub(crate) async fn run(
-    mut ws: WebSocket,
-    addr: &str,
-    service: Service,
-    limits: Limits,
-    shutdown: Shutdown,
-    metrics: &Metrics,
-) -> Option<Refusal> {
-    let work = async {
-        match service {
-            Service::Link => session(&mut ws, addr, &limits, shutdown.clone(), metrics).await,
-            Service::Mqtt => crate::mqtt_relay::relay(&mut ws, addr, &limits, metrics).await,
-        }
-    };
-    let end = tokio::select! {
-        biased;
-        // also while the node is still being connected to
-        _ = shutdown.wait() => Err(shutting_down()),
-        end = work => end,
-    };
-    let end = end.err();
-    close(ws, end.clone()).await;
-    end
-}
-
-/// Connects to `addr` (a `what`: node or broker) within the connect time-out, no Nagle.
-pub(crate) async fn connect(addr: &str, limits: &Limits, what: &str) -> Result<TcpStream, Refusal> {
-    let unreachable = |why: String| Refusal::new(CloseCode::NodeUnreachable, why);
-    let tcp = tokio::time::timeout(limits.connect, TcpStream::connect(addr))
-        .await
-        .map_err(|_| unreachable(format!("{what} unreachable: connect timed out")))?
-        .map_err(|e| unreachable(format!("{what} unreachable: {e}")))?;
-    let _ = tcp.set_nodelay(true);
-    Ok(tcp)
-}
-
-fn shutting_down() -> Refusal {
-    Refusal::new(CloseCode::ShuttingDown, "proxy shutting down")
-}
-
-async fn session(
+/// Connects to the node at `addr` (over TLS with `--node-tls`) and bridges lines until either
+/// side ends.
+pub(super) async fn session(
     ws: &mut WebSocket,
     addr: &str,
     limits: &Limits,
@@ -127,38 +43,13 @@ async fn session(
         let (rd, wr) = tcp.into_split();
         return bridge(ws, rd, wr, limits, shutdown, metrics).await;
     };
-    let name = crate::tls::node_name(addr)?;
+    let name = super::node_name(addr)?;
     let stream = tokio::time::timeout(limits.connect, tls.connect(name, tcp))
         .await
         .map_err(|_| unreachable("node TLS handshake timed out".into()))?
         .map_err(|e| unreachable(format!("node TLS handshake failed: {e}")))?;
     let (rd, wr) = tokio::io::split(stream);
     bridge(ws, rd, wr, limits, shutdown, metrics).await
-}
-
-/// Sends the close frame for `end` (a normal close when there is none) and closes the
-/// websocket, giving a browser that does not read at most [`CLOSE_TIME`].
-pub(crate) async fn close(ws: WebSocket, end: Option<Refusal>) {
-    let code = end.as_ref().map(|Refusal { code, reason }| {
-        tracing::debug!(?code, %reason, "closing websocket");
-        (code.code(), truncate(reason, MAX_REASON))
-    });
-    ws.close(code, CLOSE_TIME).await;
-}
-
-/// The refusal for a browser that broke the websocket protocol or its limits: RFC 6455's
-/// code for it (1002, 1007 or 1009).
-pub(crate) fn bad_frame(e: RecvError) -> Refusal {
-    Refusal::new(e.close_code(), format!("websocket error: {e}"))
-}
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
-    let mut end = max.min(s.len());
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or_default()
 }
 
 async fn bridge<R, W>(
@@ -377,6 +268,7 @@ fn scan(bytes: &[u8]) -> Scan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::truncate;
 
     #[test]
     fn line_limits_are_exact() {

@@ -1,10 +1,9 @@
-//! Saving and loading the log: CSV and JSON text, and the browser download.
+//! The log as a file: CSV and JSON exports, and reading either back.
 
 use vscp_core::{Event, Measurement, names};
-use wasm_bindgen::JsCast;
 
+use super::Row;
 use crate::format::hex;
-use crate::state::Row;
 
 /// CSV of rows: time, priority, class, type, GUID, data, decoded, raw line.
 #[must_use]
@@ -149,29 +148,6 @@ fn csv_records(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
         record.push(field);
         Some(record)
     })
-}
-
-/// Offers `text` to the user as a download named `file_name`.
-pub fn download(text: String, file_name: &str, mime: &str) {
-    let parts = js_sys::Array::of1(&text.into());
-    let props = web_sys::BlobPropertyBag::new();
-    props.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    let doc = web_sys::window().and_then(|w| w.document());
-    if let Some(a) = doc
-        .and_then(|d| d.create_element("a").ok())
-        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
-    {
-        a.set_href(&url);
-        a.set_download(file_name);
-        a.click();
-    }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 #[cfg(test)]

@@ -9,10 +9,8 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vscp_api::CloseCode;
 
+use super::{End, Limits, Refusal, liveness::Liveness};
 use crate::{
-    bridge::{self, End, Refusal},
-    config::Limits,
-    liveness::Liveness,
     metrics::Metrics,
     ws::{Incoming, WebSocket},
 };
@@ -29,7 +27,7 @@ pub(crate) async fn relay(
     limits: &Limits,
     metrics: &Metrics,
 ) -> End {
-    let (mut rd, mut wr) = bridge::connect(addr, limits, "broker").await?.into_split();
+    let (mut rd, mut wr) = super::connect(addr, limits, "broker").await?.into_split();
     let broker_error =
         |e: std::io::Error| Refusal::new(CloseCode::NodeError, format!("broker failed: {e}"));
     let WebSocket { rx, tx } = ws;
@@ -40,7 +38,7 @@ pub(crate) async fn relay(
         loop {
             match rx.recv().await {
                 None | Some(Ok(Incoming::Close)) => return Ok(()),
-                Some(Err(e)) => return Err(bridge::bad_frame(e)),
+                Some(Err(e)) => return Err(super::bad_frame(e)),
                 Some(Ok(Incoming::Binary(bytes))) => {
                     live.touch();
                     wr.write_all(&bytes).await.map_err(broker_error)?;

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use vscp_core::{Event, event_forms};
 
 use crate::{
-    link_bridge::{Counters, MqttConfig},
+    bridge::{Counters, MqttConfig},
     shutdown::Shutdown,
 };
 

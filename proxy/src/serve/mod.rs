@@ -20,20 +20,25 @@ use serde::Deserialize;
 use tokio::{net::TcpListener, sync::Semaphore};
 use vscp_api::{CloseCode, LinktestRequest, Target};
 
+mod files;
+mod guard;
+mod limits;
+mod mdf;
+mod shards;
+
 use crate::{
-    bridge::{self, Refusal, Service},
-    config::{Args, Limits},
-    demo,
-    files::StaticFiles,
-    guard::{HostPolicy, Throttle},
-    limits::{ConnGuard, ConnLimits},
-    linktest,
-    mdf::MdfSources,
+    config::Args,
+    demo, linktest,
     metrics::Metrics,
-    shards::Shards,
+    session::{self, Limits, Refusal, Service},
     shutdown::Shutdown,
     ws,
 };
+use files::StaticFiles;
+use guard::{HostPolicy, Throttle};
+use limits::{ConnGuard, ConnLimits};
+use mdf::MdfSources;
+use shards::Shards;
 
 /// Largest websocket message from a browser (many lines may travel together).
 const MAX_WS_MESSAGE: usize = 1 << 20;
@@ -614,7 +619,7 @@ async fn echo_gate(State(app): State<App>, ws: Result<ws::Upgrade, ws::Rejected>
     }
     match ws {
         Ok(ws) => ws.on_upgrade(None, MAX_WS_MESSAGE, app.limits.budget.clone(), |socket| {
-            crate::ws::echo(socket, bridge::CLOSE_TIME)
+            crate::ws::echo(socket, session::CLOSE_TIME)
         }),
         Err(e) => e.into_response(),
     }
@@ -667,7 +672,7 @@ fn upgrade(
                 Ok((addr, guard)) => {
                     tracing::info!(%peer, %addr, "bridge open");
                     metrics.opened();
-                    let end = bridge::run(socket, &addr, service, limits, shutdown, &metrics).await;
+                    let end = session::run(socket, &addr, service, limits, shutdown, &metrics).await;
                     metrics.closed(end.as_ref().map(|r| r.code));
                     drop(guard);
                     if let Some(held) = log.admit() {
@@ -682,7 +687,7 @@ fn upgrade(
                     if let Some(held) = log.admit() {
                         tracing::info!(%peer, code = refusal.code.code(), reason = %refusal.reason, held_back = held, "websocket refused");
                     }
-                    bridge::close(socket, Some(refusal)).await;
+                    session::close(socket, Some(refusal)).await;
                 }
             }
             drop(live);
@@ -705,7 +710,7 @@ mod tests {
                 let Ok(uri) = format!("/ws?{q}").parse::<axum::http::Uri>() else { continue };
                 let Ok(Query(q)) = Query::<WsQuery>::try_from_uri(&uri) else { continue };
                 let refusal = target_address(&[], q.target.as_deref().unwrap_or_default(), false).unwrap_err();
-                let cut = bridge::truncate(&refusal.reason, 120);
+                let cut = session::truncate(&refusal.reason, 120);
                 prop_assert!(cut.len() <= 120);
                 prop_assert!(refusal.reason.starts_with(cut));
             }

@@ -21,9 +21,9 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const DEMO_HOST: &str = "vscp-link.local";
 /// The demo nodes' files, by name.
 const DEMO_FILES: [(&str, &str); 3] = [
-    ("temp.xml", include_str!("demo/mdf/temp.xml")),
-    ("humid.json", include_str!("demo/mdf/humid.json")),
-    ("relay.xml", include_str!("demo/mdf/relay.xml")),
+    ("temp.xml", include_str!("../demo/mdf/temp.xml")),
+    ("humid.json", include_str!("../demo/mdf/humid.json")),
+    ("relay.xml", include_str!("../demo/mdf/relay.xml")),
 ];
 
 /// Where MDFs may come from.

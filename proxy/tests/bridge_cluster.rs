@@ -18,7 +18,7 @@ use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 use vscp_proxy::{
     Shutdown,
-    link_bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
+    bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
 };
 
 /// Waits until a node takes a persistent MQTT session (JetStream is up), at most 60 s.
