@@ -1,13 +1,16 @@
 //! vscp-api: what vscp-proxy and the vscp-link console agree on, in one place.
 //!
 //! The websocket close codes (and the words the console shows for them), the allow-listed
-//! targets of `GET /api/targets`, and the request and report of `POST /api/linktest`.
+//! targets of `GET /api/targets`, the request and report of `POST /api/linktest`, the MQTT
+//! topic layout and server list the bridge and the console share, and the demo's GUIDs.
 //! Pure data with serde; builds for native and wasm32.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 mod close;
+pub mod demo;
 mod linktest;
+pub mod topics;
 
 pub use close::{CloseCode, UnknownCloseCode};
 pub use linktest::{Check, LinktestRequest, Outcome, Report};

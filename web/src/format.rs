@@ -4,11 +4,6 @@ use std::collections::HashMap;
 
 use vscp_core::{Guid, names};
 
-/// Interface GUID of the demo bus (bytes 0–14), for friendly node names.
-const DEMO_IFACE: [u8; 15] = [
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF5, 0, 1, 0, 0, 0, 0, 0,
-];
-
 /// `CLASS1.INFORMATION (20)`.
 #[must_use]
 pub fn class_label(class: u16) -> String {
@@ -40,13 +35,17 @@ pub fn hex(data: &[u8]) -> String {
     s
 }
 
-/// `relay (node 3)` when the node told its name, `node 3 (demo bus)`, else the short GUID.
+/// `relay (node 3)` when the node has a name, `node 3 (demo bus)` for a demo node (`demo
+/// site 2` beyond the first site), else the short GUID.
 #[must_use]
 pub fn node_label(g: &Guid, names: &HashMap<Guid, String>) -> String {
     if let Some(name) = names.get(g) {
         format!("{name} (node {})", g.nickname())
-    } else if g.0.get(..15) == Some(&DEMO_IFACE[..]) {
-        format!("node {} (demo bus)", g.nickname())
+    } else if let Some(site) = vscp_api::demo::node_site(&g.0) {
+        match site {
+            1 => format!("node {} (demo bus)", g.nickname()),
+            _ => format!("node {} (demo site {site})", g.nickname()),
+        }
     } else {
         g.compact()
     }
@@ -63,4 +62,23 @@ pub fn time_of_day(ms: u64) -> String {
         d.get_seconds(),
         ms % 1000
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_nodes_are_named_at_any_site() {
+        let names = HashMap::new();
+        let node = |site: u8| {
+            let mut g = vscp_api::demo::interface_guid(site);
+            g[15] = 3;
+            Guid(g)
+        };
+        assert_eq!(node_label(&node(1), &names), "node 3 (demo bus)");
+        assert_eq!(node_label(&node(2), &names), "node 3 (demo site 2)");
+        let named = HashMap::from([(node(2), "relay".to_string())]);
+        assert_eq!(node_label(&node(2), &named), "relay (node 3)");
+    }
 }

@@ -21,6 +21,8 @@ use rumqttc::{
 use tokio::sync::mpsc;
 use vscp_core::{Event, event_forms};
 
+use vscp_api::topics::{ServerList, Topics};
+
 use crate::{
     bridge::{Counters, MqttConfig},
     shutdown::Shutdown,
@@ -61,14 +63,14 @@ pub(crate) async fn run(
     let (client, mut eventloop) = AsyncClient::new(options(first), REQUESTS);
     let prefix = cfg.prefix.trim_end_matches('/').to_string();
     let keys = cfg.json.into();
-    let commands = format!("{prefix}/command/");
+    let topics = Topics::new(&prefix);
+    let list = ServerList {
+        bridge: cfg.client_id.clone(),
+        servers: servers.iter().map(|(n, _)| n.clone()).collect(),
+    };
     let directory = (
-        format!("{prefix}/servers/{}", cfg.client_id),
-        serde_json::json!({
-            "bridge": cfg.client_id,
-            "servers": servers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-        })
-        .to_string(),
+        topics.servers(&cfg.client_id),
+        serde_json::to_string(&list).unwrap_or_default(),
     );
     let poller = {
         let counters = counters.clone();
@@ -105,12 +107,12 @@ pub(crate) async fn run(
                         eventloop
                             .pending
                             .push_front(Request::Subscribe(Subscribe::new(
-                                format!("{commands}+"),
+                                topics.all_commands(),
                                 QoS::AtLeastOnce,
                             )));
                     }
                     Ok(Mqtt::Incoming(Packet::Publish(p))) => {
-                        command(&p.topic, &p.payload, &commands, &servers, &counters);
+                        command(&p.topic, &p.payload, &topics, &servers, &counters);
                     }
                     Ok(_) => {}
                     Err(ConnectionError::MqttState(StateError::Deserialization(
@@ -174,7 +176,7 @@ pub(crate) async fn run(
 fn command(
     topic: &str,
     payload: &[u8],
-    commands: &str,
+    topics: &Topics,
     servers: &[(String, mpsc::Sender<Event>)],
     counters: &Counters,
 ) {
@@ -183,7 +185,7 @@ fn command(
         counters.refused.fetch_add(1, Relaxed);
         tracing::warn!(%topic, bytes = payload.len(), "command refused: {why}");
     };
-    let Some(name) = topic.strip_prefix(commands) else {
+    let Some(name) = topics.command_for(topic) else {
         return;
     };
     let Some((_, tx)) = servers.iter().find(|(n, _)| n == name) else {

@@ -24,14 +24,10 @@ pub(crate) const INTERFACE_GUID: Guid = interface_guid(1);
 /// The interface of demo site `site` (`--site`): byte 9 is the site, so two demo
 /// installations bridged together have nodes of their own.
 pub(crate) const fn interface_guid(site: u8) -> Guid {
-    Guid([
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF5, 0, site, 0, 0, 0, 0, 0, 0,
-    ])
+    Guid(vscp_api::demo::interface_guid(site))
 }
 
 /// The demo server's own GUID (GGID) at site `site`.
 pub(crate) const fn server_guid(site: u8) -> Guid {
-    Guid([
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0, site, 0, 0, 0, 0, 0, 1,
-    ])
+    Guid(vscp_api::demo::server_guid(site))
 }

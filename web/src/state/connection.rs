@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use vscp_api::CloseCode;
+use vscp_api::topics::Topics;
 use vscp_core::{Millis, State};
 
 use super::broker::{BrokerConfig, BrokerState};
@@ -76,12 +77,12 @@ impl ConnSettings {
         }
     }
 
-    /// The topic prefix of the bridges: the filter's first level (`vscp` for `vscp/#`).
+    /// The bridges' topics: under the filter's first level (`vscp` for `vscp/#`).
     #[must_use]
-    pub fn prefix(&self) -> &str {
+    pub fn topics(&self) -> Topics {
         match self.topic_filter().split('/').next() {
-            Some(p) if !p.is_empty() && p != "+" && p != "#" => p,
-            _ => "vscp",
+            Some(p) if p != "+" && p != "#" => Topics::new(p),
+            _ => Topics::new(""),
         }
     }
 
@@ -91,8 +92,9 @@ impl ConnSettings {
     pub fn broker_config(&self, client_id: String) -> BrokerConfig {
         let filter = self.topic_filter().to_string();
         let mut filters = vec![filter.clone()];
-        if filter != "#" && filter != format!("{}/#", self.prefix()) {
-            filters.push(format!("{}/servers/+", self.prefix()));
+        let topics = self.topics();
+        if filter != "#" && filter != format!("{}/#", topics.prefix()) {
+            filters.push(topics.all_servers());
         }
         BrokerConfig {
             client_id,

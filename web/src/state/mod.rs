@@ -863,12 +863,12 @@ impl Console {
         };
         let Some(site) = self.site.clone() else {
             let msg = format!(
-                "no server to send to: no bridge has announced one on {}/servers/+",
-                self.settings.prefix()
+                "no server to send to: no bridge has announced one on {}",
+                self.settings.topics().all_servers()
             );
             return refuse(self, msg);
         };
-        let topic = format!("{}/command/{site}", self.settings.prefix());
+        let topic = self.settings.topics().command(&site);
         let payload = event_forms::to_json(&ev).to_string().into_bytes();
         let Some(b) = self.broker.as_mut() else {
             return refuse(self, "not connected".into());
@@ -923,15 +923,8 @@ impl Console {
 
     /// A publish from the broker: a bridge's server list, or an event in VSCP's JSON form.
     fn broker_message(&mut self, topic: &str, payload: &[u8], now: Millis) {
-        let directory = topic
-            .strip_prefix(self.settings.prefix())
-            .is_some_and(|rest| rest.starts_with("/servers/"));
-        if directory {
-            #[derive(serde::Deserialize)]
-            struct Directory {
-                servers: Vec<String>,
-            }
-            if let Ok(d) = serde_json::from_slice::<Directory>(payload) {
+        if self.settings.topics().is_servers(topic) {
+            if let Ok(d) = serde_json::from_slice::<vscp_api::topics::ServerList>(payload) {
                 let sites = Rc::make_mut(&mut self.sites);
                 sites.extend(d.servers);
                 sites.sort();
