@@ -116,11 +116,11 @@ mod tests {
         assert_eq!(CloseCode::try_from(4010), Err(UnknownCloseCode(4010)));
     }
 
-    /// The README's table is the user's copy of this list: it must say the same.
+    /// The operator manual's table is the user's copy of this list: it must say the same.
     #[test]
-    fn readme_table_matches() {
-        let readme = include_str!("../../README.md");
-        let rows: Vec<(u16, &str)> = readme
+    fn manual_table_matches() {
+        let manual = include_str!("../../docs/OPERATOR.md");
+        let rows: Vec<(u16, &str)> = manual
             .lines()
             .filter_map(|l| {
                 let mut cells = l.trim().strip_prefix('|')?.strip_suffix('|')?.split('|');
@@ -132,6 +132,9 @@ mod tests {
             .iter()
             .map(|c| (c.code(), c.describe()))
             .collect();
-        assert_eq!(rows, want, "README close-code table differs from CloseCode");
+        assert_eq!(
+            rows, want,
+            "docs/OPERATOR.md close-code table differs from CloseCode"
+        );
     }
 }

@@ -120,7 +120,7 @@ pub enum Sub {
 /// Options of `bridge`.
 #[derive(ClapArgs, Debug, Clone)]
 pub struct BridgeArgs {
-    /// The configuration file (TOML: `[[server]]` entries; see the README).
+    /// The configuration file (TOML: `[[server]]` entries; see docs/OPERATOR.md).
     #[arg(long)]
     pub config: PathBuf,
     /// Only check the file (every value in range) and exit: 0 when good, 2 with the reason.

@@ -1,5 +1,6 @@
-//! vscp-proxy: serves the vscp-link console and bridges its websockets to VSCP link-protocol
-//! servers (TCP port 9598) on an allow-list.
+//! vscp-proxy: serves the vscp-link console and carries its websockets to allow-listed VSCP
+//! link-protocol servers (TCP port 9598) and MQTT brokers. `serve/` is the HTTP side, `session/`
+//! one browser connection, `ws/` the websocket transport, `bridge/` the `bridge` subcommand.
 //!
 //! Run it next to a node: `vscp-proxy --node hall=192.168.1.20:9598`, then open
 //! `http://127.0.0.1:8080/`. `vscp-proxy --demo` adds simulated nodes in-process;

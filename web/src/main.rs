@@ -3,7 +3,8 @@
 //!
 //! `state` is the reducer (no html, tested natively); `ui` is the page's own state; `update`
 //! computes everything the page shows and `view` only reads it; `components` has one panel
-//! per file; `link` is the websocket; `api` and `storage` talk to the proxy and the browser.
+//! per file; `link` is the websocket; `api` talks to the proxy, `browser` and `storage` to the
+//! browser.
 
 mod api;
 mod browser;
