@@ -218,6 +218,36 @@ impl RegisterReply {
     }
 }
 
+/// What a standard register (0x80–0xFF) holds, in words (`None` for 0xA5–0xCF, reserved).
+#[must_use]
+pub fn standard_name(reg: u8) -> Option<&'static str> {
+    Some(match reg {
+        0x80 => "alarm status",
+        0x81 => "VSCP major version",
+        0x82 => "VSCP minor version",
+        0x83 => "error counter",
+        0x84..=0x88 => "user id",
+        0x89..=0x8C => "manufacturer device id",
+        0x8D..=0x90 => "manufacturer sub device id",
+        0x91 => "nickname",
+        0x92 => "page select MSB",
+        0x93 => "page select LSB",
+        0x94 => "firmware major",
+        0x95 => "firmware minor",
+        0x96 => "firmware build",
+        0x97 => "boot loader algorithm",
+        0x98 => "buffer size",
+        0x99 => "pages used",
+        0x9A..=0x9D => "standard device family",
+        0x9E..=0xA1 => "standard device type",
+        0xA2 => "node control flags",
+        0xA3..=0xA4 => "firmware device code",
+        0xD0..=0xDF => "GUID",
+        0xE0..=0xFF => "MDF URL",
+        _ => return None,
+    })
+}
+
 /// The standard register block 0x80–0xFF decoded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StandardRegisters {
@@ -430,6 +460,14 @@ impl WhoIsThere {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn standard_registers_have_names() {
+        assert_eq!(standard_name(0x91), Some("nickname"));
+        assert_eq!(standard_name(0xD5), Some("GUID"));
+        assert_eq!(standard_name(0xB0), None);
+        assert_eq!(standard_name(0x10), None);
+    }
+
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -167,7 +167,7 @@ fn grid(e: &RegisterEditor, hex: bool, on: &Callback<Msg>) -> Html {
                             invalid.is_some().then_some("invalid"),
                             last_write(reg).map(|w| if w.ok() { "written" } else { "refused" }),
                         );
-                        let title = format!("0x{reg:02X} ({reg}){}{}", described.or(standard_name(reg)).map(|n| format!(" — {n}")).unwrap_or_default(),
+                        let title = format!("0x{reg:02X} ({reg}){}{}", described.or(vscp_core::registers::standard_name(reg)).map(|n| format!(" — {n}")).unwrap_or_default(),
                             invalid.map(|(_, why)| format!(" — not written: {why}")).unwrap_or_default());
                         let change = on.reform(move |ev: web_sys::Event| {
                             let text = ev.target_unchecked_into::<web_sys::HtmlInputElement>().value();
@@ -246,35 +246,6 @@ fn standard(s: &StandardRegisters) -> Html {
             { for rows.into_iter().map(|(k, v)| html! { <><dt>{k}</dt><dd>{v}</dd></> }) }
         </dl>
     }
-}
-
-/// What a standard register (0x80–0xFF) holds.
-fn standard_name(reg: u8) -> Option<&'static str> {
-    Some(match reg {
-        0x80 => "alarm status",
-        0x81 => "VSCP major version",
-        0x82 => "VSCP minor version",
-        0x83 => "error counter",
-        0x84..=0x88 => "user id",
-        0x89..=0x8C => "manufacturer device id",
-        0x8D..=0x90 => "manufacturer sub device id",
-        0x91 => "nickname",
-        0x92 => "page select MSB",
-        0x93 => "page select LSB",
-        0x94 => "firmware major",
-        0x95 => "firmware minor",
-        0x96 => "firmware build",
-        0x97 => "boot loader algorithm",
-        0x98 => "buffer size",
-        0x99 => "pages used",
-        0x9A..=0x9D => "standard device family",
-        0x9E..=0xA1 => "standard device type",
-        0xA2 => "node control flags",
-        0xA3..=0xA4 => "firmware device code",
-        0xD0..=0xDF => "GUID",
-        0xE0..=0xFF => "MDF URL",
-        _ => return None,
-    })
 }
 
 /// The remote variables with typed editors: a checkbox for booleans, a list for named
