@@ -42,7 +42,7 @@ use components::{
 };
 use forms::FormEdit;
 use link::{Link, LinkEvent};
-use state::{Action, BrokerState, Console, Effect};
+use state::{Action, BrokerState, Console, Effect, RegisterAction};
 
 /// Messages of the app component.
 pub enum Msg {
@@ -488,7 +488,7 @@ impl App {
                 &url,
                 ctx.link().callback(|r: Result<String, String>| {
                     Msg::Act(match r {
-                        Ok(text) => Action::LoadMdf(text),
+                        Ok(text) => Action::Registers(RegisterAction::LoadMdf(text)),
                         Err(e) => Action::Notice(e),
                     })
                 }),

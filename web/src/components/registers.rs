@@ -14,7 +14,7 @@ use super::{checked, edit_copy, read_file};
 use crate::{
     Msg,
     forms::{FormEdit, NodeFields},
-    state::{Action, DmField, RegisterEditor},
+    state::{Action, DmField, RegisterAction, RegisterEditor},
 };
 
 /// Props of [`Registers`].
@@ -38,7 +38,7 @@ pub fn registers(p: &RegistersProps) -> Html {
     let read_page = {
         let fields = f.clone();
         on.reform(move |_| match fields.page() {
-            Ok(page) => Msg::Act(Action::ReadPage(page)),
+            Ok(page) => Msg::Act(Action::Registers(RegisterAction::ReadPage(page))),
             Err(e) => Msg::Act(Action::Notice(e)),
         })
     };
@@ -86,24 +86,24 @@ pub fn registers(p: &RegistersProps) -> Html {
                 <label>{"page"}<input id="reg-page" class="num" value={f.page.clone()} oninput={edit_copy(on, f, |f, v| f.page = v, wrap)} /></label>
                 <button id="reg-read" onclick={read_page}>{"read page"}</button>
                 <label><input id="reg-hex" type="checkbox" checked={f.hex} onchange={hex_toggle} />{"hex"}</label>
-                <button id="reg-write" disabled={e.edits.is_empty()} onclick={on.reform(|_| Msg::Act(Action::WriteRegisters))}>{ format!("write {} changes", e.edits.len()) }</button>
+                <button id="reg-write" disabled={e.edits.is_empty()} onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::WriteRegisters)))}>{ format!("write {} changes", e.edits.len()) }</button>
                 if !e.invalid.is_empty() {
                     <span id="reg-invalid" class="err" role="alert">{ format!("{} cell(s) hold no byte value (marked red): not written", e.invalid.len()) }</span>
                 }
-                <button id="reg-discard" disabled={e.edits.is_empty() && e.invalid.is_empty()} onclick={on.reform(|_| Msg::Act(Action::DiscardEdits))}>{"discard"}</button>
-                <button id="reg-undo" disabled={e.writes.is_empty()} onclick={on.reform(|_| Msg::Act(Action::UndoWrite))}>{"undo last write"}</button>
+                <button id="reg-discard" disabled={e.edits.is_empty() && e.invalid.is_empty()} onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::DiscardEdits)))}>{"discard"}</button>
+                <button id="reg-undo" disabled={e.writes.is_empty()} onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::UndoWrite)))}>{"undo last write"}</button>
                 if busy {
-                    <button id="reg-cancel" onclick={on.reform(|_| Msg::Act(Action::CancelRegisters))}>{"cancel"}</button>
+                    <button id="reg-cancel" onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::CancelRegisters)))}>{"cancel"}</button>
                 }
                 <button id="reg-save" onclick={save}>{"save JSON"}</button>
-                <label class="file">{"load JSON"}<input id="reg-load" type="file" accept=".json,application/json" onchange={read_file(on, |t| Msg::Act(Action::LoadRegisters(t)), "register file")} /></label>
+                <label class="file">{"load JSON"}<input id="reg-load" type="file" accept=".json,application/json" onchange={read_file(on, |t| Msg::Act(Action::Registers(RegisterAction::LoadRegisters(t))), "register file")} /></label>
             </div>
             <div class="toolbar">
                 { for e.standard().filter(|s| !s.mdf_url.is_empty()).map(|s| {
                     let url = s.mdf_url.clone();
                     html! { <button id="mdf-fetch" title={url.clone()} onclick={on.reform(move |_| Msg::FetchMdf(url.clone()))}>{"load MDF from the node's URL"}</button> }
                 }) }
-                <label class="file">{"MDF file"}<input id="mdf-load" type="file" accept=".xml,.json,.mdf" onchange={read_file(on, |t| Msg::Act(Action::LoadMdf(t)), "MDF file")} /></label>
+                <label class="file">{"MDF file"}<input id="mdf-load" type="file" accept=".xml,.json,.mdf" onchange={read_file(on, |t| Msg::Act(Action::Registers(RegisterAction::LoadMdf(t))), "MDF file")} /></label>
                 { for e.mdf.as_ref().map(|m| html! { <span id="mdf-name" class="hint">{ format!("MDF: {} {} — {}", m.name, m.version, m.description.clone().unwrap_or_default()) }</span> }) }
             </div>
             <p id="reg-figures" class="hint">{ figures }</p>
@@ -171,7 +171,7 @@ fn grid(e: &RegisterEditor, hex: bool, on: &Callback<Msg>) -> Html {
                             invalid.map(|(_, why)| format!(" — not written: {why}")).unwrap_or_default());
                         let change = on.reform(move |ev: web_sys::Event| {
                             let text = ev.target_unchecked_into::<web_sys::HtmlInputElement>().value();
-                            Msg::Act(Action::EditRegister { reg, text, hex })
+                            Msg::Act(Action::Registers(RegisterAction::EditRegister { reg, text, hex }))
                         });
                         html! {
                             <td class={class}>
@@ -267,12 +267,12 @@ fn remote_vars(e: &RegisterEditor, m: &Mdf, on: &Callback<Msg>) -> Html {
                     (Some(val), Access::Read) => html! { <span id={id}>{ val.to_string() }</span> },
                     (Some(VarValue::Bool(b)), _) => html! {
                         <input {id} type="checkbox" checked={*b}
-                            onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditVar(i, checked(&ev).to_string())))} />
+                            onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::Registers(RegisterAction::EditVar(i, checked(&ev).to_string()))))} />
                     },
                     (Some(val), _) if !v.values.is_empty() => {
                         let now = val.to_string();
                         html! {
-                            <select {id} key={now.clone()} onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditVar(i, super::select_value(&ev))))}>
+                            <select {id} key={now.clone()} onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::Registers(RegisterAction::EditVar(i, super::select_value(&ev)))))}>
                                 if !v.values.iter().any(|x| x.value.to_string() == now) {
                                     <option value={now.clone()} selected=true>{ format!("{now} (not in the list)") }</option>
                                 }
@@ -284,7 +284,7 @@ fn remote_vars(e: &RegisterEditor, m: &Mdf, on: &Callback<Msg>) -> Html {
                     }
                     (Some(val), _) => html! {
                         <input {id} value={val.to_string()}
-                            onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditVar(i, ev.target_unchecked_into::<web_sys::HtmlInputElement>().value())))} />
+                            onchange={on.reform(move |ev: web_sys::Event| Msg::Act(Action::Registers(RegisterAction::EditVar(i, ev.target_unchecked_into::<web_sys::HtmlInputElement>().value()))))} />
                     },
                 };
                 let kind = match v.kind {
@@ -334,7 +334,7 @@ fn mdf_registers(e: &RegisterEditor, m: &Mdf, hex: bool, on: &Callback<Msg>) -> 
                     let change = on.reform(move |ev: web_sys::Event| {
                         let text = super::select_value(&ev);
                         match text.parse::<u8>() {
-                            Ok(value) => Msg::Act(Action::EditBits { addr, field: fi, value }),
+                            Ok(value) => Msg::Act(Action::Registers(RegisterAction::EditBits { addr, field: fi, value })),
                             Err(_) => Msg::Act(Action::Notice(format!("bit field value {text:?}"))),
                         }
                     });
@@ -378,7 +378,7 @@ fn dmatrix(e: &RegisterEditor, m: &Mdf, on: &Callback<Msg>) -> Html {
             } else {
                 input.value()
             };
-            Msg::Act(Action::EditDm(row, f, text))
+            Msg::Act(Action::Registers(RegisterAction::EditDm(row, f, text)))
         });
         if f == DmField::Enabled {
             html! { <input type="checkbox" checked={value == "true"} onchange={change} /> }
@@ -394,7 +394,7 @@ fn dmatrix(e: &RegisterEditor, m: &Mdf, on: &Callback<Msg>) -> Html {
             { for e.dm_rows().into_iter().map(|(row, _, r)| match r {
                 None => html! { <tr><td>{ row }</td><td colspan="6" class="hint">{"read the page to see this row"}</td></tr> },
                 Some(DmRow { enabled, origin, class_filter, class_mask, type_filter, type_mask, action, param, .. }) => {
-                    let act = on.reform(move |ev: web_sys::Event| Msg::Act(Action::EditDm(row, DmField::Action, super::select_value(&ev))));
+                    let act = on.reform(move |ev: web_sys::Event| Msg::Act(Action::Registers(RegisterAction::EditDm(row, DmField::Action, super::select_value(&ev)))));
                     html! {
                         <tr data-row={row.to_string()}>
                             <td>{ row }</td>

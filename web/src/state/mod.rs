@@ -37,7 +37,7 @@ pub use known::{KnownNode, KnownNodes, to_list as known_list};
 pub use log::{EventLog, Geometry, LogWindow, NodeMatch, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
 pub use notices::{Level, Notices, Topic};
-pub use registers::{DmField, RegisterEditor};
+pub use registers::{DmField, RegisterAction, RegisterEditor};
 
 /// How the notice about unreadable fields starts (it is updated in place).
 const UNREADABLE: &str = "Unreadable fields:";
@@ -190,42 +190,8 @@ pub enum Action {
     OpenRegisters(Guid),
     /// Close the register editor.
     CloseRegisters,
-    /// Read all 256 registers of this page.
-    ReadPage(u16),
-    /// Set an edit: register of the shown page, text as typed, hex or decimal.
-    EditRegister {
-        /// Register.
-        reg: u8,
-        /// Text typed.
-        text: String,
-        /// The grid shows hex.
-        hex: bool,
-    },
-    /// Write every edit.
-    WriteRegisters,
-    /// Forget the edits.
-    DiscardEdits,
-    /// Write back what the newest write replaced.
-    UndoWrite,
-    /// Stop the reads and writes on their way.
-    CancelRegisters,
-    /// Load a saved register file as edits.
-    LoadRegisters(String),
-    /// A module description file for the open node (XML or JSON text).
-    LoadMdf(String),
-    /// Set a remote variable (index into the MDF's list) from text.
-    EditVar(usize, String),
-    /// Set a bit field (register, the MDF register's bit field index, value).
-    EditBits {
-        /// Page and register.
-        addr: (u16, u8),
-        /// Index of the bit field in the MDF register.
-        field: usize,
-        /// Its new value.
-        value: u8,
-    },
-    /// Change one field of a decision matrix row.
-    EditDm(u16, DmField, String),
+    /// Something for the open register editor.
+    Registers(RegisterAction),
     /// Send an event every `every_ms` ms, `times` times in all (the first now).
     Repeat {
         /// The event.
@@ -672,17 +638,7 @@ impl Console {
                 self.charts.clear();
                 self.refresh_chart_rows();
             }
-            a @ (Action::ReadPage(_)
-            | Action::EditRegister { .. }
-            | Action::WriteRegisters
-            | Action::DiscardEdits
-            | Action::UndoWrite
-            | Action::CancelRegisters
-            | Action::LoadRegisters(_)
-            | Action::LoadMdf(_)
-            | Action::EditVar(..)
-            | Action::EditBits { .. }
-            | Action::EditDm(..)) => self.register_action(a, now),
+            Action::Registers(a) => self.register_action(a, now),
         }
         self.pump_nodes(now);
         self.drain(now);
@@ -1299,7 +1255,7 @@ impl Console {
         sends
     }
 
-    fn register_action(&mut self, action: Action, now: Millis) {
+    fn register_action(&mut self, action: RegisterAction, now: Millis) {
         let Some(r) = self.registers.as_mut() else {
             return self.say(
                 Level::Error,
@@ -1307,86 +1263,10 @@ impl Console {
                 "open a node's registers first".into(),
             );
         };
-        let r = Rc::make_mut(r);
-        let mut news = None;
-        let problem = match action {
-            Action::ReadPage(page) => {
-                r.page = page;
-                r.read(0, 256, now);
-                None
-            }
-            Action::EditRegister { reg, text, hex } => {
-                // a value that is not a byte is marked in the grid itself, not in a notice
-                r.edit_text((r.page, reg), &text, hex);
-                None
-            }
-            Action::WriteRegisters => {
-                r.write_edits(now);
-                None
-            }
-            Action::DiscardEdits => {
-                r.edits.clear();
-                r.invalid.clear();
-                None
-            }
-            Action::UndoWrite => r.undo(now).err(),
-            Action::CancelRegisters => {
-                let n = r.cancel(now);
-                news = Some(format!("registers: {n} requests cancelled"));
-                None
-            }
-            Action::LoadMdf(text) => match vscp_core::mdf::Mdf::parse(&text) {
-                Ok(m) => {
-                    let note = format!(
-                        "MDF {:?} loaded: {} registers, {} remote variables{}",
-                        m.name,
-                        m.registers.len(),
-                        m.remote_vars.len(),
-                        if m.dmatrix.is_some() {
-                            ", a decision matrix"
-                        } else {
-                            ""
-                        }
-                    );
-                    r.mdf = Some(Rc::new(m));
-                    news = Some(note);
-                    None
-                }
-                Err(e) => Some(format!("MDF not loaded: {e}")),
-            },
-            Action::EditVar(i, text) => r.edit_var(i, &text).err(),
-            Action::EditBits { addr, field, value } => {
-                let bit = r
-                    .mdf
-                    .as_ref()
-                    .and_then(|m| m.register(addr.0, u32::from(addr.1)))
-                    .and_then(|reg| reg.bits.get(field))
-                    .cloned();
-                match bit {
-                    Some(bit) => {
-                        r.edit_bits(addr, &bit, value);
-                        None
-                    }
-                    None => Some("no such bit field".into()),
-                }
-            }
-            Action::EditDm(row, field, text) => r.edit_dm(row, field, &text).err(),
-            Action::LoadRegisters(text) => match r.load_json(&text) {
-                Ok(n) => {
-                    news = Some(format!(
-                        "register file loaded: {n} registers differ — review and write"
-                    ));
-                    None
-                }
-                Err(e) => Some(e),
-            },
-            _ => None,
-        };
-        if let Some(p) = problem {
-            self.say(Level::Error, Topic::Registers, p);
-        }
-        if let Some(n) = news {
-            self.say(Level::Info, Topic::Registers, n);
+        match Rc::make_mut(r).apply(action, now) {
+            Ok(Some(news)) => self.say(Level::Info, Topic::Registers, news),
+            Ok(None) => {}
+            Err(problem) => self.say(Level::Error, Topic::Registers, problem),
         }
     }
 
@@ -1878,32 +1758,32 @@ mod tests {
             .expect("standard registers read");
         assert_eq!(std.guid, node);
         assert_eq!(std.mdf_url, "demo/temp.xml");
-        c.apply(Millis(t), Action::ReadPage(0));
+        c.apply(Millis(t), Action::Registers(RegisterAction::ReadPage(0)));
         serve_node(&mut c, &mut regs, &mut t);
         assert_eq!(c.registers.as_ref().unwrap().values.len(), 256);
         c.apply(
             Millis(t),
-            Action::EditRegister {
+            Action::Registers(RegisterAction::EditRegister {
                 reg: 0,
                 text: "0x09".into(),
                 hex: true,
-            },
+            }),
         );
         c.apply(
             Millis(t),
-            Action::EditRegister {
+            Action::Registers(RegisterAction::EditRegister {
                 reg: 0x91,
                 text: "77".into(),
                 hex: false,
-            },
+            }),
         );
         c.apply(
             Millis(t),
-            Action::EditRegister {
+            Action::Registers(RegisterAction::EditRegister {
                 reg: 1,
                 text: "300".into(),
                 hex: false,
-            },
+            }),
         );
         // marked in the grid, with why, and never written
         let ed = c.registers.clone().unwrap();
@@ -1914,13 +1794,13 @@ mod tests {
             "{:?}",
             ed.invalid
         );
-        c.apply(Millis(t), Action::WriteRegisters);
+        c.apply(Millis(t), Action::Registers(RegisterAction::WriteRegisters));
         serve_node(&mut c, &mut regs, &mut t);
         let ed = c.registers.clone().unwrap();
         assert_eq!(regs[0], 9);
         let results: Vec<(u8, bool)> = ed.writes.iter().map(|w| (w.addr.1, w.ok())).collect();
         assert_eq!(results, vec![(0, true), (0x91, false)]);
-        c.apply(Millis(t), Action::UndoWrite);
+        c.apply(Millis(t), Action::Registers(RegisterAction::UndoWrite));
         serve_node(&mut c, &mut regs, &mut t);
         assert_eq!(regs[0], 0, "undo wrote the old value back");
         assert_eq!(

@@ -62,6 +62,47 @@ pub struct RegisterEditor {
     session: RegisterSession,
 }
 
+/// What the user does in the register editor.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RegisterAction {
+    /// Read all 256 registers of this page.
+    ReadPage(u16),
+    /// Set an edit: register of the shown page, text as typed, hex or decimal.
+    EditRegister {
+        /// Register.
+        reg: u8,
+        /// Text typed.
+        text: String,
+        /// The grid shows hex.
+        hex: bool,
+    },
+    /// Write every edit.
+    WriteRegisters,
+    /// Forget the edits.
+    DiscardEdits,
+    /// Write back what the newest write replaced.
+    UndoWrite,
+    /// Stop the reads and writes on their way.
+    CancelRegisters,
+    /// Load a saved register file as edits.
+    LoadRegisters(String),
+    /// A module description file for the open node (XML or JSON text).
+    LoadMdf(String),
+    /// Set a remote variable (index into the MDF's list) from text.
+    EditVar(usize, String),
+    /// Set a bit field (register, the MDF register's bit field index, value).
+    EditBits {
+        /// Page and register.
+        addr: (u16, u8),
+        /// Index of the bit field in the MDF register.
+        field: usize,
+        /// Its new value.
+        value: u8,
+    },
+    /// Change one field of a decision matrix row.
+    EditDm(u16, DmField, String),
+}
+
 /// A field of a decision matrix row the user can change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DmField {
@@ -123,6 +164,88 @@ impl RegisterEditor {
     }
 
     /// Sets (or, when equal to the value read, clears) an edit.
+    /// Applies what the user did in the editor: `Ok(Some(news))` for something to tell,
+    /// `Err` for what went wrong.
+    pub fn apply(&mut self, action: RegisterAction, now: Millis) -> Result<Option<String>, String> {
+        let mut news = None;
+        let problem = match action {
+            RegisterAction::ReadPage(page) => {
+                self.page = page;
+                self.read(0, 256, now);
+                None
+            }
+            RegisterAction::EditRegister { reg, text, hex } => {
+                // a value that is not a byte is marked in the grid itself, not in a notice
+                self.edit_text((self.page, reg), &text, hex);
+                None
+            }
+            RegisterAction::WriteRegisters => {
+                self.write_edits(now);
+                None
+            }
+            RegisterAction::DiscardEdits => {
+                self.edits.clear();
+                self.invalid.clear();
+                None
+            }
+            RegisterAction::UndoWrite => self.undo(now).err(),
+            RegisterAction::CancelRegisters => {
+                let n = self.cancel(now);
+                news = Some(format!("registers: {n} requests cancelled"));
+                None
+            }
+            RegisterAction::LoadMdf(text) => match vscp_core::mdf::Mdf::parse(&text) {
+                Ok(m) => {
+                    let note = format!(
+                        "MDF {:?} loaded: {} registers, {} remote variables{}",
+                        m.name,
+                        m.registers.len(),
+                        m.remote_vars.len(),
+                        if m.dmatrix.is_some() {
+                            ", a decision matrix"
+                        } else {
+                            ""
+                        }
+                    );
+                    self.mdf = Some(Rc::new(m));
+                    news = Some(note);
+                    None
+                }
+                Err(e) => Some(format!("MDF not loaded: {e}")),
+            },
+            RegisterAction::EditVar(i, text) => self.edit_var(i, &text).err(),
+            RegisterAction::EditBits { addr, field, value } => {
+                let bit = self
+                    .mdf
+                    .as_ref()
+                    .and_then(|m| m.register(addr.0, u32::from(addr.1)))
+                    .and_then(|reg| reg.bits.get(field))
+                    .cloned();
+                match bit {
+                    Some(bit) => {
+                        self.edit_bits(addr, &bit, value);
+                        None
+                    }
+                    None => Some("no such bit field".into()),
+                }
+            }
+            RegisterAction::EditDm(row, field, text) => self.edit_dm(row, field, &text).err(),
+            RegisterAction::LoadRegisters(text) => match self.load_json(&text) {
+                Ok(n) => {
+                    news = Some(format!(
+                        "register file loaded: {n} registers differ — review and write"
+                    ));
+                    None
+                }
+                Err(e) => Some(e),
+            },
+        };
+        match problem {
+            Some(p) => Err(p),
+            None => Ok(news),
+        }
+    }
+
     /// Takes what the user typed in a cell: a byte is an edit, anything else is kept and
     /// marked invalid (an empty cell drops the edit).
     pub fn edit_text(&mut self, addr: Addr, text: &str, hex: bool) {
