@@ -2,15 +2,21 @@
 //! The component stamps each action with the time and carries out what
 //! [`Console::poll_effect`] asks for (open, send, close), like a driver of vscp-core's sessions.
 
+mod action;
 mod broker;
+mod chart_rows;
 mod charts;
 mod connection;
+mod discovery;
 mod known;
 mod log;
 pub mod log_file;
 mod nodes;
 mod notices;
 mod registers;
+mod sending;
+mod server;
+mod via_broker;
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -19,242 +25,34 @@ use std::{
 
 use vscp_api::CloseCode;
 use vscp_core::{
-    Capabilities, ClientConfig, ClientSession, CloseReason, Command, CommandId, Event, Filter,
-    Guid, Info, Interface, Measurement, Millis, NoReply, Output, ReceiveMode, Reply, SessionEvent,
-    Stat, State, Version, event_forms,
+    Capabilities, ClientConfig, ClientSession, CloseReason, Command, CommandId, Event, Guid, Info,
+    Interface, Measurement, Millis, NoReply, Output, ReceiveMode, SessionEvent, Stat, State,
+    Version, event_forms,
     registers::{Discovery, WhoIsThere},
     scan::{Scan, ScanOutput},
 };
 
 use broker::{BrokerOutput, BrokerSession};
 
+use action::Purpose;
+pub use action::{Action, Effect};
 pub use broker::BrokerState;
+pub use chart_rows::ChartRow;
 pub use charts::{Charts, Series, SeriesKey, quantity_label};
 pub use connection::{
     ConnKind, ConnSettings, DEFAULT_TOPIC, Link, MAX_TRIES, backoff_ms, close_reason,
 };
+pub use discovery::{IDENTIFY_PACE_MS, ScanState};
 pub use known::{KnownNode, KnownNodes, to_list as known_list};
 pub use log::{EventLog, Geometry, LogWindow, NodeMatch, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
 pub use notices::{Level, Notices, Topic};
 pub use registers::{DmField, RegisterAction, RegisterEditor};
+pub use sending::Repeat;
+pub use server::{STAT_EVERY_MS, ServerInfo, Transcript};
 
 /// How the notice about unreadable fields starts (it is updated in place).
 const UNREADABLE: &str = "Unreadable fields:";
-/// Least time between two nodes' identification (their standard registers read), ms.
-pub const IDENTIFY_PACE_MS: u64 = 1_000;
-/// How often the server panel's STAT counters are asked for again, ms.
-pub const STAT_EVERY_MS: u64 = 10_000;
-/// Lines kept in the command console transcript.
-const TRANSCRIPT_CAPACITY: usize = 2_000;
-/// Notices kept for the user.
-/// Sent events kept in the send history.
-const SENT_CAPACITY: usize = 50;
-/// Lines longer than this may be refused by small servers (protocol.md §1).
-pub const SMALL_SERVER_LINE: usize = 320;
-/// Nicknames asked at once by a scan.
-const SCAN_WINDOW: usize = 8;
-/// How long a nickname gets to answer a scan, ms.
-const SCAN_TIMEOUT_MS: u64 = 1_000;
-
-/// What the console asks its websocket to do, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Effect {
-    /// Open a websocket to this URL (closing any open one first).
-    Open(String),
-    /// Open a websocket to an MQTT broker (subprotocol `mqtt`, binary messages).
-    OpenMqtt(String),
-    /// Send one message: one or more lines separated by `\n`.
-    Send(String),
-    /// Send one binary message (MQTT packets).
-    SendBinary(Vec<u8>),
-    /// Close the websocket.
-    Close,
-}
-
-/// One entry of the command console transcript.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Transcript {
-    /// A command the user sent.
-    Sent(String),
-    /// A reply line (data or status) and whether it is an error.
-    Reply(String, bool),
-    /// A note from the console itself.
-    Note(String),
-}
-
-/// What the server panel shows.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ServerInfo {
-    /// `VERS`.
-    pub version: Option<Version>,
-    /// `WCYD`.
-    pub caps: Option<Capabilities>,
-    /// `INTERFACE LIST`.
-    pub interfaces: Vec<Interface>,
-    /// `CHID`.
-    pub channel: Option<u32>,
-    /// `GGID`.
-    pub guid: Option<Guid>,
-    /// `STAT`.
-    pub stat: Option<Stat>,
-    /// When STAT last answered (ms since the epoch).
-    pub stat_ms: u64,
-    /// `INFO`.
-    pub info: Option<Info>,
-    /// Greeting banner.
-    pub banner: Vec<String>,
-}
-
-/// Why a command was sent (so its reply goes to the right place).
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Purpose {
-    Console,
-    Server,
-    SendEvent,
-    ServerFilter,
-    /// Register reads/writes and scans: SENDs of protocol events.
-    Node,
-}
-
-/// A scan in progress (or finished) and the interface it asks through.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ScanState {
-    /// The interface GUID (nickname byte 0).
-    pub interface: Guid,
-    /// The scan.
-    pub scan: Scan,
-    /// Cancelled by the user before the end.
-    pub cancelled: bool,
-}
-
-/// Input to the reducer.
-#[derive(Clone, Debug)]
-pub enum Action {
-    /// Connect with these settings.
-    Connect(ConnSettings),
-    /// The websocket opened.
-    Opened,
-    /// A websocket text message (one or more lines).
-    Message(String),
-    /// A binary websocket message (from an MQTT broker).
-    Bytes(Vec<u8>),
-    /// Send to this server of the bridges (a broker connection's command topic).
-    Site(String),
-    /// Something the user must see (the console caps the list).
-    Notice(String),
-    /// The websocket closed with this code and reason.
-    Closed(u16, String),
-    /// User pressed disconnect.
-    Disconnect,
-    /// Periodic tick (timeouts, reconnect, counters).
-    Tick,
-    /// A raw command line from the command console.
-    Command(String),
-    /// Send this event.
-    SendEvent(Event),
-    /// Apply a server-side filter (SFLT + SMSK).
-    ServerFilter(Filter),
-    /// Refresh the server panel.
-    RefreshServer,
-    /// Switch streaming/polling.
-    ReceiveMode(ReceiveMode),
-    /// Pause or resume the log.
-    TogglePause,
-    /// Clear the log.
-    Clear,
-    /// Replace the log with the rows of a saved CSV or JSON log (offline view).
-    Import(String),
-    /// Dismiss a notice (`None`: all).
-    Dismiss(Option<u64>),
-    /// Identify nodes without a name by reading their standard registers (paced), or stop.
-    IdentifyNew(bool),
-    /// Name a node (an empty name forgets it).
-    NameNode(Guid, String),
-    /// The known nodes kept in the browser (at start).
-    KnownNodes(Vec<KnownNode>),
-    /// Known nodes from an exported JSON file, added to (and renaming) those known.
-    ImportNodes(String),
-    /// Ask who is there at nicknames `from..=to` behind an interface.
-    Scan {
-        /// Interface GUID.
-        interface: Guid,
-        /// First nickname.
-        from: u8,
-        /// Last nickname.
-        to: u8,
-    },
-    /// Stop the scan.
-    CancelScan,
-    /// Open the register editor of a node and read its standard registers.
-    OpenRegisters(Guid),
-    /// Close the register editor.
-    CloseRegisters,
-    /// Something for the open register editor.
-    Registers(RegisterAction),
-    /// Send an event every `every_ms` ms, `times` times in all (the first now).
-    Repeat {
-        /// The event.
-        event: Event,
-        /// Period, ms.
-        every_ms: u64,
-        /// Sends in all.
-        times: u32,
-    },
-    /// Stop a repeat (by its id).
-    StopRepeat(u64),
-    /// Chart a measurement stream, or stop charting it.
-    ToggleSeries(SeriesKey),
-    /// Pause or resume the charts.
-    PauseCharts,
-    /// Drop the charted points.
-    ClearCharts,
-}
-
-/// An event sent again and again (a row of the send history).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Repeat {
-    /// Its id.
-    pub id: u64,
-    /// The event.
-    pub event: Event,
-    /// Period, ms.
-    pub every_ms: u64,
-    /// Sends in all.
-    pub times: u32,
-    /// Sends so far.
-    pub sent: u32,
-    /// Stopped by the user before the end.
-    pub stopped: bool,
-    next_at: Millis,
-}
-
-impl Repeat {
-    /// Still sending.
-    #[must_use]
-    pub fn running(&self) -> bool {
-        !self.stopped && self.sent < self.times
-    }
-}
-
-/// A measurement stream as the chart panel lists it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChartRow {
-    /// The stream.
-    pub key: SeriesKey,
-    /// `temp (node 1) temperature sensor 0`.
-    pub label: String,
-    /// Unit symbol.
-    pub unit: String,
-    /// Values seen.
-    pub count: u64,
-    /// Last value.
-    pub last: f64,
-    /// Position among the charted series (for its colour), if charted.
-    pub charted: Option<usize>,
-    /// Points charted.
-    pub points: usize,
-}
 
 /// The whole console.
 #[derive(Debug, Default)]
@@ -396,59 +194,13 @@ impl Console {
             Action::Site(site) => self.site = Some(site),
             Action::Notice(text) => self.notice(text),
             Action::Dismiss(id) => Rc::make_mut(&mut self.notices).dismiss(id),
-            Action::IdentifyNew(on) => {
-                self.identify_new = on;
-                if on {
-                    // the nodes already in the table without a name go first
-                    let unnamed: Vec<Guid> = self
-                        .node_rows
-                        .iter()
-                        .map(|n| n.guid)
-                        .filter(|g| !self.node_names.contains_key(g))
-                        .collect();
-                    for g in unnamed {
-                        self.queue_identify(g);
-                    }
-                    self.pump_nodes(now);
-                } else {
-                    self.identify_queue.clear();
-                    if let Some(mut ed) = self.identifier.take() {
-                        ed.cancel(now);
-                    }
-                }
-            }
-            Action::NameNode(guid, name) => {
-                let names = Rc::make_mut(&mut self.node_names);
-                match known::clean_name(&name) {
-                    Some(name) => names.insert(guid, name),
-                    None => names.remove(&guid),
-                };
-                self.refresh_nodes();
-                self.refresh_chart_rows();
-            }
+            Action::IdentifyNew(on) => self.identify_new(on, now),
+            Action::NameNode(guid, name) => self.name_node(guid, &name),
             Action::KnownNodes(list) => {
                 self.node_names = Rc::new(known::from_list(&list).0);
                 self.refresh_nodes();
             }
-            Action::ImportNodes(text) => match known::from_json(&text) {
-                Ok((names, bad)) => {
-                    let n = names.len();
-                    Rc::make_mut(&mut self.node_names).extend(names);
-                    self.refresh_nodes();
-                    self.refresh_chart_rows();
-                    let skipped = if bad > 0 {
-                        format!(", {bad} entries without a GUID or a name skipped")
-                    } else {
-                        String::new()
-                    };
-                    self.say(
-                        if bad > 0 { Level::Warning } else { Level::Info },
-                        Topic::Other,
-                        format!("known nodes: {n} imported{skipped}"),
-                    );
-                }
-                Err(e) => self.notice(e),
-            },
+            Action::ImportNodes(text) => self.import_nodes(&text),
             Action::Closed(code, reason) => {
                 let why = close_reason(code, &reason);
                 if let Some(s) = self.session.as_mut() {
@@ -532,31 +284,8 @@ impl Console {
                 event,
                 every_ms,
                 times,
-            } => {
-                let repeats = Rc::make_mut(&mut self.repeats);
-                let id = repeats.last().map_or(1, |r| r.id + 1);
-                repeats.push(Repeat {
-                    id,
-                    event,
-                    every_ms,
-                    times,
-                    sent: 0,
-                    stopped: false,
-                    next_at: now,
-                });
-                if repeats.len() > SENT_CAPACITY {
-                    repeats.remove(0);
-                }
-                self.run_repeats(now);
-            }
-            Action::StopRepeat(id) => {
-                if let Some(r) = Rc::make_mut(&mut self.repeats)
-                    .iter_mut()
-                    .find(|r| r.id == id)
-                {
-                    r.stopped = true;
-                }
-            }
+            } => self.repeat(event, every_ms, times, now),
+            Action::StopRepeat(id) => self.stop_repeat(id),
             Action::ServerFilter(f) => {
                 self.submit(Command::SetFilter(f.filter), Purpose::ServerFilter, now);
                 self.submit(Command::SetMask(f.mask), Purpose::ServerFilter, now);
@@ -588,42 +317,10 @@ impl Console {
                 interface,
                 from,
                 to,
-            } => {
-                let scan = Scan::new(
-                    Some(interface),
-                    from..=to,
-                    SCAN_WINDOW,
-                    SCAN_TIMEOUT_MS,
-                    now,
-                );
-                self.scan = Some(Rc::new(ScanState {
-                    interface,
-                    scan,
-                    cancelled: false,
-                }));
-            }
-            Action::CancelScan => {
-                if let Some(sc) = self.scan.as_mut() {
-                    let sc = Rc::make_mut(sc);
-                    sc.cancelled = !sc.scan.is_done();
-                    sc.scan.cancel();
-                }
-            }
-            Action::OpenRegisters(guid) => {
-                Rc::make_mut(&mut self.notices).clear(Topic::Registers);
-                if let Some(old) = self.registers.as_mut() {
-                    Rc::make_mut(old).cancel(now);
-                }
-                let mut editor = RegisterEditor::new(guid);
-                editor.read(0x80, 128, now);
-                self.registers = Some(Rc::new(editor));
-            }
-            Action::CloseRegisters => {
-                Rc::make_mut(&mut self.notices).clear(Topic::Registers);
-                if let Some(mut r) = self.registers.take() {
-                    Rc::make_mut(&mut r).cancel(now);
-                }
-            }
+            } => self.start_scan(interface, from, to, now),
+            Action::CancelScan => self.cancel_scan(),
+            Action::OpenRegisters(guid) => self.open_registers(guid, now),
+            Action::CloseRegisters => self.close_registers(now),
             Action::ToggleSeries(key) => {
                 if !self.charts.toggle(key) {
                     self.notice(format!(
@@ -679,21 +376,6 @@ impl Console {
         self.effects.push_back(open);
     }
 
-    fn refresh_server(&mut self, now: Millis) {
-        self.next_stat = now.0 + STAT_EVERY_MS;
-        for c in [
-            Command::Version,
-            Command::Wcyd,
-            Command::Interface(vscp_core::InterfaceArg::List),
-            Command::ChId,
-            Command::GetGuid,
-            Command::Stat,
-            Command::Info,
-        ] {
-            self.submit(c, Purpose::Server, now);
-        }
-    }
-
     fn lost(&mut self, now: Millis, why: String, permanent: bool) {
         if self.user_closed {
             // keep the reason already shown (e.g. "login failed"): the close that follows says less
@@ -735,43 +417,6 @@ impl Console {
         self.say(Level::Error, Topic::Other, text);
     }
 
-    fn transcript(&mut self, t: Transcript) {
-        let transcript = Rc::make_mut(&mut self.transcript);
-        transcript.push_back(t);
-        if transcript.len() > TRANSCRIPT_CAPACITY {
-            transcript.pop_front();
-        }
-    }
-
-    fn command(&mut self, line: String, now: Millis) {
-        let line = line.trim().to_string();
-        if line.is_empty() {
-            return;
-        }
-        self.transcript(Transcript::Sent(line.clone()));
-        match Command::parse_lenient(&line) {
-            Ok(Command::RcvLoop) => {
-                self.transcript(Transcript::Note("switched to streaming (RCVLOOP)".into()));
-                self.apply_mode(ReceiveMode::Stream, now);
-            }
-            Ok(Command::QuitLoop) => {
-                self.transcript(Transcript::Note("switched to polling (QUITLOOP)".into()));
-                self.apply_mode(ReceiveMode::Poll, now);
-            }
-            Ok(cmd) => {
-                self.submit(cmd, Purpose::Console, now);
-            }
-            Err(e) => self.transcript(Transcript::Reply(format!("not sent: {e}"), true)),
-        }
-    }
-
-    fn apply_mode(&mut self, m: ReceiveMode, now: Millis) {
-        self.mode = m;
-        if let Some(s) = self.session.as_mut() {
-            s.set_receive_mode(m, now);
-        }
-    }
-
     fn submit(&mut self, cmd: Command, purpose: Purpose, now: Millis) -> bool {
         if self.settings.kind == ConnKind::Broker {
             return self.publish(cmd, purpose, now);
@@ -797,44 +442,6 @@ impl Console {
         }
     }
 
-    /// A broker connection carries events only: a SEND is published to the command topic
-    /// of the chosen server; anything else is refused with the reason.
-    fn publish(&mut self, cmd: Command, purpose: Purpose, now: Millis) -> bool {
-        let refuse = |c: &mut Console, msg: String| {
-            if purpose == Purpose::Console {
-                c.transcript(Transcript::Reply(msg, true));
-            } else {
-                c.notice(msg);
-            }
-            false
-        };
-        let Command::Send(ev) = cmd else {
-            return refuse(
-                self,
-                format!(
-                    "{}: an MQTT broker connection carries events only; connect to a link server for commands",
-                    cmd.word()
-                ),
-            );
-        };
-        let Some(site) = self.site.clone() else {
-            let msg = format!(
-                "no server to send to: no bridge has announced one on {}",
-                self.settings.topics().all_servers()
-            );
-            return refuse(self, msg);
-        };
-        let topic = self.settings.topics().command(&site);
-        let payload = event_forms::to_json(&ev).to_string().into_bytes();
-        let Some(b) = self.broker.as_mut() else {
-            return refuse(self, "not connected".into());
-        };
-        match b.publish(&topic, payload, now) {
-            Ok(_) => true,
-            Err(e) => refuse(self, e.to_string()),
-        }
-    }
-
     fn drain(&mut self, now: Millis) {
         while let Some(o) = self.session.as_mut().and_then(ClientSession::poll_output) {
             match o {
@@ -844,73 +451,6 @@ impl Console {
         }
         while let Some(o) = self.broker.as_mut().and_then(BrokerSession::poll_output) {
             self.on_broker(o, now);
-        }
-    }
-
-    fn on_broker(&mut self, o: BrokerOutput, now: Millis) {
-        match o {
-            BrokerOutput::Transmit(bytes) => self.effects.push_back(Effect::SendBinary(bytes)),
-            BrokerOutput::State(st) => {
-                self.link = Link::Broker(st);
-                if st == BrokerState::Ready {
-                    self.attempt = 0;
-                }
-            }
-            BrokerOutput::Refused(filters) => self.say(
-                Level::Error,
-                Topic::Connection,
-                format!(
-                    "the broker refused the subscription to {}",
-                    filters.join(", ")
-                ),
-            ),
-            BrokerOutput::Message { topic, payload } => self.broker_message(&topic, &payload, now),
-            BrokerOutput::Published(_) => {}
-            BrokerOutput::Unacknowledged(_) => {
-                self.notice("the broker did not acknowledge a publish in time".into())
-            }
-            BrokerOutput::Closed { reason, permanent } => {
-                self.broker = None;
-                self.effects.push_back(Effect::Close);
-                self.lost(now, reason, permanent);
-            }
-        }
-    }
-
-    /// A publish from the broker: a bridge's server list, or an event in VSCP's JSON form.
-    fn broker_message(&mut self, topic: &str, payload: &[u8], now: Millis) {
-        if self.settings.topics().is_servers(topic) {
-            if let Ok(d) = serde_json::from_slice::<vscp_api::topics::ServerList>(payload) {
-                let sites = Rc::make_mut(&mut self.sites);
-                sites.extend(d.servers);
-                sites.sort();
-                sites.dedup();
-                if self.site.is_none() {
-                    self.site = sites.first().cloned();
-                }
-            }
-            return;
-        }
-        // a minimised event takes its GUID from the topic ({prefix}/{guid}/{class}/…)
-        let topic_guid = topic
-            .split('/')
-            .find(|seg| seg.contains(':'))
-            .and_then(|seg| seg.parse::<Guid>().ok());
-        match std::str::from_utf8(payload)
-            .map_err(|e| e.to_string())
-            .and_then(|t| event_forms::from_payload(t, topic_guid).map_err(|e| e.to_string()))
-        {
-            Ok(event) => self.ingest(event, now),
-            Err(e) => {
-                self.broker_skipped += 1;
-                // the first, then every thousandth: a busy foreign topic must not flood the notices
-                if self.broker_skipped % 1_000 == 1 {
-                    self.say(Level::Warning, Topic::Events, format!(
-                        "{topic}: not a VSCP event (JSON, XML or a line: {e}); {} such messages skipped",
-                        self.broker_skipped
-                    ));
-                }
-            }
         }
     }
 
@@ -1042,252 +582,6 @@ impl Console {
             event,
             decoded,
         });
-    }
-
-    /// Collects who-is-there frames; a complete set names the node after its MDF file.
-    fn learn(&mut self, event: &Event, now: Millis) {
-        if let Some(Discovery::WhoIsThereFrame { index, bytes, .. }) = Discovery::from_event(event)
-        {
-            let frames = self.whois.entry(event.guid).or_default();
-            frames.add(index, bytes);
-            if let Some((_, url)) = frames.complete() {
-                self.identify(event.guid, &url, false, now);
-            }
-        }
-    }
-
-    /// A node told its MDF URL: the table learns it, and a node without a name is known by
-    /// the MDF file's name (a name the user gave stays).
-    fn identify(&mut self, guid: Guid, url: &str, scanned: bool, now: Millis) {
-        self.nodes.identify(guid, url, scanned, now.0);
-        let name = nodes::mdf_name(url);
-        if !name.is_empty() && !self.node_names.contains_key(&guid) {
-            Rc::make_mut(&mut self.node_names).insert(guid, name.to_string());
-        }
-        self.refresh_nodes();
-    }
-
-    /// SENDs an event from the send form and keeps it in the history.
-    fn send_event(&mut self, ev: Event, now: Millis) {
-        let line = ev.to_string();
-        if line.len() + 5 > SMALL_SERVER_LINE {
-            self.notice(format!(
-                "SEND line is {} bytes: small servers refuse lines over {SMALL_SERVER_LINE}",
-                line.len() + 5
-            ));
-        }
-        if self.submit(Command::Send(ev.clone()), Purpose::SendEvent, now) {
-            let sent = Rc::make_mut(&mut self.sent);
-            sent.push(ev);
-            if sent.len() > SENT_CAPACITY {
-                sent.remove(0);
-            }
-        }
-    }
-
-    /// Sends what the repeats have due (a late tick sends every occurrence it missed).
-    fn run_repeats(&mut self, now: Millis) {
-        if !self.repeats.iter().any(|r| r.running() && r.next_at <= now) {
-            return;
-        }
-        let mut due = Vec::new();
-        for r in Rc::make_mut(&mut self.repeats).iter_mut() {
-            while r.running() && r.next_at <= now {
-                due.push(r.event.clone());
-                r.sent += 1;
-                r.next_at = r.next_at.plus(r.every_ms);
-            }
-        }
-        for ev in due {
-            if !self.submit(Command::Send(ev), Purpose::SendEvent, now) {
-                // not connected: the repeats stop rather than pile up
-                for r in Rc::make_mut(&mut self.repeats).iter_mut() {
-                    r.stopped |= r.running();
-                }
-                break;
-            }
-        }
-    }
-
-    /// What the chart panel lists: every stream, named after its node.
-    fn refresh_chart_rows(&mut self) {
-        let rows: Vec<ChartRow> = self
-            .charts
-            .streams
-            .iter()
-            .map(|(key, s)| {
-                let charted = self.charts.series.iter().position(|x| x.key == Some(*key));
-                ChartRow {
-                    key: *key,
-                    label: self.series_label(key),
-                    unit: s.unit.clone(),
-                    count: s.count,
-                    last: s.last,
-                    charted,
-                    points: charted.map_or(0, |i| self.charts.series[i].points.len()),
-                }
-            })
-            .collect();
-        if *self.chart_rows != rows {
-            self.chart_rows = Rc::new(rows);
-        }
-    }
-
-    /// `temp (node 1) temperature sensor 0`.
-    #[must_use]
-    pub fn series_label(&self, key: &SeriesKey) -> String {
-        format!(
-            "{} {}",
-            crate::format::node_label(&key.guid, &self.node_names),
-            quantity_label(key)
-        )
-    }
-
-    fn refresh_nodes(&mut self) {
-        let rows = self.nodes.rows();
-        if *self.node_rows != rows {
-            self.node_rows = Rc::new(rows);
-        }
-    }
-
-    /// Register answers go to the editor, who-is-there frames to the scan.
-    fn answer_for_nodes(&mut self, event: &Event, now: Millis) {
-        let protocol = matches!(event.class, 0 | 512);
-        if protocol && event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE {
-            if let Some(r) = self.registers.as_mut() {
-                Rc::make_mut(r).handle_event(event, now);
-            }
-            if let Some(ed) = self.identifier.as_mut() {
-                ed.handle_event(event, now);
-            }
-        }
-        if protocol
-            && event.kind == vscp_core::registers::kind::WHO_IS_THERE_RESPONSE
-            && let Some(sc) = self.scan.as_mut()
-        {
-            Rc::make_mut(sc).scan.handle_event(event, now);
-        }
-    }
-
-    /// SENDs what the register editor and the scan ask for; takes in what they found. Runs
-    /// after every received batch, so it touches (and copies, while a render holds them) the
-    /// editor and the scan only when they have output.
-    fn pump_nodes(&mut self, now: Millis) {
-        let mut sends = Vec::new();
-        let mut found = Vec::new();
-        if let Some(sc) = self.scan.as_mut()
-            && sc.scan.has_output()
-        {
-            let sc = Rc::make_mut(sc);
-            while let Some(o) = sc.scan.poll_output() {
-                match o {
-                    ScanOutput::Send(ev) => sends.push(ev),
-                    ScanOutput::Found(f) => found.push(f),
-                }
-            }
-        }
-        let mut standard = None;
-        if let Some(r) = self.registers.as_mut()
-            && r.has_output()
-        {
-            let r = Rc::make_mut(r);
-            while let Some(ev) = r.next_send(now) {
-                sends.push(ev);
-            }
-            if r.pending() == 0 {
-                standard = r.standard().map(|s| (r.node, s));
-            }
-        }
-        for f in found {
-            self.identify(f.guid, &f.mdf_url, true, now);
-        }
-        sends.extend(self.pump_identify(now));
-        if let Some((guid, std)) = standard
-            && self
-                .nodes
-                .get(&guid)
-                .is_some_and(|n| n.firmware != Some(std.firmware))
-        {
-            self.nodes.standard(guid, &std, now.0);
-            self.refresh_nodes();
-        }
-        for ev in sends {
-            self.submit(Command::Send(ev), Purpose::Node, now);
-        }
-    }
-
-    /// Queues a node (heard from, no name) for identification, once.
-    fn queue_identify(&mut self, guid: Guid) {
-        if !guid.is_zero() && self.identify_asked.insert(guid) {
-            self.identify_queue.push_back(guid);
-        }
-    }
-
-    /// Identification, one node at a time and paced: starts the next read, passes on what it
-    /// asks to send, and names the node from its standard registers once they are in.
-    fn pump_identify(&mut self, now: Millis) -> Vec<Event> {
-        let open = self.registers.as_ref().map(|r| r.node);
-        if self.identifier.is_none() && now.0 >= self.identify_after {
-            // a node whose register editor is open is read there, not twice
-            if let Some(g) = self.identify_queue.pop_front().filter(|g| Some(*g) != open) {
-                let mut ed = RegisterEditor::new(g);
-                ed.read(0x80, 128, now);
-                self.identifier = Some(ed);
-            }
-        }
-        let mut sends = Vec::new();
-        let Some(ed) = self.identifier.as_mut() else {
-            return sends;
-        };
-        while let Some(ev) = ed.next_send(now) {
-            sends.push(ev);
-        }
-        if ed.pending() == 0 {
-            let (guid, standard) = (ed.node, ed.standard());
-            self.identifier = None;
-            self.identify_after = now.0 + IDENTIFY_PACE_MS;
-            if let Some(std) = standard {
-                self.identify(guid, &std.mdf_url, false, now);
-                self.nodes.standard(guid, &std, now.0);
-                self.refresh_nodes();
-            }
-        }
-        sends
-    }
-
-    fn register_action(&mut self, action: RegisterAction, now: Millis) {
-        let Some(r) = self.registers.as_mut() else {
-            return self.say(
-                Level::Error,
-                Topic::Registers,
-                "open a node's registers first".into(),
-            );
-        };
-        match Rc::make_mut(r).apply(action, now) {
-            Ok(Some(news)) => self.say(Level::Info, Topic::Registers, news),
-            Ok(None) => {}
-            Err(problem) => self.say(Level::Error, Topic::Registers, problem),
-        }
-    }
-
-    fn server_reply(&mut self, command: &Command, r: &Reply) {
-        if !r.ok {
-            return;
-        }
-        let s = Rc::make_mut(&mut self.server);
-        match command {
-            Command::Version => s.version = r.version().ok(),
-            Command::Wcyd => s.caps = r.capabilities().ok(),
-            Command::Interface(_) => s.interfaces = r.interfaces().unwrap_or_default(),
-            Command::ChId => s.channel = r.channel_id().ok(),
-            Command::GetGuid => s.guid = r.guid().ok(),
-            Command::Stat => {
-                s.stat = r.stat().ok();
-                s.stat_ms = self.clock;
-            }
-            Command::Info => s.info = r.info().ok(),
-            _ => {}
-        }
     }
 }
 

@@ -1,0 +1,281 @@
+//! Finding out about nodes: who-is-there answers, scans, identification by standard
+//! registers, the node table, and the register editor's traffic.
+
+use std::rc::Rc;
+
+use vscp_core::{Command, Event, Guid, Millis};
+
+use super::*;
+
+/// Least time between two nodes' identification (their standard registers read), ms.
+pub const IDENTIFY_PACE_MS: u64 = 1_000;
+
+/// Nicknames asked at once by a scan.
+const SCAN_WINDOW: usize = 8;
+
+/// How long a nickname gets to answer a scan, ms.
+const SCAN_TIMEOUT_MS: u64 = 1_000;
+
+/// A scan in progress (or finished) and the interface it asks through.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanState {
+    /// The interface GUID (nickname byte 0).
+    pub interface: Guid,
+    /// The scan.
+    pub scan: Scan,
+    /// Cancelled by the user before the end.
+    pub cancelled: bool,
+}
+
+impl Console {
+    /// Collects who-is-there frames; a complete set names the node after its MDF file.
+    pub(super) fn learn(&mut self, event: &Event, now: Millis) {
+        if let Some(Discovery::WhoIsThereFrame { index, bytes, .. }) = Discovery::from_event(event)
+        {
+            let frames = self.whois.entry(event.guid).or_default();
+            frames.add(index, bytes);
+            if let Some((_, url)) = frames.complete() {
+                self.identify(event.guid, &url, false, now);
+            }
+        }
+    }
+
+    /// A node told its MDF URL: the table learns it, and a node without a name is known by
+    /// the MDF file's name (a name the user gave stays).
+    pub(super) fn identify(&mut self, guid: Guid, url: &str, scanned: bool, now: Millis) {
+        self.nodes.identify(guid, url, scanned, now.0);
+        let name = nodes::mdf_name(url);
+        if !name.is_empty() && !self.node_names.contains_key(&guid) {
+            Rc::make_mut(&mut self.node_names).insert(guid, name.to_string());
+        }
+        self.refresh_nodes();
+    }
+
+    pub(super) fn refresh_nodes(&mut self) {
+        let rows = self.nodes.rows();
+        if *self.node_rows != rows {
+            self.node_rows = Rc::new(rows);
+        }
+    }
+
+    /// Register answers go to the editor, who-is-there frames to the scan.
+    pub(super) fn answer_for_nodes(&mut self, event: &Event, now: Millis) {
+        let protocol = matches!(event.class, 0 | 512);
+        if protocol && event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE {
+            if let Some(r) = self.registers.as_mut() {
+                Rc::make_mut(r).handle_event(event, now);
+            }
+            if let Some(ed) = self.identifier.as_mut() {
+                ed.handle_event(event, now);
+            }
+        }
+        if protocol
+            && event.kind == vscp_core::registers::kind::WHO_IS_THERE_RESPONSE
+            && let Some(sc) = self.scan.as_mut()
+        {
+            Rc::make_mut(sc).scan.handle_event(event, now);
+        }
+    }
+
+    /// SENDs what the register editor and the scan ask for; takes in what they found. Runs
+    /// after every received batch, so it touches (and copies, while a render holds them) the
+    /// editor and the scan only when they have output.
+    pub(super) fn pump_nodes(&mut self, now: Millis) {
+        let mut sends = Vec::new();
+        let mut found = Vec::new();
+        if let Some(sc) = self.scan.as_mut()
+            && sc.scan.has_output()
+        {
+            let sc = Rc::make_mut(sc);
+            while let Some(o) = sc.scan.poll_output() {
+                match o {
+                    ScanOutput::Send(ev) => sends.push(ev),
+                    ScanOutput::Found(f) => found.push(f),
+                }
+            }
+        }
+        let mut standard = None;
+        if let Some(r) = self.registers.as_mut()
+            && r.has_output()
+        {
+            let r = Rc::make_mut(r);
+            while let Some(ev) = r.next_send(now) {
+                sends.push(ev);
+            }
+            if r.pending() == 0 {
+                standard = r.standard().map(|s| (r.node, s));
+            }
+        }
+        for f in found {
+            self.identify(f.guid, &f.mdf_url, true, now);
+        }
+        sends.extend(self.pump_identify(now));
+        if let Some((guid, std)) = standard
+            && self
+                .nodes
+                .get(&guid)
+                .is_some_and(|n| n.firmware != Some(std.firmware))
+        {
+            self.nodes.standard(guid, &std, now.0);
+            self.refresh_nodes();
+        }
+        for ev in sends {
+            self.submit(Command::Send(ev), Purpose::Node, now);
+        }
+    }
+
+    /// Queues a node (heard from, no name) for identification, once.
+    pub(super) fn queue_identify(&mut self, guid: Guid) {
+        if !guid.is_zero() && self.identify_asked.insert(guid) {
+            self.identify_queue.push_back(guid);
+        }
+    }
+
+    /// Identification, one node at a time and paced: starts the next read, passes on what it
+    /// asks to send, and names the node from its standard registers once they are in.
+    pub(super) fn pump_identify(&mut self, now: Millis) -> Vec<Event> {
+        let open = self.registers.as_ref().map(|r| r.node);
+        if self.identifier.is_none() && now.0 >= self.identify_after {
+            // a node whose register editor is open is read there, not twice
+            if let Some(g) = self.identify_queue.pop_front().filter(|g| Some(*g) != open) {
+                let mut ed = RegisterEditor::new(g);
+                ed.read(0x80, 128, now);
+                self.identifier = Some(ed);
+            }
+        }
+        let mut sends = Vec::new();
+        let Some(ed) = self.identifier.as_mut() else {
+            return sends;
+        };
+        while let Some(ev) = ed.next_send(now) {
+            sends.push(ev);
+        }
+        if ed.pending() == 0 {
+            let (guid, standard) = (ed.node, ed.standard());
+            self.identifier = None;
+            self.identify_after = now.0 + IDENTIFY_PACE_MS;
+            if let Some(std) = standard {
+                self.identify(guid, &std.mdf_url, false, now);
+                self.nodes.standard(guid, &std, now.0);
+                self.refresh_nodes();
+            }
+        }
+        sends
+    }
+
+    pub(super) fn register_action(&mut self, action: RegisterAction, now: Millis) {
+        let Some(r) = self.registers.as_mut() else {
+            return self.say(
+                Level::Error,
+                Topic::Registers,
+                "open a node's registers first".into(),
+            );
+        };
+        match Rc::make_mut(r).apply(action, now) {
+            Ok(Some(news)) => self.say(Level::Info, Topic::Registers, news),
+            Ok(None) => {}
+            Err(problem) => self.say(Level::Error, Topic::Registers, problem),
+        }
+    }
+
+    /// Asks who is there at nicknames `from..=to` behind `interface`.
+    pub(super) fn start_scan(&mut self, interface: Guid, from: u8, to: u8, now: Millis) {
+        let scan = Scan::new(
+            Some(interface),
+            from..=to,
+            SCAN_WINDOW,
+            SCAN_TIMEOUT_MS,
+            now,
+        );
+        self.scan = Some(Rc::new(ScanState {
+            interface,
+            scan,
+            cancelled: false,
+        }));
+    }
+
+    /// Stops the scan where it is.
+    pub(super) fn cancel_scan(&mut self) {
+        if let Some(sc) = self.scan.as_mut() {
+            let sc = Rc::make_mut(sc);
+            sc.cancelled = !sc.scan.is_done();
+            sc.scan.cancel();
+        }
+    }
+
+    /// Opens a node's register editor (closing the one open) and reads its standard registers.
+    pub(super) fn open_registers(&mut self, guid: Guid, now: Millis) {
+        Rc::make_mut(&mut self.notices).clear(Topic::Registers);
+        if let Some(old) = self.registers.as_mut() {
+            Rc::make_mut(old).cancel(now);
+        }
+        let mut editor = RegisterEditor::new(guid);
+        editor.read(0x80, 128, now);
+        self.registers = Some(Rc::new(editor));
+    }
+
+    /// Closes the register editor, cancelling what it still asks.
+    pub(super) fn close_registers(&mut self, now: Millis) {
+        Rc::make_mut(&mut self.notices).clear(Topic::Registers);
+        if let Some(mut r) = self.registers.take() {
+            Rc::make_mut(&mut r).cancel(now);
+        }
+    }
+
+    /// Starts (or stops) naming nodes without a name from their standard registers.
+    pub(super) fn identify_new(&mut self, on: bool, now: Millis) {
+        self.identify_new = on;
+        if on {
+            // the nodes already in the table without a name go first
+            let unnamed: Vec<Guid> = self
+                .node_rows
+                .iter()
+                .map(|n| n.guid)
+                .filter(|g| !self.node_names.contains_key(g))
+                .collect();
+            for g in unnamed {
+                self.queue_identify(g);
+            }
+            self.pump_nodes(now);
+        } else {
+            self.identify_queue.clear();
+            if let Some(mut ed) = self.identifier.take() {
+                ed.cancel(now);
+            }
+        }
+    }
+
+    /// Names a node (an empty name forgets it).
+    pub(super) fn name_node(&mut self, guid: Guid, name: &str) {
+        let names = Rc::make_mut(&mut self.node_names);
+        match known::clean_name(name) {
+            Some(name) => names.insert(guid, name),
+            None => names.remove(&guid),
+        };
+        self.refresh_nodes();
+        self.refresh_chart_rows();
+    }
+
+    /// Adds the known nodes of an exported file (renaming those it names).
+    pub(super) fn import_nodes(&mut self, text: &str) {
+        match known::from_json(text) {
+            Ok((names, bad)) => {
+                let n = names.len();
+                Rc::make_mut(&mut self.node_names).extend(names);
+                self.refresh_nodes();
+                self.refresh_chart_rows();
+                let skipped = if bad > 0 {
+                    format!(", {bad} entries without a GUID or a name skipped")
+                } else {
+                    String::new()
+                };
+                self.say(
+                    if bad > 0 { Level::Warning } else { Level::Info },
+                    Topic::Other,
+                    format!("known nodes: {n} imported{skipped}"),
+                );
+            }
+            Err(e) => self.notice(e),
+        }
+    }
+}
