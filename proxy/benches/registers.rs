@@ -9,9 +9,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::Message;
 use vscp_core::{
-    Command, Guid, Output, ReceiveMode, SessionEvent, State,
+    Command, Guid, ReceiveMode, SessionEvent, State,
     register_session::{RegisterConfig, RegisterOutput, RegisterSession},
     registers::{StandardRegisters, Target},
 };
@@ -37,11 +36,13 @@ async fn read_page(c: &mut common::WsClient, window: usize) -> (Duration, u64, u
     let mut values = [None; 256];
     let started = Instant::now();
     regs.read(0, 0, 256, c.now());
+    let client = &mut c.client;
     loop {
         while let Some(o) = regs.poll_output() {
             match o {
                 RegisterOutput::Send(ev) => {
-                    c.session.send(Command::Send(ev), c.now()).unwrap();
+                    let now = client.now();
+                    client.session.send(Command::Send(ev), now).unwrap();
                 }
                 RegisterOutput::Value { reg, value, .. } => values[usize::from(reg)] = Some(value),
                 RegisterOutput::Written { .. } => {}
@@ -51,39 +52,22 @@ async fn read_page(c: &mut common::WsClient, window: usize) -> (Duration, u64, u
         if regs.is_idle() {
             break;
         }
-        let mut out = Vec::new();
         let mut answered = false;
-        while let Some(o) = c.session.poll_output() {
-            match o {
-                Output::Transmit(l) => out.push(l.trim_end().to_string()),
-                Output::Event(SessionEvent::Received(ev)) => {
-                    answered |= regs.handle_event(&ev, c.now());
-                }
-                Output::Event(_) => {}
+        for event in client.flush().await {
+            if let SessionEvent::Received(ev) = event {
+                answered |= regs.handle_event(&ev, client.now());
             }
         }
-        if !out.is_empty() {
-            c.ws.send(Message::text(out.join("\n"))).await.unwrap();
-        }
-        if answered || !out.is_empty() {
+        if answered {
             continue; // the register session may have more to send now
         }
-        let wait = regs
+        let wake = regs
             .poll_timeout()
-            .map_or(50, |t| t.0.saturating_sub(c.now().0).clamp(1, 50));
-        match tokio::time::timeout(Duration::from_millis(wait), c.ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => {
-                let now = c.now();
-                for l in t.split('\n') {
-                    c.session.handle_line(l, now);
-                }
-            }
-            Ok(_) => {}
-            Err(_) => {
-                regs.handle_timeout(c.now());
-                c.session.handle_timeout(c.now());
-            }
-        }
+            .map_or(Instant::now() + Duration::from_millis(50), |t| {
+                client.instant(t)
+            });
+        client.input(Some(wake)).await;
+        regs.handle_timeout(client.now());
     }
     let elapsed = started.elapsed();
     let block: Vec<u8> = values[0x80..]

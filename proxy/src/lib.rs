@@ -24,6 +24,7 @@
 pub mod bridge;
 mod config;
 mod demo;
+pub mod link_client;
 mod linktest;
 mod metrics;
 mod serve;

@@ -117,7 +117,7 @@ async fn demo_node_answers_every_command_through_the_proxy() {
     let mut c = WsClient::open(&p.url("target=demo"), ReceiveMode::Off).await;
     c.pump_until(|_| true).await;
     assert!(c.run("NOOP").await.ok);
-    assert_eq!(c.session.state(), State::Ready);
+    assert_eq!(c.client.session.state(), State::Ready);
     assert!(c.run("VERS").await.version().is_ok());
     assert!(c.run("WCYD").await.capabilities().unwrap().has(15));
     assert_eq!(c.run("INTERFACE LIST").await.interfaces().unwrap().len(), 2);

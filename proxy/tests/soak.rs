@@ -18,11 +18,8 @@ use std::{
 };
 
 use common::*;
-use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::Message;
-use vscp_core::{
-    ClientConfig, ClientSession, Command as Cmd, Event, Millis, Output, ReceiveMode, SessionEvent,
-};
+use vscp_core::{ClientConfig, Command as Cmd, Event, ReceiveMode, SessionEvent};
+use vscp_proxy::link_client::LinkClient;
 
 /// Events the demo floods per second.
 const RATE: &str = "2000";
@@ -62,45 +59,41 @@ enum Role {
 
 /// One connection of a client: until it leaves (after `stay`), the link drops, or the soak ends.
 async fn connection(url: &str, role: Role, stay: Duration, tally: &Tally, stop: &AtomicBool) {
-    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
+    let Ok((ws, _)) = tokio_tungstenite::connect_async(url).await else {
         return;
     };
     tally.connections.fetch_add(1, Ordering::Relaxed);
     let start = Instant::now();
-    let now = || Millis(start.elapsed().as_millis() as u64);
-    let mut session = ClientSession::new(
-        ClientConfig {
-            credentials: Some(("admin".into(), "secret".into())),
-            receive: if role == Role::Polling {
-                ReceiveMode::Poll
-            } else {
-                ReceiveMode::Stream
-            },
-            poll_interval: 100,
-            retr_batch: 1_000,
-            ..ClientConfig::default()
+    let config = ClientConfig {
+        credentials: Some(("admin".into(), "secret".into())),
+        receive: if role == Role::Polling {
+            ReceiveMode::Poll
+        } else {
+            ReceiveMode::Stream
         },
-        now(),
-    );
+        poll_interval: 100,
+        retr_batch: 1_000,
+        ..ClientConfig::default()
+    };
+    let mut client = LinkClient::new(WsWire::new(ws), config);
     let mut last: Option<u32> = None;
     let mut next_send = Instant::now();
     while start.elapsed() < stay && !stop.load(Ordering::Relaxed) {
         if role == Role::Sending
             && Instant::now() >= next_send
-            && session.state() != vscp_core::State::Greeting
+            && client.session.state() != vscp_core::State::Greeting
         {
             next_send = Instant::now() + Duration::from_millis(100);
             let mut ev = Event::new(SENT_CLASS, 99);
             ev.data = vec![1, 2, 3];
-            if session.send(Cmd::Send(ev), now()).is_ok() {
+            let now = client.now();
+            if client.session.send(Cmd::Send(ev), now).is_ok() {
                 tally.sent.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let mut out = Vec::new();
-        while let Some(o) = session.poll_output() {
-            match o {
-                Output::Transmit(l) => out.push(l.trim_end().to_string()),
-                Output::Event(SessionEvent::Received(ev)) if ev.class != SENT_CLASS => {
+        for event in client.flush().await {
+            match event {
+                SessionEvent::Received(ev) if ev.class != SENT_CLASS => {
                     tally.events.fetch_add(1, Ordering::Relaxed);
                     if let Some(prev) = last
                         && ev.obid != prev.wrapping_add(1)
@@ -110,26 +103,19 @@ async fn connection(url: &str, role: Role, stay: Duration, tally: &Tally, stop: 
                     }
                     last = Some(ev.obid);
                 }
-                Output::Event(SessionEvent::Closed(_)) => return,
-                Output::Event(_) => {}
+                SessionEvent::Closed(_) => return,
+                _ => {}
             }
         }
-        if !out.is_empty() && ws.send(Message::text(out.join("\n"))).await.is_err() {
+        // wake at least every 50 ms for the sender's pace and the soak's end
+        if !client
+            .input(Some(Instant::now() + Duration::from_millis(50)))
+            .await
+        {
             return;
         }
-        match tokio::time::timeout(Duration::from_millis(50), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => {
-                for l in t.split('\n') {
-                    session.handle_line(l, now());
-                }
-            }
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return,
-            Ok(Some(Ok(_))) => {}
-            Err(_) => session.handle_timeout(now()),
-        }
     }
-    let _ = ws.send(Message::text("QUIT")).await;
-    let _ = ws.close(None).await;
+    client.quit().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

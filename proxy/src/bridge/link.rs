@@ -8,17 +8,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::Context;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-    sync::mpsc,
-};
+use tokio::sync::mpsc;
 use vscp_core::{
-    ClientConfig, ClientSession, Command, Event, Millis, Output, ReceiveMode, SessionEvent, State,
+    ClientConfig, ClientSession, Command, Event, Millis, ReceiveMode, SessionEvent, State,
 };
 
 use super::{Counters, Mode, ServerConfig};
+use crate::link_client::LinkClient;
 use crate::shutdown::Shutdown;
 
 /// First wait before a reconnect; it doubles up to [`MAX_BACKOFF`].
@@ -29,6 +25,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const ECHO_MEMORY: usize = 4096;
 /// Events the bridge forwarded or sent, remembered by origin to end loops.
 pub(super) const SEEN_MEMORY: usize = 65_536;
+/// How long a connection to a server may take.
+const CONNECT_LIMIT: Duration = Duration::from_secs(5);
 /// SENDs a session has waiting for replies before it takes more from its queue.
 const SEND_WINDOW: usize = 16;
 
@@ -154,12 +152,6 @@ async fn session(
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
     let counters = &*link.counters;
-    let mut tcp = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(&server.address))
-        .await
-        .context("connect timed out")??;
-    let _ = tcp.set_nodelay(true);
-    let start = Instant::now();
-    let now = || Millis(start.elapsed().as_millis() as u64);
     let config = ClientConfig {
         credentials: server.user.clone().map(|u| (u, server.password.clone())),
         receive: match server.mode {
@@ -169,16 +161,13 @@ async fn session(
         poll_interval: server.poll_ms,
         ..ClientConfig::default()
     };
-    let mut s = ClientSession::new(config, now());
+    let mut client = LinkClient::connect(&server.address, config, CONNECT_LIMIT).await?;
     let mut echoes = Recent::new(ECHO_MEMORY);
-    let mut buf = vec![0u8; 64 * 1024];
     let mut ready = false;
     loop {
-        let mut out = String::new();
-        while let Some(o) = s.poll_output() {
-            match o {
-                Output::Transmit(l) => out.push_str(&l),
-                Output::Event(SessionEvent::Received(ev)) => {
+        for event in client.flush().await {
+            match event {
+                SessionEvent::Received(ev) => {
                     counters.received.fetch_add(1, Relaxed);
                     if let Some(u) = ev.unread.first() {
                         if counters.unreadable.fetch_add(1, Relaxed) == 0 {
@@ -199,13 +188,11 @@ async fn session(
                         }
                     }
                 }
-                Output::Event(SessionEvent::State(st)) => {
-                    if matches!(st, State::Ready | State::Streaming) && !ready {
-                        ready = true;
-                        tracing::info!(server = %server.name, "bridge session up");
-                    }
+                SessionEvent::State(State::Ready | State::Streaming) if !ready => {
+                    ready = true;
+                    tracing::info!(server = %server.name, "bridge session up");
                 }
-                Output::Event(SessionEvent::Reply { command, reply, .. }) => {
+                SessionEvent::Reply { command, reply, .. } => {
                     if let Command::Send(_) = command {
                         unanswered.pop_front(); // replies come in order
                     }
@@ -215,43 +202,35 @@ async fn session(
                         tracing::warn!(server = %server.name, "{} refused: {}", command.word(), r.text);
                     }
                 }
-                Output::Event(SessionEvent::Closed(why)) => anyhow::bail!("{why}"),
-                Output::Event(SessionEvent::Adapted(a)) => {
+                SessionEvent::Closed(why) => anyhow::bail!("{why}"),
+                SessionEvent::Adapted(a) => {
                     tracing::info!(server = %server.name, "{a}");
                 }
-                Output::Event(_) => {}
+                _ => {}
             }
         }
-        if !out.is_empty() {
-            tcp.write_all(out.as_bytes()).await?;
-        }
-        let wait = s
-            .poll_timeout()
-            .map_or(1_000, |t| t.0.saturating_sub(now().0).max(1));
-        let room = ready && s.pending() < SEND_WINDOW;
+        let room = ready && client.session.pending() < SEND_WINDOW;
         if room && let Some(ev) = resend.pop_front() {
+            let now = client.now();
             send(
-                &mut s,
+                &mut client.session,
                 ev,
                 unanswered,
                 &mut echoes,
                 link,
                 &server.name,
-                now(),
+                now,
             );
             continue;
         }
         tokio::select! {
-            n = tcp.read(&mut buf) => match n? {
-                0 => anyhow::bail!("server closed the connection"),
-                n => s.handle_bytes(&buf[..n], now()),
-            },
+            _ = client.input(None) => {}
             Some(ev) = rx.recv(), if room => {
-                send(&mut s, ev, unanswered, &mut echoes, link, &server.name, now());
+                let now = client.now();
+                send(&mut client.session, ev, unanswered, &mut echoes, link, &server.name, now);
             }
-            _ = tokio::time::sleep(Duration::from_millis(wait)) => s.handle_timeout(now()),
             _ = shutdown.wait() => {
-                let _ = tcp.write_all(b"QUIT\r\n").await;
+                client.quit().await;
                 return Ok(());
             }
         }

@@ -1,65 +1,48 @@
 //! The two connections linktest drives: a recording `ClientSession` and a raw line socket.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
 };
 use vscp_core::{
-    ClientConfig, ClientSession, Command, Event, Framed, LineBuf, Millis, NoReply, Output,
-    ReceiveMode, Reply, SessionEvent, State, Status,
+    ClientConfig, Command, Event, Framed, LineBuf, NoReply, ReceiveMode, Reply, SessionEvent,
+    State, Status,
 };
 
 use super::Options;
+pub(super) use crate::link_client::shorten;
+use crate::link_client::{LinkClient, Tcp};
 
-/// Exchange lines longer than this are shortened in reports.
-const SHOW: usize = 160;
-
-pub(super) fn shorten(prefix: &str, l: &str) -> String {
-    if l.len() > SHOW {
-        format!(
-            "{prefix}{}… ({} bytes)",
-            l.get(..SHOW).unwrap_or(l),
-            l.len()
-        )
-    } else {
-        format!("{prefix}{l}")
-    }
-}
+/// How long a connection may take.
+const CONNECT_LIMIT: Duration = Duration::from_secs(5);
 
 /// TCP connect with a 5 s limit.
 pub(super) async fn connect(addr: &str) -> std::io::Result<TcpStream> {
-    tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr))
+    tokio::time::timeout(CONNECT_LIMIT, TcpStream::connect(addr))
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))?
 }
 
-/// A `ClientSession` over TCP that records the exchange.
+/// A `ClientSession` over TCP that records the exchange and keeps every event.
 pub(super) struct Driver {
-    tcp: TcpStream,
-    pub(super) session: ClientSession,
-    pub(super) start: Instant,
+    client: LinkClient<Tcp>,
     pub(super) events: Vec<SessionEvent>,
-    pub(super) log: Vec<String>,
-    buf: Vec<u8>,
 }
 
 impl Driver {
     pub(super) async fn connect(o: &Options) -> std::io::Result<Driver> {
-        let tcp = connect(&o.addr).await?;
         let config = ClientConfig {
             credentials: o.credentials.clone(),
             receive: ReceiveMode::Off,
             ..ClientConfig::default()
         };
+        let mut client = LinkClient::connect(&o.addr, config, CONNECT_LIMIT).await?;
+        client.transcript = Some(Vec::new());
         Ok(Driver {
-            tcp,
-            session: ClientSession::new(config, Millis(0)),
-            start: Instant::now(),
+            client,
             events: Vec::new(),
-            log: Vec::new(),
-            buf: vec![0; 64 * 1024],
         })
     }
 
@@ -85,61 +68,42 @@ impl Driver {
         (ready && !closed).then_some(d)
     }
 
-    pub(super) fn now(&self) -> Millis {
-        Millis(self.start.elapsed().as_millis() as u64)
+    /// The exchange so far (`C: …` / `S: …`).
+    pub(super) fn log(&self) -> &[String] {
+        self.client.transcript.as_deref().unwrap_or_default()
     }
 
-    /// Pumps the session until `done` or `limit` passes.
+    /// A number that differs between runs (to mark this run's events).
+    pub(super) fn marker(&self) -> u8 {
+        (self.client.now().0 & 0xFF) as u8 ^ (std::process::id() & 0xFF) as u8
+    }
+
+    /// Pumps the session until `done` (over every event so far) or `limit` passes.
     pub(super) async fn pump(
         &mut self,
         limit: Duration,
         mut done: impl FnMut(&[SessionEvent]) -> bool,
     ) -> bool {
-        let until = Instant::now() + limit;
+        let until = std::time::Instant::now() + limit;
         loop {
-            while let Some(o) = self.session.poll_output() {
-                match o {
-                    Output::Transmit(l) => {
-                        self.log.push(shorten("C: ", l.trim_end()));
-                        if self.tcp.write_all(l.as_bytes()).await.is_err() {
-                            self.session.handle_close("write failed");
-                        }
-                    }
-                    Output::Event(e) => self.events.push(e),
-                }
-            }
+            let events = self.client.flush().await;
+            self.events.extend(events);
             if done(&self.events) {
                 return true;
             }
-            let now = Instant::now();
-            if now >= until {
-                return false;
-            }
-            let wake = self
-                .session
-                .poll_timeout()
-                .map_or(until, |t| self.start + Duration::from_millis(t.0))
-                .min(until)
-                .max(now);
-            match tokio::time::timeout_at(wake.into(), self.tcp.read(&mut self.buf)).await {
-                Ok(Ok(0)) | Ok(Err(_)) => self.session.handle_close("server closed the connection"),
-                Ok(Ok(n)) => {
-                    let now = self.now();
-                    let bytes = self.buf.get(..n).unwrap_or_default().to_vec();
-                    for l in String::from_utf8_lossy(&bytes).lines() {
-                        self.log.push(shorten("S: ", l));
-                    }
-                    self.session.handle_bytes(&bytes, now);
-                }
-                Err(_) => self.session.handle_timeout(self.now()),
+            if std::time::Instant::now() >= until || !self.client.input(Some(until)).await {
+                let events = self.client.flush().await;
+                self.events.extend(events);
+                return done(&self.events);
             }
         }
     }
 
     /// Sends a command; its reply (or why none came) and the exchange.
     pub(super) async fn run(&mut self, cmd: Command) -> (Result<Reply, String>, Vec<String>) {
-        let mark = self.log.len();
-        let id = match self.session.send(cmd, self.now()) {
+        let mark = self.log().len();
+        let now = self.client.now();
+        let id = match self.client.session.send(cmd, now) {
             Ok(id) => id,
             Err(e) => return (Err(e.to_string()), Vec::new()),
         };
@@ -164,7 +128,7 @@ impl Driver {
             }) => Err("connection closed".into()),
             _ => Err("no reply".into()),
         };
-        (reply, self.log.get(mark..).unwrap_or_default().to_vec())
+        (reply, self.log().get(mark..).unwrap_or_default().to_vec())
     }
 
     pub(super) fn take_received(&mut self) -> Vec<Event> {

@@ -121,7 +121,7 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
     let rx = second.as_mut().unwrap_or(&mut *d);
     let filter_set = set_filter(rx, pass_type3, exact, &mut ex).await;
     ex.extend(rx.run(Command::ClrAll).await.1);
-    let marker = (d.start.elapsed().as_nanos() & 0xFF) as u8;
+    let marker = d.marker();
     let probe = |kind: u16| Event {
         class: 20,
         kind,

@@ -79,7 +79,7 @@ pub async fn run(o: &Options) -> Report {
                     "login",
                     Outcome::Fail,
                     "the server wants a login: give --user and --password",
-                    d.log.clone(),
+                    d.log().to_vec(),
                 )],
             )
         };
@@ -129,7 +129,7 @@ async fn greeting_and_login(d: &mut Driver, o: &Options) -> (Vec<Check>, bool) {
             "greeting",
             Outcome::Pass,
             format!("+OK after {n} banner line(s)"),
-            d.log.clone(),
+            d.log().to_vec(),
         ),
         None => check(
             "greeting",
@@ -137,17 +137,22 @@ async fn greeting_and_login(d: &mut Driver, o: &Options) -> (Vec<Check>, bool) {
             closed
                 .clone()
                 .unwrap_or("no +OK greeting within 5 s".into()),
-            d.log.clone(),
+            d.log().to_vec(),
         ),
     });
     if o.credentials.is_some() {
         checks.push(match (ready, &closed) {
-            (true, None) => check("login", Outcome::Pass, "USER/PASS accepted", d.log.clone()),
+            (true, None) => check(
+                "login",
+                Outcome::Pass,
+                "USER/PASS accepted",
+                d.log().to_vec(),
+            ),
             (_, reason) => check(
                 "login",
                 Outcome::Fail,
                 reason.clone().unwrap_or("no reply".into()),
-                d.log.clone(),
+                d.log().to_vec(),
             ),
         });
     }

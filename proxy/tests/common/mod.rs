@@ -17,9 +17,8 @@ use tokio_tungstenite::{
     MaybeTlsStream, WebSocketStream, connect_async,
     tungstenite::{Message, protocol::CloseFrame},
 };
-use vscp_core::{
-    ClientConfig, ClientSession, Command as Cmd, Event, Millis, Output, ReceiveMode, SessionEvent,
-};
+use vscp_core::{ClientConfig, Command as Cmd, Event, Millis, ReceiveMode, SessionEvent};
+use vscp_proxy::link_client::{LinkClient, Wire};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -226,11 +225,54 @@ pub async fn login(ws: &mut Ws) {
     );
 }
 
-/// Runs a vscp-core client session over the proxy's websocket.
-pub struct WsClient {
+/// The proxy's websocket as a link client's wire: the session's lines go out in one text
+/// message (separated by `\n`), each text message's lines come in.
+pub struct WsWire {
     pub ws: Ws,
-    pub session: ClientSession,
-    pub start: std::time::Instant,
+    last: Vec<u8>,
+}
+
+impl WsWire {
+    pub fn new(ws: Ws) -> WsWire {
+        WsWire {
+            ws,
+            last: Vec::new(),
+        }
+    }
+}
+
+impl Wire for WsWire {
+    async fn send(&mut self, lines: &str) -> std::io::Result<()> {
+        let text: Vec<&str> = lines.lines().map(str::trim_end).collect();
+        self.ws
+            .send(Message::text(text.join("\n")))
+            .await
+            .map_err(std::io::Error::other)
+    }
+
+    async fn recv(&mut self) -> std::io::Result<&[u8]> {
+        loop {
+            match self.ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    self.last.clear();
+                    self.last.extend_from_slice(t.as_bytes());
+                    if !self.last.ends_with(b"\n") {
+                        self.last.push(b'\n');
+                    }
+                    return Ok(&self.last);
+                }
+                Some(Ok(Message::Close(_))) | None => return Ok(&[]),
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}
+
+/// A vscp-core client session over the proxy's websocket (logged in as the demo's admin),
+/// keeping every event.
+pub struct WsClient {
+    pub client: LinkClient<WsWire>,
     pub events: Vec<SessionEvent>,
 }
 
@@ -242,59 +284,40 @@ impl WsClient {
             receive,
             ..ClientConfig::default()
         };
-        let start = std::time::Instant::now();
         WsClient {
-            ws,
-            session: ClientSession::new(config, Millis(0)),
-            start,
+            client: LinkClient::new(WsWire::new(ws), config),
             events: Vec::new(),
         }
     }
 
     pub fn now(&self) -> Millis {
-        Millis(self.start.elapsed().as_millis() as u64)
+        self.client.now()
     }
 
     /// Pumps until `done` says so (or panics after 20 s).
     pub async fn pump_until(&mut self, mut done: impl FnMut(&[SessionEvent]) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let mut out = Vec::new();
-            while let Some(o) = self.session.poll_output() {
-                match o {
-                    Output::Transmit(l) => out.push(l.trim_end().to_string()),
-                    Output::Event(e) => self.events.push(e),
-                }
-            }
-            if !out.is_empty() {
-                self.ws.send(Message::text(out.join("\n"))).await.unwrap();
-            }
+            let events = self.client.flush().await;
+            self.events.extend(events);
             if done(&self.events) {
                 return;
             }
             assert!(
-                tokio::time::Instant::now() < deadline,
+                std::time::Instant::now() < deadline,
                 "timed out; events: {:?}",
                 self.events.last()
             );
-            match tokio::time::timeout(Duration::from_millis(200), self.ws.next()).await {
-                Ok(Some(Ok(Message::Text(t)))) => {
-                    let now = self.now();
-                    for l in t.split('\n') {
-                        self.session.handle_line(l, now);
-                    }
-                }
-                Ok(Some(Ok(Message::Close(f)))) => self.session.handle_close(&format!("{f:?}")),
-                Ok(_) => {}
-                Err(_) => self.session.handle_timeout(self.now()),
-            }
+            self.client.input(Some(deadline)).await;
         }
     }
 
     pub async fn run(&mut self, cmd: &str) -> vscp_core::Reply {
+        let now = self.now();
         let id = self
+            .client
             .session
-            .send(Cmd::parse_lenient(cmd).unwrap(), self.now())
+            .send(Cmd::parse_lenient(cmd).unwrap(), now)
             .unwrap();
         self.pump_until(|evs| {
             evs.iter()
