@@ -8,7 +8,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use vscp_core::{
     Command, Guid, ReceiveMode, SessionEvent, State,
     register_session::{RegisterConfig, RegisterOutput, RegisterSession},
