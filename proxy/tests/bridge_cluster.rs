@@ -8,14 +8,12 @@
 mod common;
 
 use std::{
-    collections::HashMap,
     sync::atomic::Ordering::Relaxed,
     time::{Duration, Instant},
 };
 
 use common::{Line, nats, nats_cluster};
 use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
-use tokio::sync::mpsc;
 use vscp_proxy::{
     Shutdown,
     bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
@@ -49,64 +47,6 @@ async fn ready(port: u16) {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-}
-
-/// A QoS 1 subscriber of `vscp/#` on one node; (topic, JSON) pairs.
-fn subscriber(port: u16) -> (AsyncClient, mpsc::UnboundedReceiver<serde_json::Value>) {
-    let mut opts = MqttOptions::new("cluster-watcher", "127.0.0.1", port);
-    opts.set_clean_session(false)
-        .set_keep_alive(Duration::from_secs(5));
-    let (client, mut eventloop) = AsyncClient::new(opts, 64);
-    let (tx, rx) = mpsc::unbounded_channel();
-    let sub = client.clone();
-    tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Mqtt::Incoming(Packet::ConnAck(_))) => {
-                    let _ = sub.try_subscribe("vscp/#", QoS::AtLeastOnce);
-                }
-                Ok(Mqtt::Incoming(Packet::Publish(p))) => {
-                    if let Ok(v) = serde_json::from_slice(&p.payload) {
-                        let _ = tx.send(v);
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        }
-    });
-    (client, rx)
-}
-
-/// Events with data `marker, hi, lo`, by marker and number, until each marker of `want` has
-/// its count of distinct numbers (or 40 s passed).
-async fn collect(
-    rx: &mut mpsc::UnboundedReceiver<serde_json::Value>,
-    want: &[(u64, usize)],
-) -> HashMap<u64, HashMap<u64, u32>> {
-    let mut seen: HashMap<u64, HashMap<u64, u32>> = HashMap::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-    let done = |seen: &HashMap<u64, HashMap<u64, u32>>| {
-        want.iter()
-            .all(|(m, n)| seen.get(m).map_or(0, HashMap::len) >= *n)
-    };
-    while !done(&seen) {
-        let Ok(Some(v)) = tokio::time::timeout_at(deadline, rx.recv()).await else {
-            break;
-        };
-        let data: Vec<u64> = v["data"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
-            .unwrap_or_default();
-        if v["class"] == 20 && v["type"] == 3 && data.len() == 3 {
-            *seen
-                .entry(data[0])
-                .or_default()
-                .entry(data[1] * 256 + data[2])
-                .or_insert(0) += 1;
-        }
-    }
-    seen
 }
 
 fn bridge(site: &str, server_port: u16, brokers: &[u16]) -> BridgeConfig {
@@ -165,7 +105,7 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
         bridge("site-b", pb, &[mqtt[1], mqtt[2], mqtt[0]]),
         shutdown.clone(),
     ));
-    let (watcher, mut rx) = subscriber(mqtt[2]);
+    let (watcher, mut rx) = common::mqtt_watcher(mqtt[2], "cluster-watcher");
     let (mut watch_a, mut watch_b) = (Line::open(pa).await, Line::open(pb).await);
     watch_a.cmd("RCVLOOP").await;
     watch_b.cmd("RCVLOOP").await;
@@ -176,7 +116,8 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
     let t = Instant::now();
     send_a.send_many(81, 0..200).await;
     send_b.send_many(82, 0..200).await;
-    let seen = collect(&mut rx, &[(81, 200), (82, 200)]).await;
+    let seen =
+        common::collect_marked(&mut rx, &[(81, 200), (82, 200)], Duration::from_secs(40)).await;
     let (seen_a, seen_b) = (seen[&81].clone(), seen[&82].clone());
     println!(
         "cluster: 400 events from two sites at the third node in {:.2} s",
@@ -210,7 +151,7 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
     // the node bridge a is connected to dies while site a sends: no event is lost
     drop(nodes.remove(0));
     send_a.send_many(83, 0..300).await;
-    let after = collect(&mut rx, &[(83, 300)])
+    let after = common::collect_marked(&mut rx, &[(83, 300)], Duration::from_secs(40))
         .await
         .remove(&83)
         .unwrap_or_default();

@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
-use common::{Broker, Line, free_port};
+use common::{Broker, Line, collect_marked, free_port};
 use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
-use tokio::sync::mpsc;
 use vscp_proxy::{
     Shutdown,
     bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
@@ -40,39 +39,6 @@ fn config(port: u16, pa: u16, client_id: &str) -> BridgeConfig {
     }
 }
 
-/// A subscriber of `vscp/#` with a persistent session; hands on (topic, JSON) pairs.
-fn subscriber(
-    port: u16,
-) -> (
-    AsyncClient,
-    mpsc::UnboundedReceiver<(String, serde_json::Value)>,
-) {
-    let mut opts = MqttOptions::new("test-watcher", "127.0.0.1", port);
-    opts.set_clean_session(false)
-        .set_keep_alive(Duration::from_secs(5))
-        .set_max_packet_size(4 << 20, 4 << 20); // it sees the large commands too
-    let (client, mut eventloop) = AsyncClient::new(opts, 64);
-    let (tx, rx) = mpsc::unbounded_channel();
-    let sub = client.clone();
-    tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Mqtt::Incoming(Packet::ConnAck(_))) => {
-                    let _ = sub.try_subscribe("vscp/#", QoS::AtLeastOnce);
-                }
-                Ok(Mqtt::Incoming(Packet::Publish(p))) => {
-                    if let Ok(v) = serde_json::from_slice(&p.payload) {
-                        let _ = tx.send((p.topic.clone(), v));
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-    });
-    (client, rx)
-}
-
 /// The first retained message a new subscriber of `filter` gets.
 async fn retained(port: u16, filter: &str) -> Option<(String, serde_json::Value)> {
     let opts = MqttOptions::new("test-retained", "127.0.0.1", port);
@@ -92,34 +58,6 @@ async fn retained(port: u16, filter: &str) -> Option<(String, serde_json::Value)
     }
 }
 
-/// Counts JSON events with data `marker, hi, lo` until `want` distinct ones arrived.
-async fn collect(
-    rx: &mut mpsc::UnboundedReceiver<(String, serde_json::Value)>,
-    marker: u64,
-    want: usize,
-) -> HashMap<u64, u32> {
-    let mut seen = HashMap::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while seen.len() < want {
-        let Ok(Some((topic, v))) = tokio::time::timeout_at(deadline, rx.recv()).await else {
-            break;
-        };
-        // the bridge publishes the 2026 keys by default
-        let data: Vec<u64> = v["data"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
-            .unwrap_or_default();
-        if v["class"] == 20 && v["type"] == 3 && data.len() == 3 && data[0] == marker {
-            assert!(
-                topic.starts_with("vscp/") && topic.contains("/20/3/"),
-                "{topic}"
-            );
-            *seen.entry(data[1] * 256 + data[2]).or_insert(0) += 1;
-        }
-    }
-    seen
-}
-
 #[tokio::test]
 async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_nothing() {
     let dir = std::env::temp_dir().join(format!("vscp-mqtt-{}", std::process::id()));
@@ -130,14 +68,17 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
     let config = config(port, pa, "test-bridge");
     let shutdown = Shutdown::new();
     let bridge = tokio::spawn(run(config, shutdown.clone()));
-    let (client, mut rx) = subscriber(port);
+    let (client, mut rx) = common::mqtt_watcher(port, "test-watcher");
     let mut watch_a = Line::open(pa).await;
     watch_a.cmd("RCVLOOP").await;
     tokio::time::sleep(Duration::from_millis(800)).await; // bridge and subscriber connect
 
     let mut send_a = Line::open(pa).await;
     send_a.send_many(99, 0..100).await;
-    let seen = collect(&mut rx, 99, 100).await;
+    let seen = collect_marked(&mut rx, &[(99, 100)], Duration::from_secs(30))
+        .await
+        .remove(&99)
+        .unwrap_or_default();
     assert_eq!(seen.len(), 100, "{} of 100 at the broker", seen.len());
     assert!(
         seen.values().all(|n| *n == 1),
@@ -178,7 +119,10 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
     broker.stop();
     send_a.send_many(33, 0..50).await;
     let mut broker = Broker::start(&dir, port);
-    let after = collect(&mut rx, 33, 50).await;
+    let after = collect_marked(&mut rx, &[(33, 50)], Duration::from_secs(30))
+        .await
+        .remove(&33)
+        .unwrap_or_default();
     assert_eq!(
         after.len(),
         50,
@@ -231,7 +175,7 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
     let config = config(port, pa, "big-bridge");
     let shutdown = Shutdown::new();
     let bridge = tokio::spawn(run(config, shutdown.clone()));
-    let (_watcher, mut rx) = subscriber(port);
+    let (_watcher, mut rx) = common::mqtt_watcher(port, "test-watcher");
     let big = publisher(port, "test-big");
     let mut watch_a = Line::open(pa).await;
     watch_a.cmd("RCVLOOP").await;
@@ -246,7 +190,10 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut send_a = Line::open(pa).await;
     send_a.send_many(77, 0..100).await;
-    let seen = collect(&mut rx, 77, 100).await;
+    let seen = collect_marked(&mut rx, &[(77, 100)], Duration::from_secs(30))
+        .await
+        .remove(&77)
+        .unwrap_or_default();
     assert_eq!(
         seen.len(),
         100,
@@ -272,7 +219,10 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
     let _ = std::fs::remove_file(dir.join("mosquitto.db"));
     send_a.send_many(78, 0..50).await;
     let mut broker = Broker::start(&dir, port);
-    let after = collect(&mut rx, 78, 50).await;
+    let after = collect_marked(&mut rx, &[(78, 50)], Duration::from_secs(30))
+        .await
+        .remove(&78)
+        .unwrap_or_default();
     assert_eq!(after.len(), 50, "after the restart: {} of 50", after.len());
     big.publish(
         "vscp/command/a",

@@ -73,6 +73,8 @@ test('connection bar: demo login offered, a failed login not saved, locked while
   await page.locator('#tab-nodes').click();
   await page.locator('#node-table tr[data-nickname="1"] button', { hasText: 'registers' }).click();
   await page.locator('#reg-read').click();
+  // typed once the page's values are in (a value arriving later would replace the text)
+  await page.waitForFunction(() => document.querySelector('#reg-10')?.value !== '', null, { timeout: 10000 });
   const cell = page.locator('#reg-10');
   await cell.fill('zz');
   await cell.press('Tab');

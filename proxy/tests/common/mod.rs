@@ -729,3 +729,78 @@ pub async fn raw_close_code(tcp: &mut TcpStream) -> Option<u16> {
     let (_, payload) = frames.into_iter().find(is_close)?;
     Some(u16::from_be_bytes([*payload.first()?, *payload.get(1)?]))
 }
+
+/// A QoS 1 subscriber of `vscp/#` at the broker on `port` (persistent session `id`, packets
+/// up to 4 MiB so that it sees large commands too); (topic, JSON) of each publish.
+pub fn mqtt_watcher(
+    port: u16,
+    id: &str,
+) -> (
+    rumqttc::AsyncClient,
+    tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+) {
+    use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
+    let mut opts = MqttOptions::new(id, "127.0.0.1", port);
+    opts.set_clean_session(false)
+        .set_keep_alive(Duration::from_secs(5))
+        .set_max_packet_size(4 << 20, 4 << 20);
+    let (client, mut eventloop) = AsyncClient::new(opts, 64);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let sub = client.clone();
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Mqtt::Incoming(Packet::ConnAck(_))) => {
+                    let _ = sub.try_subscribe("vscp/#", QoS::AtLeastOnce);
+                }
+                Ok(Mqtt::Incoming(Packet::Publish(p))) => {
+                    if let Ok(v) = serde_json::from_slice(&p.payload) {
+                        let _ = tx.send((p.topic.clone(), v));
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    (client, rx)
+}
+
+/// CLASS1.INFORMATION ON events with data `marker, hi, lo` from a watcher, counted by marker
+/// and number, until each marker of `want` has its count of distinct numbers (or `limit`
+/// passed); every one was published at `{prefix}/…/20/3/…` (command topics are skipped).
+pub async fn collect_marked(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+    want: &[(u64, usize)],
+    limit: Duration,
+) -> std::collections::HashMap<u64, std::collections::HashMap<u64, u32>> {
+    use std::collections::HashMap;
+    let mut seen: HashMap<u64, HashMap<u64, u32>> = HashMap::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    let done = |seen: &HashMap<u64, HashMap<u64, u32>>| {
+        want.iter()
+            .all(|(m, n)| seen.get(m).map_or(0, HashMap::len) >= *n)
+    };
+    while !done(&seen) {
+        let Ok(Some((topic, v))) = tokio::time::timeout_at(deadline, rx.recv()).await else {
+            break;
+        };
+        if topic.contains("/command/") || topic.contains("/servers/") {
+            continue; // what the tests publish, and the bridges' server lists
+        }
+        // the bridge publishes the 2026 keys by default
+        let data: Vec<u64> = v["data"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
+            .unwrap_or_default();
+        if v["class"] == 20 && v["type"] == 3 && data.len() == 3 {
+            assert!(topic.contains("/20/3/"), "{topic}");
+            *seen
+                .entry(data[0])
+                .or_default()
+                .entry(data[1] * 256 + data[2])
+                .or_insert(0) += 1;
+        }
+    }
+    seen
+}

@@ -169,6 +169,10 @@ fn grid(e: &RegisterEditor, hex: bool, on: &Callback<Msg>) -> Html {
                         );
                         let title = format!("0x{reg:02X} ({reg}){}{}", described.or(vscp_core::registers::standard_name(reg)).map(|n| format!(" — {n}")).unwrap_or_default(),
                             invalid.map(|(_, why)| format!(" — not written: {why}")).unwrap_or_default());
+                        let typing = on.reform(move |ev: InputEvent| {
+                            let text = ev.target_unchecked_into::<web_sys::HtmlInputElement>().value();
+                            Msg::Act(Action::Registers(RegisterAction::TypeRegister { reg, text }))
+                        });
                         let change = on.reform(move |ev: web_sys::Event| {
                             let text = ev.target_unchecked_into::<web_sys::HtmlInputElement>().value();
                             Msg::Act(Action::Registers(RegisterAction::EditRegister { reg, text, hex }))
@@ -177,8 +181,8 @@ fn grid(e: &RegisterEditor, hex: bool, on: &Callback<Msg>) -> Html {
                             <td class={class}>
                                 <input id={format!("reg-{reg:02x}")} aria-label={title.clone()} {title}
                                     aria-invalid={invalid.is_some().then_some("true")}
-                                    value={invalid.map(|(text, _)| text.clone()).or_else(|| value.map(|v| show(*v, hex))).unwrap_or_default()}
-                                    placeholder="--" onchange={change} />
+                                    value={e.typed.get(&addr).cloned().or_else(|| invalid.map(|(text, _)| text.clone())).or_else(|| value.map(|v| show(*v, hex))).unwrap_or_default()}
+                                    placeholder="--" oninput={typing} onchange={change} />
                             </td>
                         }
                     }) }

@@ -55,6 +55,8 @@ pub struct RegisterEditor {
     pub failed: BTreeMap<Addr, u8>,
     /// Cells holding text that is not a byte: the text and why.
     pub invalid: BTreeMap<Addr, (String, String)>,
+    /// Cells being typed in, as typed (kept while values arrive; taken in on change).
+    pub typed: BTreeMap<Addr, String>,
     /// When the current batch started and, once idle, how long it took (ms).
     pub batch: Option<(u64, Option<u64>)>,
     /// The node's module description, once loaded.
@@ -67,6 +69,13 @@ pub struct RegisterEditor {
 pub enum RegisterAction {
     /// Read all 256 registers of this page.
     ReadPage(u16),
+    /// Text being typed in a cell of the shown page (kept as typed until the change).
+    TypeRegister {
+        /// Register.
+        reg: u8,
+        /// Text typed so far.
+        text: String,
+    },
     /// Set an edit: register of the shown page, text as typed, hex or decimal.
     EditRegister {
         /// Register.
@@ -148,6 +157,7 @@ impl RegisterEditor {
             writes: Vec::new(),
             failed: BTreeMap::new(),
             invalid: BTreeMap::new(),
+            typed: BTreeMap::new(),
             batch: None,
             mdf: None,
             session: RegisterSession::new(target, RegisterConfig::default()),
@@ -174,8 +184,13 @@ impl RegisterEditor {
                 self.read(0, 256, now);
                 None
             }
+            RegisterAction::TypeRegister { reg, text } => {
+                self.typed.insert((self.page, reg), text);
+                None
+            }
             RegisterAction::EditRegister { reg, text, hex } => {
                 // a value that is not a byte is marked in the grid itself, not in a notice
+                self.typed.remove(&(self.page, reg));
                 self.edit_text((self.page, reg), &text, hex);
                 None
             }
@@ -186,6 +201,7 @@ impl RegisterEditor {
             RegisterAction::DiscardEdits => {
                 self.edits.clear();
                 self.invalid.clear();
+                self.typed.clear();
                 None
             }
             RegisterAction::UndoWrite => self.undo(now).err(),
@@ -562,6 +578,34 @@ pub fn parse_value(text: &str, hex: bool) -> Result<u8, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn typed_text_is_kept_until_the_change_then_checked() {
+        let node = Guid([0xFF; 16]);
+        let mut e = RegisterEditor::new(node);
+        let now = Millis(0);
+        let typed = |text: &str| RegisterAction::TypeRegister {
+            reg: 0x10,
+            text: text.into(),
+        };
+        assert_eq!(e.apply(typed("z"), now), Ok(None));
+        assert_eq!(e.apply(typed("zz"), now), Ok(None));
+        assert_eq!(e.typed.get(&(0, 0x10)).map(String::as_str), Some("zz"));
+        let change = RegisterAction::EditRegister {
+            reg: 0x10,
+            text: "zz".into(),
+            hex: true,
+        };
+        assert_eq!(e.apply(change, now), Ok(None));
+        assert!(e.typed.is_empty() && e.invalid.contains_key(&(0, 0x10)));
+        let change = RegisterAction::EditRegister {
+            reg: 0x10,
+            text: "1f".into(),
+            hex: true,
+        };
+        e.apply(change, now).unwrap();
+        assert_eq!((e.invalid.len(), e.edits.get(&(0, 0x10))), (0, Some(&0x1F)));
+    }
+
     use super::*;
 
     #[test]
