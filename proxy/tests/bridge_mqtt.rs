@@ -6,10 +6,11 @@
 
 mod common;
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use common::{Broker, Line, collect_marked, free_port};
 use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
 use vscp_proxy::{
     Shutdown,
     bridge::{BridgeConfig, Mode, MqttConfig, ServerConfig, run},
@@ -58,27 +59,77 @@ async fn retained(port: u16, filter: &str) -> Option<(String, serde_json::Value)
     }
 }
 
-#[tokio::test]
-async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_nothing() {
-    let dir = std::env::temp_dir().join(format!("vscp-mqtt-{}", std::process::id()));
+/// What both tests stand on: mosquitto on a free port, a demo server, a bridge between them
+/// (MQTT client id `id`), a watcher of the broker and a receive loop on the server.
+struct Rig {
+    dir: std::path::PathBuf,
+    port: u16,
+    broker: Broker,
+    _demo: common::Demo,
+    pa: u16,
+    shutdown: Shutdown,
+    bridge: tokio::task::JoinHandle<Vec<(String, std::sync::Arc<vscp_proxy::bridge::Counters>)>>,
+    client: AsyncClient,
+    rx: mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+    watch_a: Line,
+}
+
+async fn rig(id: &str) -> Rig {
+    let dir = std::env::temp_dir().join(format!("vscp-mqtt-{id}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
-    let mut broker = Broker::start(&dir, port);
-    let (_a, pa) = common::start_demo(0, "0");
-    let config = config(port, pa, "test-bridge");
+    let broker = Broker::start(&dir, port);
+    let (demo, pa) = common::start_demo(0, "0");
     let shutdown = Shutdown::new();
-    let bridge = tokio::spawn(run(config, shutdown.clone()));
-    let (client, mut rx) = common::mqtt_watcher(port, "test-watcher");
+    let bridge = tokio::spawn(run(config(port, pa, id), shutdown.clone()));
+    let (client, rx) = common::mqtt_watcher(port, "test-watcher");
     let mut watch_a = Line::open(pa).await;
     watch_a.cmd("RCVLOOP").await;
-    tokio::time::sleep(Duration::from_millis(800)).await; // bridge and subscriber connect
+    tokio::time::sleep(Duration::from_millis(800)).await; // bridge and watcher connect
+    Rig {
+        dir,
+        port,
+        broker,
+        _demo: demo,
+        pa,
+        shutdown,
+        bridge,
+        client,
+        rx,
+        watch_a,
+    }
+}
+
+/// The distinct numbers of marker `marker` at the broker, once `want` arrived (or 30 s).
+async fn marked(
+    rx: &mut mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+    marker: u64,
+    want: usize,
+) -> HashMap<u64, u32> {
+    collect_marked(rx, &[(marker, want)], Duration::from_secs(30))
+        .await
+        .remove(&marker)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_nothing() {
+    let Rig {
+        dir,
+        port,
+        mut broker,
+        _demo,
+        pa,
+        shutdown,
+        bridge,
+        client,
+        mut rx,
+        mut watch_a,
+    } = rig("test-bridge").await;
 
     let mut send_a = Line::open(pa).await;
     send_a.send_many(99, 0..100).await;
-    let seen = collect_marked(&mut rx, &[(99, 100)], Duration::from_secs(30))
-        .await
-        .remove(&99)
-        .unwrap_or_default();
+    let seen = marked(&mut rx, 99, 100).await;
     assert_eq!(seen.len(), 100, "{} of 100 at the broker", seen.len());
     assert!(
         seen.values().all(|n| *n == 1),
@@ -119,10 +170,7 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
     broker.stop();
     send_a.send_many(33, 0..50).await;
     let mut broker = Broker::start(&dir, port);
-    let after = collect_marked(&mut rx, &[(33, 50)], Duration::from_secs(30))
-        .await
-        .remove(&33)
-        .unwrap_or_default();
+    let after = marked(&mut rx, 33, 50).await;
     assert_eq!(
         after.len(),
         50,
@@ -167,19 +215,19 @@ fn publisher(port: u16, id: &str) -> AsyncClient {
 
 #[tokio::test]
 async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing() {
-    let dir = std::env::temp_dir().join(format!("vscp-mqtt-big-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
-    let mut broker = Broker::start(&dir, port);
-    let (_a, pa) = common::start_demo(0, "0");
-    let config = config(port, pa, "big-bridge");
-    let shutdown = Shutdown::new();
-    let bridge = tokio::spawn(run(config, shutdown.clone()));
-    let (_watcher, mut rx) = common::mqtt_watcher(port, "test-watcher");
+    let Rig {
+        dir,
+        port,
+        mut broker,
+        _demo,
+        pa,
+        shutdown,
+        bridge,
+        client: _watcher,
+        mut rx,
+        mut watch_a,
+    } = rig("big-bridge").await;
     let big = publisher(port, "test-big");
-    let mut watch_a = Line::open(pa).await;
-    watch_a.cmd("RCVLOOP").await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
 
     // over the command limit (read, refused), and over what the bridge reads at all
     for size in [100 * 1024, 2 * 1024 * 1024] {
@@ -190,10 +238,7 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut send_a = Line::open(pa).await;
     send_a.send_many(77, 0..100).await;
-    let seen = collect_marked(&mut rx, &[(77, 100)], Duration::from_secs(30))
-        .await
-        .remove(&77)
-        .unwrap_or_default();
+    let seen = marked(&mut rx, 77, 100).await;
     assert_eq!(
         seen.len(),
         100,
@@ -219,10 +264,7 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
     let _ = std::fs::remove_file(dir.join("mosquitto.db"));
     send_a.send_many(78, 0..50).await;
     let mut broker = Broker::start(&dir, port);
-    let after = collect_marked(&mut rx, &[(78, 50)], Duration::from_secs(30))
-        .await
-        .remove(&78)
-        .unwrap_or_default();
+    let after = marked(&mut rx, 78, 50).await;
     assert_eq!(after.len(), 50, "after the restart: {} of 50", after.len());
     big.publish(
         "vscp/command/a",

@@ -1,6 +1,8 @@
 // What the browser tests share: a free loopback port, Debian's chromium launched headless, and
 // a page with its script errors collected.
 import { spawn } from 'node:child_process';
+import { before, after } from 'node:test';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,4 +59,31 @@ export function startProxy(port, args) {
 /** Stops a proxy started by `startProxy` and waits for it to exit. */
 export function stopProxy(p) {
   return new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM'); });
+}
+
+/**
+ * Hooks for a test file that needs a `--demo` proxy (with `args`) and a browser: started
+ * before its tests, stopped after; the returned object gets `url`, `port`, `proxy` and `browser`.
+ * With `compressed`, the tests wait until the proxy serves the wasm compressed (it compresses
+ * the assets once, in the background, after its start).
+ */
+export function withDemo(args = [], { compressed = false } = {}) {
+  const demo = {};
+  before(async () => {
+    demo.port = await freePort();
+    demo.url = `http://127.0.0.1:${demo.port}/`;
+    demo.proxy = await startProxy(demo.port, ['--demo', ...args]);
+    demo.browser = await launchChromium();
+    const wasm = readdirSync(distDir).find((f) => f.endsWith('.wasm'));
+    for (let i = 0; compressed && i < 100; i++) {
+      const r = await fetch(demo.url + wasm, { method: 'HEAD', headers: { 'accept-encoding': 'br' } });
+      if (r.headers.get('content-encoding') === 'br') break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  });
+  after(async () => {
+    await demo.browser?.close();
+    if (demo.proxy) await stopProxy(demo.proxy);
+  });
+  return demo;
 }

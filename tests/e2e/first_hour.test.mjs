@@ -4,32 +4,20 @@
 // grid, nodes named once and known everywhere (kept across reloads, exported, imported),
 // filters by name with their mistakes said, saved filters and templates, the CSV export read
 // back, follow and the detail pane in view, tabs by arrow keys.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { freePort, launchChromium, startProxy, stopProxy } from './browser.mjs';
+import { withDemo } from './browser.mjs';
 
-let browser, proxy, url;
-
-before(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}/`;
-  proxy = await startProxy(port, ['--demo']);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  if (proxy) await stopProxy(proxy);
-});
+const demo = withDemo();
 
 /** A new browser profile (its own local storage) at 1280×900. */
 async function freshPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const context = await demo.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(url);
+  await page.goto(demo.url);
   await page.locator('#target option').first().waitFor({ state: 'attached' });
   return { context, page, errors };
 }
@@ -87,7 +75,7 @@ test('connection bar: demo login offered, a failed login not saved, locked while
   await statusHas(page, 'disconnected');
   // the login that worked is saved, the failed one is not
   const saved = await page.locator('select[aria-label="saved connections"] option').allTextContents();
-  assert.deepEqual(saved.slice(1), [`admin@demo ${url.replace(/\/$/, '')}`]);
+  assert.deepEqual(saved.slice(1), [`admin@demo ${demo.url.replace(/\/$/, '')}`]);
   assert.deepEqual(errors, []);
   await context.close();
 });

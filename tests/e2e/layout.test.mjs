@@ -2,43 +2,24 @@
 // rows' class, type and value read in full, measurements without float noise, the node table
 // and register buttons reachable; an axe-core scan finds nothing serious; the first load is
 // small. Screenshots go to tests/e2e/artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, startProxy, stopProxy, distDir } from './browser.mjs';
+import { withDemo } from './browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const artifacts = join(here, 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-let browser, proxy, url;
-
-before(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}/`;
-  proxy = await startProxy(port, ['--demo']);
-  browser = await launchChromium();
-  // the proxy compresses the assets once, in the background: wait until the wasm goes compressed
-  const wasm = readdirSync(distDir).find((f) => f.endsWith('.wasm'));
-  for (let i = 0; i < 100; i++) {
-    const r = await fetch(url + wasm, { method: 'HEAD', headers: { 'accept-encoding': 'br' } });
-    if (r.headers.get('content-encoding') === 'br') break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-});
-
-after(async () => {
-  await browser?.close();
-  if (proxy) await stopProxy(proxy);
-});
+const demo = withDemo([], { compressed: true });
 
 /** A fresh page of this size, logged in to the demo and streaming. */
 async function streaming(width, height, options = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, ...options });
+  const context = await demo.browser.newContext({ viewport: { width, height }, ...options });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -47,7 +28,7 @@ async function streaming(width, height, options = {}) {
     const s = await req.sizes().catch(() => null);
     if (s) bytes.total += s.responseBodySize + s.responseHeadersSize;
   });
-  await page.goto(url);
+  await page.goto(demo.url);
   await page.locator('#target option').first().waitFor({ state: 'attached' });
   await page.locator('#user').fill('admin');
   await page.locator('#password').fill('secret');
@@ -125,9 +106,9 @@ test('axe-core finds no serious or critical violation in the events and nodes vi
 });
 
 test('dark theme follows the system and reads', async () => {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, colorScheme: 'dark', bypassCSP: true });
+  const context = await demo.browser.newContext({ viewport: { width: 1024, height: 768 }, colorScheme: 'dark', bypassCSP: true });
   const page = await context.newPage();
-  await page.goto(url);
+  await page.goto(demo.url);
   await page.locator('#target option').first().waitFor({ state: 'attached' });
   assert.equal(await page.evaluate(() => document.body.className), 'dark');
   await page.addScriptTag({ path: axePath });
