@@ -245,7 +245,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "INTERFACE",
         &["CLIENT"],
         "LIST | CLOSE GUID",
-        2,
+        15,
         "list the server's interfaces",
     ),
     info("WCYD", &["WHATCANYOUDO"], "", 0, "capabilities (64 bits)"),

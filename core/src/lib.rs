@@ -65,6 +65,7 @@ mod reply;
 pub mod mdf;
 pub mod measurement;
 pub mod names;
+pub mod policy;
 pub mod register_session;
 pub mod registers;
 pub mod scan;
