@@ -61,6 +61,8 @@ close_codes! {
     NodeError = 4012 => "node connection failed",
     /// The browser did not answer a ping: it is gone.
     NoPong = 4013 => "browser stopped answering pings",
+    /// The proxy has accounts (`--users`) and the browser has not logged in to it.
+    LoginRequired = 4014 => "log in to the proxy first",
 }
 
 /// A number that is not one of the proxy's close codes.
@@ -79,7 +81,10 @@ impl CloseCode {
     pub fn is_permanent(self) -> bool {
         matches!(
             self,
-            CloseCode::TargetNotAllowed | CloseCode::BadToken | CloseCode::BadOrigin
+            CloseCode::TargetNotAllowed
+                | CloseCode::BadToken
+                | CloseCode::BadOrigin
+                | CloseCode::LoginRequired
         )
     }
 }
@@ -112,7 +117,7 @@ mod tests {
             assert_eq!(CloseCode::try_from(c.code()), Ok(c));
         }
         assert_eq!(CloseCode::try_from(1000), Err(UnknownCloseCode(1000)));
-        assert_eq!(CloseCode::try_from(4014), Err(UnknownCloseCode(4014)));
+        assert_eq!(CloseCode::try_from(4015), Err(UnknownCloseCode(4015)));
         assert_eq!(CloseCode::try_from(4010), Err(UnknownCloseCode(4010)));
     }
 

@@ -110,10 +110,11 @@ pub struct LineGate {
 }
 
 impl LineGate {
-    /// May a user of `level` send `line` (one line, without its line end)? Blank lines pass.
-    pub fn check(&mut self, line: &str, level: u8) -> Result<(), Denied> {
+    /// May a user of `level` send `line` (one line, without its line end)? The level it
+    /// needs when it may; blank lines pass.
+    pub fn check(&mut self, line: &str, level: u8) -> Result<u8, Denied> {
         if line.trim().is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let history: Vec<Command> = self.history.iter().cloned().collect();
         let (needs, remembered) = match Command::parse_lenient(line) {
@@ -136,7 +137,7 @@ impl LineGate {
             self.history.push_front(c);
             self.history.truncate(HISTORY);
         }
-        Ok(())
+        Ok(needs)
     }
 }
 
@@ -174,7 +175,7 @@ mod tests {
         // register writes and the bootloader over SEND need an engineer
         let write = "SEND 0,0,11,,,,-,1,2,3";
         assert_eq!(g.check(write, OPERATOR), Err(Denied { needs: ENGINEER }));
-        assert_eq!(g.check(write, ENGINEER), Ok(()));
+        assert_eq!(g.check(write, ENGINEER), Ok(ENGINEER));
         let l2 = "SEND 0,512,38,,,,-,FF,FF,FF,FF,FF,FF,FF,F5,00,01,00,00,00,00,00,00,1,0,0,1,7";
         assert_eq!(g.check(l2, OPERATOR).err().map(|d| d.needs), Some(ENGINEER));
         assert_eq!(
@@ -191,7 +192,7 @@ mod tests {
     #[test]
     fn repeats_are_judged_by_what_they_repeat() {
         let mut g = LineGate::default();
-        assert_eq!(g.check("+", VIEWER), Ok(()), "nothing to repeat");
+        assert_eq!(g.check("+", VIEWER), Ok(0), "nothing to repeat");
         g.check("SEND 0,0,11,,,,-,1,2,3", ADMIN).unwrap();
         g.check("NOOP", VIEWER).unwrap();
         // the list is now NOOP, the register write
@@ -202,11 +203,11 @@ mod tests {
             Some(ENGINEER),
             "the register write"
         );
-        assert_eq!(g.check("+", VIEWER), Ok(()), "repeats NOOP");
+        assert_eq!(g.check("+", VIEWER), Ok(0), "repeats NOOP");
         // NOOP, NOOP, the register write
         assert_eq!(needs(&mut g, "+2", OPERATOR), Some(ENGINEER));
-        assert_eq!(g.check("+1", VIEWER), Ok(()));
-        assert_eq!(g.check("++", VIEWER), Ok(()));
+        assert_eq!(g.check("+1", VIEWER), Ok(0));
+        assert_eq!(g.check("++", VIEWER), Ok(0));
     }
 
     /// A word of `cmd` written as a user might: any case, blanks around it.

@@ -49,6 +49,13 @@ pub struct Args {
     /// `/api/targets`).
     #[arg(long)]
     pub token: Option<String>,
+    /// Proxy accounts (TOML `[[user]]`: name, password_hash, role or level, targets): the
+    /// page logs in to the proxy, and each line goes to a node only at the account's level.
+    #[arg(long)]
+    pub users: Option<PathBuf>,
+    /// Append one JSON line per session start and end and per command of level 4 or more.
+    #[arg(long)]
+    pub audit: Option<PathBuf>,
     /// PEM certificate chain: serve HTTPS/WSS.
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -115,6 +122,8 @@ pub enum Sub {
     Linktest(LinktestArgs),
     /// Bridge link servers to each other (every event one shows is SENT into the others).
     Bridge(BridgeArgs),
+    /// Read a password from standard input and print its hash for a `--users` file.
+    HashPassword,
 }
 
 /// Options of `bridge`.

@@ -36,5 +36,5 @@ mod ws;
 pub use config::{Args, BridgeArgs, DemoArgs, LinktestArgs, Sub};
 pub use demo::run_standalone as run_demo;
 pub use linktest::{Options as LinktestOptions, run as linktest};
-pub use serve::Server;
+pub use serve::{Server, hash_password};
 pub use shutdown::Shutdown;

@@ -16,6 +16,14 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let shutdown = Shutdown::on_signals();
     match args.command {
+        Some(Sub::HashPassword) => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!password.is_empty(), "no password on standard input");
+            println!("{}", vscp_proxy::hash_password(password)?);
+            Ok(())
+        }
         Some(Sub::Demo(d)) => vscp_proxy::run_demo(d, shutdown).await,
         Some(Sub::Bridge(b)) => {
             let config = match vscp_proxy::bridge::BridgeConfig::load(&b.config) {

@@ -18,6 +18,11 @@ pub(crate) struct Metrics {
     ended: Vec<AtomicU64>,
     /// Websockets refused before bridging, likewise.
     refused: Vec<AtomicU64>,
+    /// Lines not forwarded: above the account's privilege level.
+    lines_refused_privilege: AtomicU64,
+    /// Logins refused: wrong name or password, and too many failures.
+    logins_refused_wrong: AtomicU64,
+    logins_refused_limited: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -32,6 +37,9 @@ impl Default for Metrics {
             browser_closed: AtomicU64::new(0),
             ended: per_code(),
             refused: per_code(),
+            lines_refused_privilege: AtomicU64::new(0),
+            logins_refused_wrong: AtomicU64::new(0),
+            logins_refused_limited: AtomicU64::new(0),
         }
     }
 }
@@ -78,6 +86,21 @@ impl Metrics {
     }
 
     /// The counters in Prometheus text format.
+    /// A line above the account's level was answered by the proxy, not forwarded.
+    pub(crate) fn line_refused(&self) {
+        self.lines_refused_privilege.fetch_add(1, Relaxed);
+    }
+
+    /// A login was refused (`limited`: too many failures).
+    pub(crate) fn login_refused(&self, limited: bool) {
+        let n = if limited {
+            &self.logins_refused_limited
+        } else {
+            &self.logins_refused_wrong
+        };
+        n.fetch_add(1, Relaxed);
+    }
+
     pub(crate) fn render(&self) -> String {
         use std::fmt::Write;
         let mut s = String::with_capacity(4096);
@@ -112,6 +135,25 @@ impl Metrics {
                 (
                     "{direction=\"to_browser\"}".into(),
                     get(&self.lines_to_browser),
+                ),
+            ],
+        );
+        one(
+            "refusals_total",
+            "counter",
+            "Lines and logins the proxy refused, by reason.",
+            &[
+                (
+                    "{reason=\"privilege\"}".into(),
+                    get(&self.lines_refused_privilege),
+                ),
+                (
+                    "{reason=\"login_wrong\"}".into(),
+                    get(&self.logins_refused_wrong),
+                ),
+                (
+                    "{reason=\"login_limited\"}".into(),
+                    get(&self.logins_refused_limited),
                 ),
             ],
         );

@@ -146,3 +146,122 @@ pub(super) async fn linktest_api(
     };
     Json(linktest::run(&options).await).into_response()
 }
+
+/// The account a request's session cookie belongs to, if it is still logged in.
+pub(super) fn logged_in(accounts: &Accounts, headers: &HeaderMap) -> Option<accounts::User> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(accounts::token_of)
+        .and_then(|t| accounts.session(t))
+}
+
+/// `{"user": …, "password": …}` of `/api/login`.
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    user: String,
+    password: String,
+}
+
+/// `POST /api/login`: checks the account (Origin checked as for the API) and sets the
+/// session cookie; 401 for a wrong name or password, 429 after too many failures.
+pub(super) async fn login_api(
+    State(app): State<App>,
+    Extension(Peer(peer)): Extension<Peer>,
+    headers: HeaderMap,
+    axum::Json(form): axum::Json<LoginForm>,
+) -> Response {
+    let Some(accounts) = app.accounts.clone() else {
+        return (StatusCode::NOT_FOUND, "this proxy has no accounts").into_response();
+    };
+    if let Err(refusal) = check_caller(&app, &headers, None) {
+        return forbidden(refusal);
+    }
+    // argon2 takes a while: off the connection's thread
+    let result = tokio::task::spawn_blocking(move || {
+        accounts
+            .login(peer.ip(), &form.user, &form.password)
+            .map(|t| (t, form.user))
+    })
+    .await;
+    match result {
+        Ok(Ok((token, user))) => {
+            let level = app
+                .accounts
+                .as_ref()
+                .and_then(|a| a.session(&token))
+                .map_or(0, |u| u.level);
+            let secure = if app.tls { "; Secure" } else { "" };
+            let cookie = format!(
+                "{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+                accounts::COOKIE,
+                accounts::SESSION_TIME.as_secs()
+            );
+            let mut resp =
+                axum::Json(serde_json::json!({ "user": user, "level": level })).into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Ok(Err(accounts::LoginRefused::TooMany)) => {
+            app.metrics.login_refused(true);
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                axum::Json(serde_json::json!({ "error": "too many failed logins: wait a minute" })),
+            )
+                .into_response()
+        }
+        Ok(Err(accounts::LoginRefused::Wrong)) | Err(_) => {
+            app.metrics.login_refused(false);
+            (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({ "error": "wrong user name or password" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `POST /api/logout`: ends the session and clears the cookie.
+pub(super) async fn logout_api(State(app): State<App>, headers: HeaderMap) -> Response {
+    if let Some(accounts) = &app.accounts {
+        for t in headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(accounts::token_of)
+        {
+            accounts.logout(t);
+        }
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let clear = format!(
+        "{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+        accounts::COOKIE
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&clear) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// `GET /api/me`: who is logged in, `{"accounts": false}` when the proxy has none, 401 when
+/// it has and nobody is.
+pub(super) async fn me_api(State(app): State<App>, headers: HeaderMap) -> Response {
+    match &app.accounts {
+        None => axum::Json(serde_json::json!({ "accounts": false })).into_response(),
+        Some(accounts) => match logged_in(accounts, &headers) {
+            Some(u) => axum::Json(
+                serde_json::json!({ "accounts": true, "user": u.name, "level": u.level }),
+            )
+            .into_response(),
+            None => (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({ "accounts": true })),
+            )
+                .into_response(),
+        },
+    }
+}

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use tokio::{net::TcpListener, sync::Semaphore};
 use vscp_api::{CloseCode, LinktestRequest, Target};
 
+mod accounts;
 mod api;
 mod files;
 mod guard;
@@ -31,11 +32,16 @@ use crate::{
     config::Args,
     demo, linktest,
     metrics::Metrics,
-    session::{self, Limits, Refusal, Service},
+    session::{self, Audit, Caller, Limits, Refusal, Service},
     shutdown::Shutdown,
     ws,
 };
-use api::{check_caller, linktest_api, mdf_api, metrics_api, target_address, targets_api};
+use accounts::Accounts;
+pub use accounts::hash_password;
+use api::{
+    check_caller, linktest_api, login_api, logout_api, mdf_api, me_api, metrics_api,
+    target_address, targets_api,
+};
 use files::StaticFiles;
 use guard::{HostPolicy, Throttle};
 use limits::{ConnGuard, ConnLimits};
@@ -74,6 +80,12 @@ struct App {
     metrics: Arc<Metrics>,
     /// `/echo` is served.
     echo: bool,
+    /// Proxy accounts (`--users`), when the page must log in.
+    accounts: Option<Arc<Accounts>>,
+    /// Served over TLS (cookies are then `Secure`).
+    tls: bool,
+    /// The audit log (`--audit`).
+    audit: Option<Arc<Audit>>,
 }
 
 #[derive(Clone, Copy)]
@@ -144,6 +156,17 @@ impl Server {
             }),
             metrics: Arc::default(),
             echo: args.echo,
+            tls: args.tls_cert.is_some(),
+            accounts: match &args.users {
+                Some(path) => Some(Arc::new(Accounts::load(path)?)),
+                None => None,
+            },
+            audit: match &args.audit {
+                Some(path) => Some(Arc::new(
+                    Audit::open(path).with_context(|| format!("--audit {}", path.display()))?,
+                )),
+                None => None,
+            },
         };
         let threads = match args.threads {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
@@ -417,6 +440,9 @@ fn router(app: App) -> Router {
         .route("/api/linktest", axum::routing::post(linktest_api))
         .route("/api/mdf", get(mdf_api))
         .route("/metrics", get(metrics_api))
+        .route("/api/login", axum::routing::post(login_api))
+        .route("/api/logout", axum::routing::post(logout_api))
+        .route("/api/me", get(me_api))
         .fallback(move |req: Request| async move { files.serve(req).await })
         .layer(middleware::from_fn_with_state(app.clone(), gate))
         .with_state(app)
@@ -455,15 +481,36 @@ fn admit(
     headers: &HeaderMap,
     q: &WsQuery,
     service: Service,
-) -> Result<(String, ConnGuard), Refusal> {
+) -> Result<(String, ConnGuard, Option<Caller>), Refusal> {
     check_caller(app, headers, q.token.as_deref())?;
     let name = q.target.as_deref().unwrap_or_default();
     let address = target_address(&app.targets, name, service == Service::Mqtt)?;
+    // with accounts, a session belongs to a logged-in account that may use this target
+    let caller = match &app.accounts {
+        None => None,
+        Some(accounts) => {
+            let user = api::logged_in(accounts, headers).ok_or_else(|| {
+                Refusal::new(CloseCode::LoginRequired, "log in to the proxy first")
+            })?;
+            if !user.may_use(name) {
+                return Err(Refusal::new(
+                    CloseCode::TargetNotAllowed,
+                    format!("account {} may not use target {name}", user.name),
+                ));
+            }
+            Some(Caller {
+                user: user.name,
+                level: user.level,
+                peer,
+                target: name.to_string(),
+            })
+        }
+    };
     let guard = app
         .conns
         .acquire(peer.ip())
         .ok_or_else(|| Refusal::new(CloseCode::TooManyConnections, "too many connections"))?;
-    Ok((address, guard))
+    Ok((address, guard, caller))
 }
 
 /// `/ws?target=NAME`: the console's link-protocol session.
@@ -529,16 +576,25 @@ fn upgrade(
     };
     let (limits, shutdown, log) = (app.limits.clone(), app.shutdown.clone(), app.log.clone());
     let metrics = app.metrics.clone();
+    let audit = app.audit.clone();
     let live = shutdown.session();
     // browsers drop a connection whose handshake does not choose the protocol they asked for
     let protocol = (service == Service::Mqtt).then_some("mqtt");
     let budget = app.limits.budget.clone();
     ws.on_upgrade(protocol, MAX_WS_MESSAGE, budget, move |socket| async move {
             match verdict {
-                Ok((addr, guard)) => {
+                Ok((addr, guard, caller)) => {
                     tracing::info!(%peer, %addr, "bridge open");
                     metrics.opened();
-                    let end = session::run(socket, &addr, service, limits, shutdown, &metrics).await;
+                    let watched = caller.map(|c| (c, audit.clone()));
+                    if let Some((who, Some(audit))) = &watched {
+                        audit.record(who, "start", serde_json::json!({}));
+                    }
+                    let end = session::run(socket, &addr, service, limits, shutdown, &metrics, watched.clone()).await;
+                    if let Some((who, Some(audit))) = &watched {
+                        let code = end.as_ref().map(|r| r.code.code());
+                        audit.record(who, "end", serde_json::json!({ "code": code }));
+                    }
                     metrics.closed(end.as_ref().map(|r| r.code));
                     drop(guard);
                     if let Some(held) = log.admit() {

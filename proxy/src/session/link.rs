@@ -14,7 +14,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 
 use vscp_api::CloseCode;
 
-use super::{End, Limits, Refusal, bad_frame, connect, liveness::Liveness, shutting_down};
+use vscp_core::policy::{self, LineGate};
+
+use super::{
+    Audit, Caller, End, Limits, Refusal, audit, bad_frame, connect, liveness::Liveness,
+    shutting_down,
+};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use crate::ws::{Incoming, WebSocket};
@@ -36,12 +41,13 @@ pub(super) async fn session(
     limits: &Limits,
     shutdown: Shutdown,
     metrics: &Metrics,
+    caller: Option<&(Caller, Option<std::sync::Arc<Audit>>)>,
 ) -> End {
     let unreachable = |why: String| Refusal::new(CloseCode::NodeUnreachable, why);
     let tcp = connect(addr, limits, "node").await?;
     let Some(tls) = limits.node_tls.clone() else {
         let (rd, wr) = tcp.into_split();
-        return bridge(ws, rd, wr, limits, shutdown, metrics).await;
+        return bridge(ws, rd, wr, limits, shutdown, metrics, caller).await;
     };
     let name = super::node_name(addr)?;
     let stream = tokio::time::timeout(limits.connect, tls.connect(name, tcp))
@@ -49,7 +55,7 @@ pub(super) async fn session(
         .map_err(|_| unreachable("node TLS handshake timed out".into()))?
         .map_err(|e| unreachable(format!("node TLS handshake failed: {e}")))?;
     let (rd, wr) = tokio::io::split(stream);
-    bridge(ws, rd, wr, limits, shutdown, metrics).await
+    bridge(ws, rd, wr, limits, shutdown, metrics, caller).await
 }
 
 async fn bridge<R, W>(
@@ -59,6 +65,7 @@ async fn bridge<R, W>(
     limits: &Limits,
     shutdown: Shutdown,
     metrics: &Metrics,
+    caller: Option<&(Caller, Option<std::sync::Arc<Audit>>)>,
 ) -> End
 where
     R: AsyncRead + Unpin,
@@ -73,6 +80,8 @@ where
         Refusal::new(CloseCode::NodeError, format!("{what} node failed: {e}"))
     };
 
+    // with proxy accounts, every line is judged against the account's level first
+    let mut gate = LineGate::default();
     let up = async {
         let mut next = rx.recv().await;
         loop {
@@ -95,6 +104,31 @@ where
                         }
                         if line.is_empty() {
                             continue; // never send empty lines: servers differ in how they answer
+                        }
+                        if let Some((who, audit)) = caller {
+                            // text messages are UTF-8 (checked by the websocket)
+                            let text = std::str::from_utf8(line).unwrap_or_default();
+                            let verdict = gate.check(text, who.level);
+                            let needs = verdict.as_ref().map_or_else(|d| d.needs, |n| *n);
+                            if let Some(audit) =
+                                audit.as_ref().filter(|_| needs >= policy::OPERATOR)
+                            {
+                                let record = serde_json::json!({
+                                    "command": audit::loggable(text),
+                                    "needs": needs,
+                                    "sent": verdict.is_ok(),
+                                });
+                                audit.record(who, "command", record);
+                            }
+                            if let Err(denied) = verdict {
+                                metrics.line_refused();
+                                tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
+                                let reply = Bytes::from(denied.reply());
+                                if tx.lock().await.text(reply).await.is_err() {
+                                    return Ok(()); // browser gone
+                                }
+                                continue;
+                            }
                         }
                         write_line(&mut tcp_w, line)
                             .await

@@ -2,6 +2,7 @@
 //! session to a link server (`link`) or a byte relay to an MQTT broker (`mqtt`). Here: how a
 //! session is started, connected, refused and closed, and the limits every session keeps.
 
+mod audit;
 mod link;
 pub(crate) mod liveness;
 mod mqtt;
@@ -12,6 +13,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 
 use vscp_api::CloseCode;
+
+pub(crate) use audit::{Audit, Caller};
 
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -79,10 +82,21 @@ pub(crate) async fn run(
     limits: Limits,
     shutdown: Shutdown,
     metrics: &Metrics,
+    caller: Option<(Caller, Option<std::sync::Arc<Audit>>)>,
 ) -> Option<Refusal> {
     let work = async {
         match service {
-            Service::Link => link::session(&mut ws, addr, &limits, shutdown.clone(), metrics).await,
+            Service::Link => {
+                link::session(
+                    &mut ws,
+                    addr,
+                    &limits,
+                    shutdown.clone(),
+                    metrics,
+                    caller.as_ref(),
+                )
+                .await
+            }
             Service::Mqtt => mqtt::relay(&mut ws, addr, &limits, metrics).await,
         }
     };
