@@ -144,7 +144,6 @@ impl LineGate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -210,67 +209,74 @@ mod tests {
         assert_eq!(g.check("++", VIEWER), Ok(0));
     }
 
-    /// A word of `cmd` written as a user might: any case, blanks around it.
-    fn spelled(word: &'static str) -> impl Strategy<Value = String> {
-        (
-            proptest::collection::vec(any::<bool>(), word.len()),
-            "[ \t]{0,3}",
-            "[ \t]{0,3}",
-        )
-            .prop_map(move |(upper, before, after)| {
-                let w: String = word
-                    .chars()
-                    .zip(upper)
-                    .map(|(c, u)| {
-                        if u {
-                            c.to_ascii_uppercase()
-                        } else {
-                            c.to_ascii_lowercase()
-                        }
-                    })
-                    .collect();
-                format!("{before}{w}{after}")
-            })
-    }
+    /// Property tests (native only: proptest does not build for wasm32).
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
 
-    /// Commands above an operator's level, in their long and short forms.
-    const ABOVE_OPERATOR: [&str; 10] = [
-        "SHUTDOWN",
-        "RESTART",
-        "TEST",
-        "INTERFACE",
-        "SETGUID",
-        "SGID",
-        "SFLT",
-        "SMSK",
-        "SETFILTER",
-        "SETMASK",
-    ];
+        /// A word of `cmd` written as a user might: any case, blanks around it.
+        fn spelled(word: &'static str) -> impl Strategy<Value = String> {
+            (
+                proptest::collection::vec(any::<bool>(), word.len()),
+                "[ \t]{0,3}",
+                "[ \t]{0,3}",
+            )
+                .prop_map(move |(upper, before, after)| {
+                    let w: String = word
+                        .chars()
+                        .zip(upper)
+                        .map(|(c, u)| {
+                            if u {
+                                c.to_ascii_uppercase()
+                            } else {
+                                c.to_ascii_lowercase()
+                            }
+                        })
+                        .collect();
+                    format!("{before}{w}{after}")
+                })
+        }
 
-    proptest! {
-        /// No spelling of a command above an operator's level (any case, blanks, long or
-        /// short form, any argument), nor a repeat of one, passes an operator's gate; and any
-        /// line that passes needs at most an operator's level as a server reads it.
-        #[test]
-        fn nothing_above_the_level_passes(
-            word in prop::sample::select(ABOVE_OPERATOR.to_vec()).prop_flat_map(spelled),
-            arg in "( [0-9A-Fa-f:,-]{0,40})?",
-            noise in "[ -~]{0,40}",
-        ) {
-            let mut g = LineGate::default();
-            let line = format!("{word}{arg}");
-            prop_assert!(g.check(&line, OPERATOR).is_err(), "{line:?} passed");
-            if g.check(&noise, OPERATOR).is_ok() {
-                let needs = Command::parse_lenient(&noise).map_or(0, |c| required(&c, &[]));
-                prop_assert!(needs <= OPERATOR, "{noise:?} passed needing {needs}");
-            }
-            let mut g = LineGate::default();
-            g.check(&line, ADMIN).unwrap();
-            for repeat in ["+", "+0", " +0 ", "+00"] {
-                let passed = g.check(repeat, OPERATOR).is_ok();
-                // a line the server could not read is not in its list: nothing to repeat
-                let readable = Command::parse_lenient(&line).is_ok();
-                prop_assert!(!passed || !readable, "{repeat} after {line:?}");
+        /// Commands above an operator's level, in their long and short forms.
+        const ABOVE_OPERATOR: [&str; 10] = [
+            "SHUTDOWN",
+            "RESTART",
+            "TEST",
+            "INTERFACE",
+            "SETGUID",
+            "SGID",
+            "SFLT",
+            "SMSK",
+            "SETFILTER",
+            "SETMASK",
+        ];
+
+        proptest! {
+            /// No spelling of a command above an operator's level (any case, blanks, long or
+            /// short form, any argument), nor a repeat of one, passes an operator's gate; and any
+            /// line that passes needs at most an operator's level as a server reads it.
+            #[test]
+            fn nothing_above_the_level_passes(
+                word in prop::sample::select(ABOVE_OPERATOR.to_vec()).prop_flat_map(spelled),
+                arg in "( [0-9A-Fa-f:,-]{0,40})?",
+                noise in "[ -~]{0,40}",
+            ) {
+                let mut g = LineGate::default();
+                let line = format!("{word}{arg}");
+                prop_assert!(g.check(&line, OPERATOR).is_err(), "{line:?} passed");
+                if g.check(&noise, OPERATOR).is_ok() {
+                    let needs = Command::parse_lenient(&noise).map_or(0, |c| required(&c, &[]));
+                    prop_assert!(needs <= OPERATOR, "{noise:?} passed needing {needs}");
+                }
+                let mut g = LineGate::default();
+                g.check(&line, ADMIN).unwrap();
+                for repeat in ["+", "+0", " +0 ", "+00"] {
+                    let passed = g.check(repeat, OPERATOR).is_ok();
+                    // a line the server could not read is not in its list: nothing to repeat
+                    let readable = Command::parse_lenient(&line).is_ok();
+                    prop_assert!(!passed || !readable, "{repeat} after {line:?}");
+                }
             }
         }
     }
