@@ -4,7 +4,7 @@
 //! them, so such a session still ends.
 
 use std::{
-    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, Ordering},
     time::Duration,
 };
 
@@ -13,11 +13,14 @@ use vscp_api::CloseCode;
 
 use super::Refusal;
 
-/// Last traffic either way and the pings in flight, shared by a session's futures (one task).
+/// Times the idle clock looks for traffic within one idle time: the session ends at most a
+/// quarter of the idle time late, and traffic costs no clock read.
+const LOOKS_PER_IDLE: u32 = 4;
+
+/// Traffic either way and the pings in flight, shared by a session's futures (one task).
 pub(crate) struct Liveness {
-    base: Instant,
-    /// Last traffic, ms since `base`.
-    last: AtomicU64,
+    /// Traffic passed since the idle clock last looked.
+    seen: AtomicBool,
     idle: Duration,
     /// A ping is out and its pong has not come back.
     awaiting_pong: AtomicBool,
@@ -28,8 +31,7 @@ impl Liveness {
     /// A clock that ends the session after `idle` without traffic, pinging every `ping`.
     pub(crate) fn new(idle: Duration, ping: Option<Duration>) -> Liveness {
         Liveness {
-            base: Instant::now(),
-            last: AtomicU64::new(0),
+            seen: AtomicBool::new(false),
             idle,
             awaiting_pong: AtomicBool::new(false),
             ping,
@@ -38,8 +40,7 @@ impl Liveness {
 
     /// Real traffic passed (a message either way).
     pub(crate) fn touch(&self) {
-        self.last
-            .store(self.base.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.seen.store(true, Ordering::Relaxed);
     }
 
     /// A pong came back.
@@ -47,15 +48,17 @@ impl Liveness {
         self.awaiting_pong.store(false, Ordering::Relaxed);
     }
 
-    fn deadline(&self) -> Instant {
-        self.base + Duration::from_millis(self.last.load(Ordering::Relaxed)) + self.idle
-    }
-
-    /// Resolves with the idle refusal once no traffic passed for the idle time.
+    /// Resolves with the idle refusal once no traffic passed for the idle time (give or take
+    /// a quarter of it, never sooner).
     pub(crate) async fn expired(&self) -> Refusal {
+        let step = (self.idle / LOOKS_PER_IDLE).max(Duration::from_millis(1));
+        let mut quiet_since = Instant::now();
         loop {
-            tokio::time::sleep_until(self.deadline()).await;
-            if self.deadline() <= Instant::now() {
+            tokio::time::sleep(step).await;
+            let now = Instant::now();
+            if self.seen.swap(false, Ordering::Relaxed) {
+                quiet_since = now;
+            } else if now >= quiet_since + self.idle {
                 return Refusal::new(
                     CloseCode::IdleTimeout,
                     format!("idle for {} s", self.idle.as_secs()),
