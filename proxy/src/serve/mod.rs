@@ -524,7 +524,6 @@ async fn ws_gate(
     upgrade(app, peer, query, &headers, ws, Service::Link)
 }
 
-/// `/mqtt?target=NAME`: the console's MQTT session to an allow-listed broker.
 /// `/echo` (with `--echo`): every message back, for conformance suites.
 async fn echo_gate(State(app): State<App>, ws: Result<ws::Upgrade, ws::Rejected>) -> Response {
     if !app.echo {
@@ -538,6 +537,7 @@ async fn echo_gate(State(app): State<App>, ws: Result<ws::Upgrade, ws::Rejected>
     }
 }
 
+/// `/mqtt?target=NAME`: the console's MQTT session to an allow-listed broker.
 async fn mqtt_gate(
     State(app): State<App>,
     Extension(Peer(peer)): Extension<Peer>,
