@@ -1,4 +1,5 @@
-//! Connection counting: a total cap and a per-IP cap, released when a guard drops.
+//! Connection counting: a total cap and a per-IP cap, released when a guard drops; and the caps
+//! themselves, fitted to the file descriptors the process may open.
 
 use std::{
     collections::HashMap,
@@ -63,6 +64,32 @@ impl Drop for ConnGuard {
             }
         }
     }
+}
+
+/// Raw TCP connections accepted beyond the websocket cap (page loads, API calls).
+const EXTRA_HTTP_CONNS: usize = 256;
+/// File descriptors kept free for the process itself (listener, files, logs).
+const RESERVED_FDS: u64 = 64;
+
+/// Websocket sessions and raw connections, within the file descriptors the process may open
+/// (the soft limit is raised to the hard one first). Each session holds a browser and a node
+/// socket, and with `--demo` the demo's end of the node socket too.
+pub(super) fn connection_caps(args: &crate::config::Args) -> (usize, usize) {
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let per_session: u64 = if args.demo { 3 } else { 2 };
+    let budget = limit.saturating_sub(RESERVED_FDS);
+    let sessions = (args.max_conns as u64).min(budget / per_session).max(1);
+    let raw = (args.max_conns as u64 + EXTRA_HTTP_CONNS as u64)
+        .min(budget.saturating_sub(sessions * (per_session - 1)))
+        .max(1);
+    if sessions < args.max_conns as u64 {
+        tracing::warn!(
+            fd_limit = limit,
+            sessions,
+            "--max-conns lowered to what the file descriptor limit allows"
+        );
+    }
+    (sessions as usize, raw as usize)
 }
 
 #[cfg(test)]

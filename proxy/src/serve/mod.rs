@@ -44,18 +44,14 @@ use api::{
 };
 use files::StaticFiles;
 use guard::{HostPolicy, Throttle};
-use limits::{ConnGuard, ConnLimits};
+use limits::{ConnGuard, ConnLimits, connection_caps};
 use mdf::MdfSources;
 use shards::Shards;
 
 /// Largest websocket message from a browser (many lines may travel together).
 const MAX_WS_MESSAGE: usize = 1 << 20;
-/// Raw TCP connections accepted beyond the websocket cap (page loads, API calls).
-const EXTRA_HTTP_CONNS: usize = 256;
 /// Raw TCP connections one IP may hold beyond its websocket cap, before any HTTP byte.
 const EXTRA_HTTP_CONNS_PER_IP: usize = 16;
-/// File descriptors kept free for the process itself (listener, files, logs).
-const RESERVED_FDS: u64 = 64;
 /// Longest pause of the accept loop after an error (e.g. out of file descriptors).
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// How long open sessions get to send their "shutting down" close frames.
@@ -406,27 +402,6 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
         });
     }
     Ok(targets)
-}
-
-/// Websocket sessions and raw connections, within the file descriptors the process may open
-/// (the soft limit is raised to the hard one first). Each session holds a browser and a node
-/// socket, and with `--demo` the demo's end of the node socket too.
-fn connection_caps(args: &Args) -> (usize, usize) {
-    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
-    let per_session: u64 = if args.demo { 3 } else { 2 };
-    let budget = limit.saturating_sub(RESERVED_FDS);
-    let sessions = (args.max_conns as u64).min(budget / per_session).max(1);
-    let raw = (args.max_conns as u64 + EXTRA_HTTP_CONNS as u64)
-        .min(budget.saturating_sub(sessions * (per_session - 1)))
-        .max(1);
-    if sessions < args.max_conns as u64 {
-        tracing::warn!(
-            fd_limit = limit,
-            sessions,
-            "--max-conns lowered to what the file descriptor limit allows"
-        );
-    }
-    (sessions as usize, raw as usize)
 }
 
 fn router(app: App) -> Router {
