@@ -64,7 +64,7 @@ pub fn known_nodes(p: &KnownNodesProps) -> Html {
                 <thead><tr><th>{"name"}</th><th>{"GUID"}</th><th></th></tr></thead>
                 <tbody>
                 { for list.iter().filter_map(|k| k.guid.parse::<Guid>().ok().map(|g| (g, k))).map(|(g, k)| html! {
-                    <tr data-guid={k.guid.clone()}>
+                    <tr key={k.guid.clone()} data-guid={k.guid.clone()}>
                         <td><input class="known-name" value={k.name.clone()} aria-label={format!("name of {}", k.guid)}
                             onchange={on.reform(move |e: web_sys::Event| Msg::Act(Action::NameNode(g, e.target_unchecked_into::<web_sys::HtmlInputElement>().value())))} /></td>
                         <td class="guid"><code>{ &k.guid }</code></td>

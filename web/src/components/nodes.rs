@@ -124,7 +124,8 @@ fn row(n: &NodeRow, p: &NodesProps) -> Html {
     };
     let open = p.open == Some(guid);
     html! {
-        <tr class={classes!(open.then_some("open"))} data-nickname={guid.nickname().to_string()}>
+        // keyed: a row (and the name being typed in it) stays with its node when others appear
+        <tr key={guid.to_string()} class={classes!(open.then_some("open"))} data-nickname={guid.nickname().to_string()}>
             <td class="name">
                 // the name it is known by everywhere; the MDF's name until the user gives one
                 <input class="node-name" value={p.names.get(&guid).cloned().unwrap_or_default()}
