@@ -236,7 +236,6 @@ impl Console {
             for g in unnamed {
                 self.queue_identify(g);
             }
-            self.pump_nodes(now);
         } else {
             self.identify_queue.clear();
             if let Some(mut ed) = self.identifier.take() {

@@ -253,9 +253,6 @@ impl Console {
                 if let Some(ed) = self.identifier.as_mut() {
                     ed.handle_timeout(now);
                 }
-                if self.identify_new {
-                    self.pump_nodes(now);
-                }
                 if let Some(sc) = self.scan.as_mut()
                     && sc.scan.poll_timeout().is_some_and(|t| t <= now)
                 {
