@@ -59,6 +59,14 @@ async fn retained(port: u16, filter: &str) -> Option<(String, serde_json::Value)
     }
 }
 
+/// Publishes a command for server `a` at QoS 1.
+async fn command_to_a(client: &AsyncClient, payload: impl Into<Vec<u8>>) {
+    client
+        .publish("vscp/command/a", QoS::AtLeastOnce, false, payload)
+        .await
+        .unwrap();
+}
+
 /// What both tests stand on: mosquitto on a free port, a demo server, a bridge between them
 /// (MQTT client id `id`), a watcher of the broker and a receive loop on the server.
 struct Rig {
@@ -137,25 +145,18 @@ async fn events_reach_the_broker_commands_come_back_and_a_broker_restart_loses_n
     );
 
     // a command: a JSON event on vscp/command/a is SENT into a
-    client
-        .publish(
-            "vscp/command/a",
-            QoS::AtLeastOnce,
-            false,
-            r#"{"vscpClass":20,"vscpType":3,"vscpData":[44,0,7]}"#,
-        )
-        .await
-        .unwrap();
+    command_to_a(
+        &client,
+        r#"{"vscpClass":20,"vscpType":3,"vscpData":[44,0,7]}"#,
+    )
+    .await;
     // the 2026 keys, XML and the line form are commands too
     for payload in [
         r#"{"class":20,"type":3,"data":[44,0,8]}"#,
         r#"<event class="20" type="3" data="44,0,9"/>"#,
         "0,20,3,,,,-,44,0,10",
     ] {
-        client
-            .publish("vscp/command/a", QoS::AtLeastOnce, false, payload)
-            .await
-            .unwrap();
+        command_to_a(&client, payload).await;
     }
     let got = watch_a.count(44, 4, 10).await;
     for n in 7..=10 {
@@ -231,9 +232,7 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
 
     // over the command limit (read, refused), and over what the bridge reads at all
     for size in [100 * 1024, 2 * 1024 * 1024] {
-        big.publish("vscp/command/a", QoS::AtLeastOnce, false, vec![b'{'; size])
-            .await
-            .unwrap();
+        command_to_a(&big, vec![b'{'; size]).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut send_a = Line::open(pa).await;
@@ -245,14 +244,7 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
         "{} of 100 at the broker after a big command",
         seen.len()
     );
-    big.publish(
-        "vscp/command/a",
-        QoS::AtLeastOnce,
-        false,
-        r#"{"class":20,"type":3,"data":[45,0,1]}"#,
-    )
-    .await
-    .unwrap();
+    command_to_a(&big, r#"{"class":20,"type":3,"data":[45,0,1]}"#).await;
     assert_eq!(
         watch_a.count(45, 1, 10).await.get(&1),
         Some(&1),
@@ -266,14 +258,7 @@ async fn an_oversized_command_and_a_broker_that_forgot_everything_wedge_nothing(
     let mut broker = Broker::start(&dir, port);
     let after = marked(&mut rx, 78, 50).await;
     assert_eq!(after.len(), 50, "after the restart: {} of 50", after.len());
-    big.publish(
-        "vscp/command/a",
-        QoS::AtLeastOnce,
-        false,
-        r#"{"class":20,"type":3,"data":[45,0,2]}"#,
-    )
-    .await
-    .unwrap();
+    command_to_a(&big, r#"{"class":20,"type":3,"data":[45,0,2]}"#).await;
     assert_eq!(
         watch_a.count(45, 1, 10).await.get(&2),
         Some(&1),
