@@ -63,6 +63,8 @@ close_codes! {
     NoPong = 4013 => "browser stopped answering pings",
     /// The proxy has accounts (`--users`) and the browser has not logged in to it.
     LoginRequired = 4014 => "log in to the proxy first",
+    /// The node refused the login the proxy keeps for it (`--node-logins`).
+    NodeLoginFailed = 4015 => "the node refused the proxy's login",
 }
 
 /// A number that is not one of the proxy's close codes.
@@ -85,6 +87,7 @@ impl CloseCode {
                 | CloseCode::BadToken
                 | CloseCode::BadOrigin
                 | CloseCode::LoginRequired
+                | CloseCode::NodeLoginFailed
         )
     }
 }
@@ -117,7 +120,7 @@ mod tests {
             assert_eq!(CloseCode::try_from(c.code()), Ok(c));
         }
         assert_eq!(CloseCode::try_from(1000), Err(UnknownCloseCode(1000)));
-        assert_eq!(CloseCode::try_from(4015), Err(UnknownCloseCode(4015)));
+        assert_eq!(CloseCode::try_from(4016), Err(UnknownCloseCode(4016)));
         assert_eq!(CloseCode::try_from(4010), Err(UnknownCloseCode(4010)));
     }
 

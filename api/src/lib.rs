@@ -32,6 +32,10 @@ pub struct Target {
     /// The login of the proxy's demo nodes, which the page shows; never set for a real node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demo_login: Option<Login>,
+    /// The proxy logs in to this node itself (`--node …,login=ENTRY`): the page sends no
+    /// login and never learns the node's password.
+    #[serde(default)]
+    pub node_login: bool,
 }
 
 /// A user name and password.

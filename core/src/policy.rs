@@ -87,29 +87,105 @@ pub fn required_unreadable(line: &str) -> u8 {
     }
 }
 
-/// A line refused for a user's level.
+/// An event class, or one type of it, that an account may SEND: `CLASS` or `CLASS:TYPE`
+/// (decimal or `0x` hex). A Level I event sent over Level II (class 512–1023) counts as its
+/// Level I class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventRule {
+    /// The class.
+    pub class: u16,
+    /// The type, or any.
+    pub kind: Option<u16>,
+}
+
+impl EventRule {
+    /// Does it allow this event?
+    #[must_use]
+    pub fn allows(&self, event: &Event) -> bool {
+        let fits = |e: &Event| e.class == self.class && self.kind.is_none_or(|k| k == e.kind);
+        fits(event) || event.as_level1().is_some_and(|e| fits(&e))
+    }
+}
+
+impl std::str::FromStr for EventRule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<EventRule, String> {
+        let number = |t: &str| {
+            crate::number::parse_max(t, u64::from(u16::MAX))
+                .map(|v| v as u16)
+                .map_err(|e| format!("{t:?} in event rule {s:?}: {e}"))
+        };
+        let (class, kind) = match s.split_once(':') {
+            Some((c, k)) => (number(c)?, Some(number(k)?)),
+            None => (number(s)?, None),
+        };
+        Ok(EventRule { class, kind })
+    }
+}
+
+/// A line refused for a user's level, or for an event the account may not send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Denied {
     /// The level it needs.
     pub needs: u8,
+    /// What the account lacks.
+    pub lacks: Lacks,
+}
+
+/// Why a line was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lacks {
+    /// The level the line needs.
+    Level,
+    /// A rule allowing this class and type.
+    Event(u16, u16),
+    /// A SEND the gate cannot read may be any event: an account with event rules may not.
+    ReadableEvent,
 }
 
 impl Denied {
+    fn level(needs: u8) -> Denied {
+        Denied {
+            needs,
+            lacks: Lacks::Level,
+        }
+    }
+
     /// The reply the user gets instead of the server's (with its line end).
     #[must_use]
     pub fn reply(&self) -> String {
-        format!("-OK - Not allowed (needs privilege {})\r\n", self.needs)
+        match self.lacks {
+            Lacks::Level => format!("-OK - Not allowed (needs privilege {})\r\n", self.needs),
+            Lacks::Event(class, kind) => format!(
+                "-OK - Not allowed (this account may not send class {class} type {kind})\r\n"
+            ),
+            Lacks::ReadableEvent => {
+                "-OK - Not allowed (this account may send only events it can read)\r\n".into()
+            }
+        }
     }
 }
 
-/// One session's gate: judges each line against the user's level and remembers what went
-/// through for repeats.
+/// One session's gate: judges each line against the user's level (and the account's event
+/// rules, if it has any) and remembers what went through for repeats.
 #[derive(Clone, Debug, Default)]
 pub struct LineGate {
     history: VecDeque<Command>,
+    /// Events the account may SEND (empty: any its level allows).
+    events: Vec<EventRule>,
 }
 
 impl LineGate {
+    /// A gate for an account that may SEND only events these rules allow (none: any).
+    #[must_use]
+    pub fn with_events(events: Vec<EventRule>) -> LineGate {
+        LineGate {
+            history: VecDeque::new(),
+            events,
+        }
+    }
+
     /// May a user of `level` send `line` (one line, without its line end)? The level it
     /// needs when it may; blank lines pass.
     pub fn check(&mut self, line: &str, level: u8) -> Result<u8, Denied> {
@@ -131,7 +207,27 @@ impl LineGate {
             Err(_) => (required_unreadable(line), None),
         };
         if needs > level {
-            return Err(Denied { needs });
+            return Err(Denied::level(needs));
+        }
+        if !self.events.is_empty() {
+            match &remembered {
+                Some(Command::Send(ev)) if !self.events.iter().any(|r| r.allows(ev)) => {
+                    return Err(Denied {
+                        needs,
+                        lacks: Lacks::Event(ev.class, ev.kind),
+                    });
+                }
+                // a SEND the gate cannot read could be any event: not for a limited account
+                None if Command::parse_lenient(line).is_err()
+                    && required_unreadable(line) == ENGINEER =>
+                {
+                    return Err(Denied {
+                        needs,
+                        lacks: Lacks::ReadableEvent,
+                    });
+                }
+                _ => {}
+            }
         }
         if let Some(c) = remembered {
             self.history.push_front(c);
@@ -173,7 +269,7 @@ mod tests {
         }
         // register writes and the bootloader over SEND need an engineer
         let write = "SEND 0,0,11,,,,-,1,2,3";
-        assert_eq!(g.check(write, OPERATOR), Err(Denied { needs: ENGINEER }));
+        assert_eq!(g.check(write, OPERATOR), Err(Denied::level(ENGINEER)));
         assert_eq!(g.check(write, ENGINEER), Ok(ENGINEER));
         let l2 = "SEND 0,512,38,,,,-,FF,FF,FF,FF,FF,FF,FF,F5,00,01,00,00,00,00,00,00,1,0,0,1,7";
         assert_eq!(g.check(l2, OPERATOR).err().map(|d| d.needs), Some(ENGINEER));
@@ -182,10 +278,43 @@ mod tests {
             Some(ENGINEER)
         );
         assert_eq!(
-            Denied { needs: 6 }.reply(),
+            Denied::level(6).reply(),
             "-OK - Not allowed (needs privilege 6)\r\n"
         );
         assert_eq!(role_level("Engineer"), Some(6));
+    }
+
+    #[test]
+    fn event_rules_limit_sends() {
+        let rules = ["10", "20:0x03"].map(|r| r.parse::<EventRule>().unwrap());
+        assert_eq!(
+            rules[1],
+            EventRule {
+                class: 20,
+                kind: Some(3)
+            }
+        );
+        assert!("10:".parse::<EventRule>().is_err() && "70000".parse::<EventRule>().is_err());
+        let mut g = LineGate::with_events(rules.to_vec());
+        assert_eq!(g.check("SEND 0,10,6,,,,-,1,2", OPERATOR), Ok(OPERATOR));
+        assert_eq!(g.check("SEND 0,20,3,,,,-,1", OPERATOR), Ok(OPERATOR));
+        let refused = g.check("SEND 0,20,4,,,,-,1", OPERATOR).unwrap_err();
+        assert_eq!(refused.lacks, Lacks::Event(20, 4));
+        assert_eq!(
+            refused.reply(),
+            "-OK - Not allowed (this account may not send class 20 type 4)\r\n"
+        );
+        // Level I over Level II counts as its Level I class
+        let l2 = "SEND 0,522,6,,,,-,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,5";
+        assert_eq!(g.check(l2, OPERATOR), Ok(OPERATOR));
+        // a repeat is judged by the SEND it repeats; an unreadable SEND is not passed
+        g.check("SEND 0,10,6,,,,-,1,2", OPERATOR).unwrap();
+        assert_eq!(g.check("+", OPERATOR), Ok(OPERATOR));
+        assert_eq!(
+            g.check("SEND 0,30,x", ADMIN).map_err(|d| d.lacks),
+            Err(Lacks::ReadableEvent)
+        );
+        assert_eq!(g.check("NOOP", VIEWER), Ok(0), "other commands as before");
     }
 
     #[test]

@@ -12,9 +12,15 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Allowed target `NAME=HOST:PORT` (repeatable). The browser picks by NAME, never by address.
+    /// `NAME=HOST:PORT,login=ENTRY`: the proxy logs in to the node with entry ENTRY of
+    /// --node-logins, and the browser never learns the node's password.
     /// Default: `local=127.0.0.1:9598` unless --demo is given.
-    #[arg(long = "node", value_parser = parse_node)]
-    pub nodes: Vec<(String, String)>,
+    #[arg(long = "node", value_parser = parse_node_arg)]
+    pub nodes: Vec<NodeArg>,
+    /// Node logins the proxy keeps (TOML: `[ENTRY]` tables with `user` and `password`), named by
+    /// `--node NAME=HOST:PORT,login=ENTRY`; needs --users or --token.
+    #[arg(long)]
+    pub node_logins: Option<PathBuf>,
     /// Allowed MQTT broker `NAME=HOST:PORT` (repeatable): the console's broker connection
     /// reaches its TCP port through `/mqtt?target=NAME` (for brokers without a websocket
     /// listener, or not reachable from the browser).
@@ -171,6 +177,33 @@ pub struct DemoArgs {
     /// The site number in the demo GUIDs (byte 9).
     #[arg(long, default_value_t = 1)]
     pub site: u8,
+}
+
+/// One `--node`: a target's name, its address and the node login the proxy uses, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeArg {
+    /// Target name.
+    pub name: String,
+    /// `HOST:PORT`.
+    pub address: String,
+    /// Entry of `--node-logins`.
+    pub login: Option<String>,
+}
+
+fn parse_node_arg(s: &str) -> Result<NodeArg, String> {
+    let (target, login) = match s.split_once(',') {
+        Some((t, opt)) => match opt.split_once('=') {
+            Some(("login", entry)) if !entry.is_empty() => (t, Some(entry.to_string())),
+            _ => return Err("after the address only `,login=ENTRY`".into()),
+        },
+        None => (s, None),
+    };
+    let (name, address) = parse_node(target)?;
+    Ok(NodeArg {
+        name,
+        address,
+        login,
+    })
 }
 
 fn parse_node(s: &str) -> Result<(String, String), String> {

@@ -214,3 +214,134 @@ async fn accounts_levels_and_the_audit_file() {
     );
     assert!(metrics.contains("vscp_proxy_refusals_total{reason=\"login_limited\"} 1"));
 }
+
+/// A websocket to `target` with a session cookie.
+async fn open(p: &Proxy, target: &str, cookie: &str) -> Ws {
+    let mut req = p
+        .url(&format!("target={target}"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    connect_async(req).await.unwrap().0
+}
+
+#[tokio::test]
+async fn node_logins_event_rules_and_pipelined_refusals() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let dir = tempfile(&format!("node-logins-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let hash = vscp_proxy::hash_password("pw").unwrap();
+    let users = dir.join("users.toml");
+    std::fs::write(
+        &users,
+        format!(
+            "[[user]]\nname = \"op\"\npassword_hash = \"{hash}\"\nrole = \"operator\"\nsend = [\"20:3\", \"10\"]\n"
+        ),
+    )
+    .unwrap();
+    let logins = dir.join("node-logins.toml");
+    std::fs::write(
+        &logins,
+        "[hall]\nuser = \"admin\"\npassword = \"secret\"\n[wrong]\nuser = \"admin\"\npassword = \"nope\"\n",
+    )
+    .unwrap();
+    let audit = dir.join("audit.jsonl");
+    let (_demo, port) = start_demo(0, "0");
+    let p = Proxy::start(&[
+        "--node",
+        &format!("hall=127.0.0.1:{port},login=hall"),
+        "--node",
+        &format!("shed=127.0.0.1:{port},login=wrong"),
+        "--node-logins",
+        logins.to_str().unwrap(),
+        "--users",
+        users.to_str().unwrap(),
+        "--audit",
+        audit.to_str().unwrap(),
+    ]);
+
+    // the target list needs a login, then says the proxy logs in to these nodes
+    assert!(
+        http_get(p.port, "/api/targets")
+            .await
+            .starts_with("HTTP/1.1 401")
+    );
+    let (_, cookie) = login(p.port, "op", "pw").await;
+    let cookie = cookie.unwrap();
+    let targets = http(
+        p.port,
+        &get("/api/targets", "127.0.0.1").replace(
+            "Connection: close",
+            &format!("Cookie: {cookie}\r\nConnection: close"),
+        ),
+    )
+    .await;
+    assert!(
+        targets.contains(r#""name":"hall""#) && targets.contains(r#""node_login":true"#),
+        "{targets}"
+    );
+    assert!(
+        !targets.contains("secret"),
+        "the node's password stays on the proxy"
+    );
+
+    // the browser gets the greeting and works logged in without sending a login
+    let mut ws = open(&p, "hall", &cookie).await;
+    let greeting = until_status(&mut ws).await;
+    assert!(greeting.last().unwrap().starts_with("+OK"), "{greeting:?}");
+    ws.send(Message::text("SEND 0,20,3,,,,-,1")).await.unwrap();
+    assert_eq!(until_status(&mut ws).await, ["+OK - Success."]);
+    // the account's event rules: class 20 type 3 and class 10 only
+    ws.send(Message::text("SEND 0,20,4,,,,-,1")).await.unwrap();
+    assert_eq!(
+        until_status(&mut ws).await,
+        ["-OK - Not allowed (this account may not send class 20 type 4)"]
+    );
+
+    // pipelined: the proxy's refusal comes between the node's replies, in command order
+    ws.send(Message::text("NOOP\nSHUTDOWN\nSEND 0,10,6,,,,-,1,2\nSTAT"))
+        .await
+        .unwrap();
+    let replies: Vec<String> = until_statuses(&mut ws, 4)
+        .await
+        .into_iter()
+        .filter(|l| l.starts_with("+OK") || l.starts_with("-OK"))
+        .collect();
+    assert_eq!(replies.len(), 4, "{replies:?}");
+    assert!(replies[0].starts_with("+OK"), "{replies:?}");
+    assert_eq!(replies[1], "-OK - Not allowed (needs privilege 15)");
+    assert_eq!(replies[2], "+OK - Success.");
+    assert!(replies[3].starts_with("+OK"), "{replies:?}");
+    drop(ws);
+
+    // a node that refuses the proxy's login: a clear close code
+    let mut shed = open(&p, "shed", &cookie).await;
+    let (code, reason) = close_of(&mut shed).await;
+    assert_eq!(code, 4015, "{reason}");
+    assert!(reason.contains("PASS"), "{reason}");
+
+    // the audit pairs each sent command with the node's reply
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sends: Vec<_> = records
+        .iter()
+        .filter(|r| r["event"] == "command" && r["sent"] == true)
+        .map(|r| (r["command"].as_str().unwrap(), r["reply"].as_str()))
+        .collect();
+    assert_eq!(
+        sends,
+        [
+            ("SEND 0,20,3,,,,-,1", Some("+OK")),
+            ("SEND 0,10,6,,,,-,1,2", Some("+OK"))
+        ],
+        "{text}"
+    );
+    assert!(!text.contains("secret"), "{text}");
+}

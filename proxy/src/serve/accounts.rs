@@ -8,6 +8,7 @@
 //! password_hash = "$argon2id$v=19$…"   # vscp-proxy hash-password
 //! role = "operator"                     # viewer, operator, engineer, admin, or level = 0–15
 //! targets = ["hall"]                    # optional: only these
+//! send = ["20", "10:6"]                  # optional: SEND only these classes or class:type
 //! ```
 
 use std::{
@@ -50,6 +51,8 @@ struct UserEntry {
     level: Option<u8>,
     #[serde(default)]
     targets: Vec<String>,
+    #[serde(default)]
+    send: Vec<String>,
 }
 
 /// An account.
@@ -61,6 +64,8 @@ pub(crate) struct User {
     pub level: u8,
     /// Targets it may use (empty: all).
     pub targets: Vec<String>,
+    /// Events it may SEND (empty: any its level allows).
+    pub events: Vec<policy::EventRule>,
     hash: String,
 }
 
@@ -113,10 +118,17 @@ impl Accounts {
             PasswordHash::new(&u.password_hash)
                 .map_err(|e| anyhow::anyhow!("user {}: password_hash: {e}", u.name))?;
             anyhow::ensure!(!u.name.is_empty(), "a user without a name");
+            let events = u
+                .send
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<_, String>>()
+                .map_err(|e| anyhow::anyhow!("user {}: send: {e}", u.name))?;
             let user = User {
                 name: u.name.clone(),
                 level,
                 targets: u.targets,
+                events,
                 hash: u.password_hash,
             };
             anyhow::ensure!(
@@ -288,6 +300,10 @@ mod tests {
             (
                 "[[user]]\nname = \"x\"\npassword_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA\"\nlevel = 16\n",
                 "0–15",
+            ),
+            (
+                "[[user]]\nname = \"x\"\npassword_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA\"\nlevel = 4\nsend = [\"20:x\"]\n",
+                "send",
             ),
         ] {
             let e = Accounts::parse(text).unwrap_err();

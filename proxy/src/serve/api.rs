@@ -9,16 +9,45 @@ pub(super) struct TokenQuery {
     token: Option<String>,
 }
 
-/// `GET /api/targets`: the allow-list, for callers that pass the Origin and token checks.
+/// `GET /api/targets`: the allow-list, for callers that pass the Origin and token checks;
+/// with accounts, the targets the logged-in account may use (401 before a login).
 pub(super) async fn targets_api(
     State(app): State<App>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    match check_caller(&app, &headers, q.token.as_deref()) {
-        Ok(()) => Json(app.targets.as_ref().clone()).into_response(),
-        Err(refusal) => forbidden(refusal),
+    if let Err(refusal) = check_caller(&app, &headers, q.token.as_deref()) {
+        return forbidden(refusal);
     }
+    match account(&app, &headers) {
+        Ok(user) => {
+            let mut list = app.targets.as_ref().clone();
+            list.retain(|t| user.as_ref().is_none_or(|u| u.may_use(&t.name)));
+            Json(list).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A request that needs a proxy login and has none: 401.
+struct NotLoggedIn;
+
+impl IntoResponse for NotLoggedIn {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({ "error": "log in to the proxy first" })),
+        )
+            .into_response()
+    }
+}
+
+/// With accounts, the logged-in account; `None` without accounts.
+fn account(app: &App, headers: &HeaderMap) -> Result<Option<accounts::User>, NotLoggedIn> {
+    let Some(accounts) = &app.accounts else {
+        return Ok(None);
+    };
+    logged_in(accounts, headers).map(Some).ok_or(NotLoggedIn)
 }
 
 /// 403 with the reason as `{"error": …}`.
@@ -61,6 +90,9 @@ pub(super) async fn mdf_api(
 ) -> Response {
     if let Err(refusal) = check_caller(&app, &headers, q.token.as_deref()) {
         return forbidden(refusal);
+    }
+    if let Err(e) = account(&app, &headers) {
+        return e.into_response();
     }
     app.mdf.answer(&q.url).await
 }
@@ -132,6 +164,22 @@ pub(super) async fn linktest_api(
         Ok(a) => a,
         Err(refusal) => return refused(StatusCode::FORBIDDEN, refusal.reason),
     };
+    // linktest sends, sets filters and GUIDs: an engineer's work, on a target of the account
+    match account(&app, &headers) {
+        Err(e) => return e.into_response(),
+        Ok(Some(u)) if u.level < vscp_core::policy::ENGINEER || !u.may_use(&req.target) => {
+            return refused(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "account {} may not run linktest on {} (needs privilege {} and the target)",
+                    u.name,
+                    req.target,
+                    vscp_core::policy::ENGINEER
+                ),
+            );
+        }
+        Ok(_) => {}
+    }
     let Ok(_running) = app.linktest.clone().try_acquire_owned() else {
         return refused(
             StatusCode::TOO_MANY_REQUESTS,

@@ -26,6 +26,7 @@ mod files;
 mod guard;
 mod limits;
 mod mdf;
+mod node_logins;
 mod shards;
 
 use crate::{
@@ -82,6 +83,8 @@ struct App {
     tls: bool,
     /// The audit log (`--audit`).
     audit: Option<Arc<Audit>>,
+    /// Logins the proxy uses for nodes, by target name.
+    node_logins: Arc<node_logins::NodeLogins>,
 }
 
 #[derive(Clone, Copy)]
@@ -111,6 +114,7 @@ pub struct Server {
 impl Server {
     /// Binds `--listen` (port 0 picks one) and starts the demo nodes when asked.
     pub async fn bind(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Server> {
+        let node_logins = node_logins::load(args)?;
         let targets = targets(args, shutdown).await?;
         if !args.static_dir.join("index.html").exists() {
             tracing::warn!(dir = %args.static_dir.display(), "console not built here: run `./x run`, or pass --static");
@@ -163,6 +167,7 @@ impl Server {
                 )),
                 None => None,
             },
+            node_logins: Arc::new(node_logins),
         };
         let threads = match args.threads {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
@@ -349,12 +354,13 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
     let mut targets: Vec<Target> = args
         .nodes
         .iter()
-        .map(|(n, a)| Target {
-            name: n.clone(),
-            address: a.clone(),
+        .map(|n| Target {
+            name: n.name.clone(),
+            address: n.address.clone(),
             demo: false,
             mqtt: false,
             demo_login: None,
+            node_login: n.login.is_some(),
         })
         .collect();
     if args.demo {
@@ -376,6 +382,7 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
                     user: demo::USER.into(),
                     password: demo::PASSWORD.into(),
                 }),
+                node_login: false,
             },
         );
         tracing::info!(%addr, "demo nodes running; log in as user '{}' password '{}'", demo::USER, demo::PASSWORD);
@@ -386,6 +393,7 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
             demo: false,
             mqtt: false,
             demo_login: None,
+            node_login: false,
         });
     }
     for (name, address) in &args.brokers {
@@ -399,6 +407,7 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
             demo: false,
             mqtt: true,
             demo_login: None,
+            node_login: false,
         });
     }
     Ok(targets)
@@ -449,6 +458,15 @@ async fn gate(State(app): State<App>, req: Request, next: Next) -> Response {
     resp
 }
 
+/// A websocket the gate lets through: where it goes and who it is.
+struct Admitted {
+    address: String,
+    /// The login the proxy uses for the node (`--node-logins`).
+    login: Option<vscp_api::Login>,
+    guard: ConnGuard,
+    caller: Option<Caller>,
+}
+
 /// Decides whether a websocket may be bridged, and to where.
 fn admit(
     app: &App,
@@ -456,7 +474,7 @@ fn admit(
     headers: &HeaderMap,
     q: &WsQuery,
     service: Service,
-) -> Result<(String, ConnGuard, Option<Caller>), Refusal> {
+) -> Result<Admitted, Refusal> {
     check_caller(app, headers, q.token.as_deref())?;
     let name = q.target.as_deref().unwrap_or_default();
     let address = target_address(&app.targets, name, service == Service::Mqtt)?;
@@ -476,6 +494,7 @@ fn admit(
             Some(Caller {
                 user: user.name,
                 level: user.level,
+                events: user.events,
                 peer,
                 target: name.to_string(),
             })
@@ -485,7 +504,16 @@ fn admit(
         .conns
         .acquire(peer.ip())
         .ok_or_else(|| Refusal::new(CloseCode::TooManyConnections, "too many connections"))?;
-    Ok((address, guard, caller))
+    let login = match service {
+        Service::Link => app.node_logins.get(name).cloned(),
+        Service::Mqtt => None,
+    };
+    Ok(Admitted {
+        address,
+        login,
+        guard,
+        caller,
+    })
 }
 
 /// `/ws?target=NAME`: the console's link-protocol session.
@@ -558,14 +586,15 @@ fn upgrade(
     let budget = app.limits.budget.clone();
     ws.on_upgrade(protocol, MAX_WS_MESSAGE, budget, move |socket| async move {
             match verdict {
-                Ok((addr, guard, caller)) => {
+                Ok(Admitted { address: addr, login, guard, caller }) => {
                     tracing::info!(%peer, %addr, "bridge open");
                     metrics.opened();
                     let watched = caller.map(|c| (c, audit.clone()));
                     if let Some((who, Some(audit))) = &watched {
                         audit.record(who, "start", serde_json::json!({}));
                     }
-                    let end = session::run(socket, &addr, service, limits, shutdown, &metrics, watched.clone()).await;
+                    let route = session::Route { addr: &addr, service, login };
+                    let end = session::run(socket, route, limits, shutdown, &metrics, watched.clone()).await;
                     if let Some((who, Some(audit))) = &watched {
                         let code = end.as_ref().map(|r| r.code.code());
                         audit.record(who, "end", serde_json::json!({ "code": code }));

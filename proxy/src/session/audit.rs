@@ -13,6 +13,8 @@ pub(crate) struct Caller {
     pub user: String,
     /// Privilege level 0–15.
     pub level: u8,
+    /// Events the account may SEND (empty: any).
+    pub events: Vec<vscp_core::policy::EventRule>,
     /// Client address.
     pub peer: SocketAddr,
     /// Target name.
@@ -35,6 +37,16 @@ impl Audit {
 
     /// Writes one record about `who`: `what` is `start`, `end` or `command`.
     pub(crate) fn record(&self, who: &Caller, what: &str, extra: serde_json::Value) {
+        self.write(&self.stamp(who, what, extra));
+    }
+
+    /// One record about `who` as of now, to be written (maybe with more fields) later.
+    pub(crate) fn stamp(
+        &self,
+        who: &Caller,
+        what: &str,
+        extra: serde_json::Value,
+    ) -> serde_json::Value {
         let mut line = json!({
             "time": vscp_core::utc_string(
                 std::time::SystemTime::now()
@@ -50,6 +62,11 @@ impl Audit {
         if let (Some(l), Some(e)) = (line.as_object_mut(), extra.as_object()) {
             l.extend(e.clone());
         }
+        line
+    }
+
+    /// Appends a record.
+    pub(crate) fn write(&self, line: &serde_json::Value) {
         let mut file = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(file, "{line}");
     }

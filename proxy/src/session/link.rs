@@ -8,17 +8,19 @@
 //! Sending awaits the websocket, so a slow browser stops the reads from the node
 //! (backpressure) and memory stays bounded.
 
+use std::sync::Arc;
+
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 
-use vscp_api::CloseCode;
+use vscp_api::{CloseCode, Login};
 
 use vscp_core::policy::{self, LineGate};
 
 use super::{
-    Audit, Caller, End, Limits, Refusal, audit, bad_frame, connect, liveness::Liveness,
-    shutting_down,
+    Audit, Caller, End, Limits, Refusal, audit, bad_frame, connect, liveness::Liveness, node_login,
+    replies::Replies, shutting_down,
 };
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -32,22 +34,32 @@ const READ_MIN: usize = 16 * 1024;
 const READ_MAX: usize = 1024 * 1024;
 /// Size of the buffered writer towards the node.
 const WRITE_BUFFER: usize = 64 * 1024;
+/// Read buffer for the proxy's login to a node.
+const LOGIN_BUFFER: usize = 4 * 1024;
 
-/// Connects to the node at `addr` (over TLS with `--node-tls`) and bridges lines until either
-/// side ends.
+/// What a session is run with besides its websocket and node.
+pub(super) struct Env<'a> {
+    pub limits: &'a Limits,
+    pub shutdown: Shutdown,
+    pub metrics: &'a Metrics,
+    /// The account and the audit log, with proxy accounts.
+    pub caller: Option<&'a (Caller, Option<Arc<Audit>>)>,
+}
+
+/// Connects to the node at `addr` (over TLS with `--node-tls`), logs in with the proxy's
+/// login for it if there is one, and bridges lines until either side ends.
 pub(super) async fn session(
     ws: &mut WebSocket,
     addr: &str,
-    limits: &Limits,
-    shutdown: Shutdown,
-    metrics: &Metrics,
-    caller: Option<&(Caller, Option<std::sync::Arc<Audit>>)>,
+    login: Option<&Login>,
+    env: Env<'_>,
 ) -> End {
+    let limits = env.limits;
     let unreachable = |why: String| Refusal::new(CloseCode::NodeUnreachable, why);
     let tcp = connect(addr, limits, "node").await?;
     let Some(tls) = limits.node_tls.clone() else {
         let (rd, wr) = tcp.into_split();
-        return bridge(ws, rd, wr, limits, shutdown, metrics, caller).await;
+        return start(ws, rd, wr, login, env).await;
     };
     let name = super::node_name(addr)?;
     let stream = tokio::time::timeout(limits.connect, tls.connect(name, tcp))
@@ -55,22 +67,53 @@ pub(super) async fn session(
         .map_err(|_| unreachable("node TLS handshake timed out".into()))?
         .map_err(|e| unreachable(format!("node TLS handshake failed: {e}")))?;
     let (rd, wr) = tokio::io::split(stream);
-    bridge(ws, rd, wr, limits, shutdown, metrics, caller).await
+    start(ws, rd, wr, login, env).await
 }
 
-async fn bridge<R, W>(
+/// The proxy's login first, when it keeps one for the node; the browser gets the greeting.
+async fn start<R, W>(
     ws: &mut WebSocket,
-    mut tcp_r: R,
-    tcp_w: W,
-    limits: &Limits,
-    shutdown: Shutdown,
-    metrics: &Metrics,
-    caller: Option<&(Caller, Option<std::sync::Arc<Audit>>)>,
+    rd: R,
+    mut wr: W,
+    login: Option<&Login>,
+    env: Env<'_>,
 ) -> End
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let Some(login) = login else {
+        return bridge(ws, rd, wr, env).await;
+    };
+    // smaller than any read of the bridge, so once empty it is passed by
+    let mut rd = BufReader::with_capacity(LOGIN_BUFFER, rd);
+    let limits = env.limits;
+    let greeting =
+        node_login::log_in(&mut rd, &mut wr, login, limits.connect, limits.max_line).await?;
+    if ws
+        .tx
+        .lock()
+        .await
+        .text(Bytes::from(greeting))
+        .await
+        .is_err()
+    {
+        return Ok(()); // browser gone
+    }
+    bridge(ws, rd, wr, env).await
+}
+
+async fn bridge<R, W>(ws: &mut WebSocket, mut tcp_r: R, tcp_w: W, env: Env<'_>) -> End
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let Env {
+        limits,
+        shutdown,
+        metrics,
+        caller,
+    } = env;
     let mut tcp_w = BufWriter::with_capacity(WRITE_BUFFER, tcp_w);
     let WebSocket { rx, tx } = ws;
     let tx = &*tx;
@@ -80,8 +123,11 @@ where
         Refusal::new(CloseCode::NodeError, format!("{what} node failed: {e}"))
     };
 
-    // with proxy accounts, every line is judged against the account's level first
-    let mut gate = LineGate::default();
+    // with proxy accounts, every line is judged against the account's level first, and the
+    // proxy's refusals take their place among the node's replies
+    let mut gate = LineGate::with_events(caller.map(|(c, _)| c.events.clone()).unwrap_or_default());
+    let replies = Replies::default();
+    let replies = &replies;
     let up = async {
         let mut next = rx.recv().await;
         loop {
@@ -110,25 +156,41 @@ where
                             let text = std::str::from_utf8(line).unwrap_or_default();
                             let verdict = gate.check(text, who.level);
                             let needs = verdict.as_ref().map_or_else(|d| d.needs, |n| *n);
-                            if let Some(audit) =
-                                audit.as_ref().filter(|_| needs >= policy::OPERATOR)
-                            {
-                                let record = serde_json::json!({
-                                    "command": audit::loggable(text),
-                                    "needs": needs,
-                                    "sent": verdict.is_ok(),
-                                });
-                                audit.record(who, "command", record);
-                            }
-                            if let Err(denied) = verdict {
-                                metrics.line_refused();
-                                tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
-                                let reply = Bytes::from(denied.reply());
-                                if tx.lock().await.text(reply).await.is_err() {
-                                    return Ok(()); // browser gone
-                                }
+                            let record =
+                                audit
+                                    .as_ref()
+                                    .filter(|_| needs >= policy::OPERATOR)
+                                    .map(|a| {
+                                        a.stamp(
+                                            who,
+                                            "command",
+                                            serde_json::json!({
+                                                "command": audit::loggable(text),
+                                                "needs": needs,
+                                                "sent": verdict.is_ok(),
+                                            }),
+                                        )
+                                    });
+                            let Err(denied) = verdict else {
+                                replies.forwarded(record);
+                                write_line(&mut tcp_w, line)
+                                    .await
+                                    .map_err(|e| node_error("write to", e))?;
+                                written += 1;
                                 continue;
+                            };
+                            metrics.line_refused();
+                            if let (Some(a), Some(r)) = (audit, record) {
+                                a.write(&r);
                             }
+                            tcp_w.flush().await.map_err(|e| node_error("write to", e))?;
+                            let mut tx = tx.lock().await;
+                            if let Some(reply) = replies.refused(Bytes::from(denied.reply()))
+                                && tx.text(reply).await.is_err()
+                            {
+                                return Ok(()); // browser gone
+                            }
+                            continue;
                         }
                         write_line(&mut tcp_w, line)
                             .await
@@ -206,8 +268,21 @@ where
             let Scan { lines, ascii } = check_lines(&payload, limits.max_line)?;
             metrics.to_browser(lines, payload.len() as u64);
             let text = if ascii { payload } else { utf8(payload) };
-            if tx.lock().await.text(text).await.is_err() {
-                return Ok(()); // browser gone
+            let mut tx = tx.lock().await;
+            if caller.is_none() || !replies.due() {
+                if tx.text(text).await.is_err() {
+                    return Ok(()); // browser gone
+                }
+                continue;
+            }
+            let out = replies.interleave(text);
+            if let Some((_, Some(audit))) = caller {
+                out.answered.iter().for_each(|r| audit.write(r));
+            }
+            for message in out.messages {
+                if tx.text(message).await.is_err() {
+                    return Ok(()); // browser gone
+                }
             }
         }
     };
@@ -219,6 +294,9 @@ where
         e = down => e,
         e = live.expired() => Err(e),
     };
+    if let Some((_, Some(audit))) = caller {
+        replies.unanswered().iter().for_each(|r| audit.write(r));
+    }
     // in-process demo nodes close their side when shutdown fires, possibly while this
     // task was already reading: the browser must hear "shutting down", not "node closed"
     if shutdown.is_triggered() {

@@ -6,6 +6,8 @@ mod audit;
 mod link;
 pub(crate) mod liveness;
 mod mqtt;
+mod node_login;
+mod replies;
 
 use std::time::Duration;
 
@@ -73,12 +75,23 @@ pub(crate) enum Service {
     Mqtt,
 }
 
-/// Connects to `addr` and bridges until either side ends; always closes the websocket
-/// with a code that says why, and returns that (`None`: the browser closed).
+/// Where a session goes: the address, the kind of service there, and the login the proxy
+/// uses for a link server (`--node-logins`).
+pub(crate) struct Route<'a> {
+    pub addr: &'a str,
+    pub service: Service,
+    pub login: Option<vscp_api::Login>,
+}
+
+/// Connects to the route's address and bridges until either side ends; always closes the
+/// websocket with a code that says why, and returns that (`None`: the browser closed).
 pub(crate) async fn run(
     mut ws: WebSocket,
-    addr: &str,
-    service: Service,
+    Route {
+        addr,
+        service,
+        login,
+    }: Route<'_>,
     limits: Limits,
     shutdown: Shutdown,
     metrics: &Metrics,
@@ -87,15 +100,13 @@ pub(crate) async fn run(
     let work = async {
         match service {
             Service::Link => {
-                link::session(
-                    &mut ws,
-                    addr,
-                    &limits,
-                    shutdown.clone(),
+                let env = link::Env {
+                    limits: &limits,
+                    shutdown: shutdown.clone(),
                     metrics,
-                    caller.as_ref(),
-                )
-                .await
+                    caller: caller.as_ref(),
+                };
+                link::session(&mut ws, addr, login.as_ref(), env).await
             }
             Service::Mqtt => mqtt::relay(&mut ws, addr, &limits, metrics).await,
         }
