@@ -107,6 +107,15 @@ impl EventRule {
     }
 }
 
+impl std::fmt::Display for EventRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            Some(kind) => write!(f, "{}:{kind}", self.class),
+            None => write!(f, "{}", self.class),
+        }
+    }
+}
+
 impl std::str::FromStr for EventRule {
     type Err = String;
 

@@ -83,10 +83,10 @@ async fn accounts_levels_and_the_audit_file() {
     ]);
 
     // nobody logged in: the API says so, a websocket is refused with 4014
+    let me = http_get(p.port, "/api/me").await;
     assert!(
-        http_get(p.port, "/api/me")
-            .await
-            .starts_with("HTTP/1.1 401")
+        me.starts_with("HTTP/1.1 200") && me.ends_with(r#"{"accounts":true}"#),
+        "{me}"
     );
     assert_eq!(close_code(&p.url("target=demo")).await, 4014);
 

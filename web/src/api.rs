@@ -1,9 +1,11 @@
-//! The proxy's HTTP API: `GET /api/targets`, `POST /api/linktest` and `GET /api/mdf`.
+//! The proxy's HTTP API: `GET /api/targets`, `POST /api/linktest`, `GET /api/mdf`, and the
+//! proxy login (`/api/me`, `/api/login`, `/api/logout`).
 
 use gloo::net::http::{Request, Response};
 use vscp_api::{LinktestRequest, Report, Target};
 use yew::Callback;
 
+use crate::account::{Account, Me};
 use crate::state::ConnSettings;
 
 /// `PROXY/path?query` with the settings' token added, if any (`query` may be empty).
@@ -90,5 +92,50 @@ pub fn fetch_mdf(s: &ConnSettings, mdf_url: &str, cb: Callback<Result<String, St
             resp.text().await.map_err(|e| format!("{what}: {e}"))
         };
         cb.emit(r.await);
+    });
+}
+
+/// Asks the proxy who the page is logged in as (`GET /api/me`).
+pub fn fetch_me(s: &ConnSettings, cb: Callback<Account>) {
+    let url = api_url(s, "/api/me", "");
+    wasm_bindgen_futures::spawn_local(async move {
+        let account = match Request::get(&url).send().await {
+            Ok(resp) => match resp.json::<Me>().await {
+                Ok(me) => me.into(),
+                // a proxy from before accounts, or not a proxy: nothing to log in to
+                Err(_) => Account::Open,
+            },
+            Err(_) => Account::Unknown,
+        };
+        cb.emit(account);
+    });
+}
+
+/// Logs in to the proxy (`POST /api/login`; the proxy sets the session cookie) and says who
+/// the page is then, or why not.
+pub fn proxy_login(s: &ConnSettings, user: String, password: String, cb: Callback<Account>) {
+    let url = api_url(s, "/api/login", "");
+    let me = api_url(s, "/api/me", "");
+    let body = serde_json::json!({ "user": user, "password": password });
+    wasm_bindgen_futures::spawn_local(async move {
+        let r = async {
+            let req = Request::post(&url).json(&body).map_err(|e| e.to_string())?;
+            answer(req.send(), "login refused").await?;
+            let resp = answer(Request::get(&me).send(), "login").await?;
+            resp.json::<Me>().await.map_err(|e| e.to_string())
+        };
+        cb.emit(match r.await {
+            Ok(me) => me.into(),
+            Err(e) => Account::LoggedOut(Some(e)),
+        });
+    });
+}
+
+/// Logs out of the proxy (`POST /api/logout`).
+pub fn proxy_logout(s: &ConnSettings, cb: Callback<Account>) {
+    let url = api_url(s, "/api/logout", "");
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = Request::post(&url).send().await;
+        cb.emit(Account::LoggedOut(None));
     });
 }

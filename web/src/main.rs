@@ -3,9 +3,10 @@
 //!
 //! `state` is the reducer (no html, tested natively); `ui` is the page's own state; `update`
 //! computes everything the page shows and `view` only reads it; `components` has one panel
-//! per file; `link` is the websocket; `api` talks to the proxy, `browser` and `storage` to the
-//! browser.
+//! per file; `link` is the websocket; `api` talks to the proxy (`account`: who the page is
+//! logged in to it as), `browser` and `storage` to the browser.
 
+mod account;
 mod api;
 mod app;
 mod browser;

@@ -15,6 +15,12 @@ pub enum Msg {
     Frame,
     /// Targets list from the proxy.
     Targets(Result<Vec<Target>, String>),
+    /// Who the page is logged in to the proxy as.
+    Account(crate::account::Account),
+    /// Log in to the proxy (user, password).
+    ProxyLogin(String, String),
+    /// Log out of the proxy.
+    ProxyLogout,
     /// Log scrolled to this offset (px).
     Scroll(i32),
     /// Row selected for the detail pane.

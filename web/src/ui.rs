@@ -80,6 +80,8 @@ pub struct Ui {
     pub form: Form,
     /// Targets from the proxy, or why there are none.
     pub targets: Rc<Result<Vec<Target>, String>>,
+    /// Who the page is logged in to the proxy as (shared with the panels as a context).
+    pub account: Rc<crate::account::Account>,
     /// Log scroll offset.
     pub scroll_top: i32,
     /// Keep the newest row in view.
@@ -150,6 +152,7 @@ impl Ui {
             chart_hover: None,
             form,
             targets: Rc::new(Err("loading targets…".into())),
+            account: Rc::default(),
             scroll_top: 0,
             follow: true,
             scroll_to_end: false,

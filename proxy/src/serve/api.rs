@@ -295,21 +295,20 @@ pub(super) async fn logout_api(State(app): State<App>, headers: HeaderMap) -> Re
     resp
 }
 
-/// `GET /api/me`: who is logged in, `{"accounts": false}` when the proxy has none, 401 when
-/// it has and nobody is.
+/// `GET /api/me`: who is logged in (name, level, the event rules of SEND), `{"accounts": false}`
+/// when the proxy has none, `{"accounts": true}` alone when it has and nobody is.
 pub(super) async fn me_api(State(app): State<App>, headers: HeaderMap) -> Response {
     match &app.accounts {
         None => axum::Json(serde_json::json!({ "accounts": false })).into_response(),
         Some(accounts) => match logged_in(accounts, &headers) {
-            Some(u) => axum::Json(
-                serde_json::json!({ "accounts": true, "user": u.name, "level": u.level }),
-            )
-            .into_response(),
-            None => (
-                StatusCode::UNAUTHORIZED,
-                axum::Json(serde_json::json!({ "accounts": true })),
-            )
-                .into_response(),
+            Some(u) => {
+                let send: Vec<String> = u.events.iter().map(ToString::to_string).collect();
+                axum::Json(serde_json::json!({
+                    "accounts": true, "user": u.name, "level": u.level, "send": send,
+                }))
+                .into_response()
+            }
+            None => axum::Json(serde_json::json!({ "accounts": true })).into_response(),
         },
     }
 }

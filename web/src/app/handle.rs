@@ -2,6 +2,7 @@
 //! slices, forms, downloads, the chart's drawing.
 
 use super::*;
+use vscp_api::CloseCode;
 
 impl App {
     /// Handles one message; true when the page must render now.
@@ -47,6 +48,13 @@ impl App {
                     LinkEvent::Closed(_, _) if self.link.is_none() => return self.schedule(ctx),
                     LinkEvent::Closed(code, reason) => {
                         self.link = None;
+                        if code == CloseCode::LoginRequired.code() {
+                            // the proxy login ran out: the account bar asks for it again
+                            api::fetch_me(
+                                &self.ui.form.settings,
+                                ctx.link().callback(Msg::Account),
+                            );
+                        }
                         Action::Closed(code, reason)
                     }
                 };
@@ -63,6 +71,33 @@ impl App {
                 }
             }
             Msg::Targets(t) => self.ui.set_targets(t),
+            Msg::Account(account) => {
+                match &account {
+                    Account::LoggedIn { .. } | Account::Open | Account::Unknown => {
+                        api::fetch_targets(
+                            &self.ui.form.settings,
+                            ctx.link().callback(Msg::Targets),
+                        )
+                    }
+                    Account::LoggedOut(_) => {
+                        self.ui.set_targets(Err("log in to the proxy first".into()));
+                        if !matches!(self.console.link, state::Link::Disconnected(_)) {
+                            self.console.apply(now(), Action::Disconnect);
+                            self.effects(ctx);
+                        }
+                    }
+                }
+                self.ui.account = Rc::new(account);
+            }
+            Msg::ProxyLogin(user, password) => {
+                let cb = ctx.link().callback(Msg::Account);
+                api::proxy_login(&self.ui.form.settings, user, password, cb);
+                return false;
+            }
+            Msg::ProxyLogout => {
+                api::proxy_logout(&self.ui.form.settings, ctx.link().callback(Msg::Account));
+                return false;
+            }
             Msg::Scroll(top) => {
                 // only the user leaves the end: a scroll up (or anywhere short of the end while
                 // not following); our own scroll to the end may be overtaken by new rows before
@@ -132,7 +167,8 @@ impl App {
             }
             Msg::Form(edit) => {
                 if self.ui.form.edit(edit) {
-                    api::fetch_targets(&self.ui.form.settings, ctx.link().callback(Msg::Targets));
+                    // the targets follow once the proxy says who the page is
+                    api::fetch_me(&self.ui.form.settings, ctx.link().callback(Msg::Account));
                 }
             }
             Msg::Export(kind) => {

@@ -8,11 +8,13 @@ use gloo::{render::AnimationFrame, timers::callback::Interval};
 use vscp_core::{Millis, State};
 use yew::prelude::*;
 
+use crate::account::Account;
 use crate::msg::Msg;
 
 use crate::{api, browser, chart, components, format, forms, link, state, storage, ui};
 
 use components::{
+    account::AccountBar,
     charts::ChartPanel,
     command_console::CommandConsole,
     connection::Connection,
@@ -79,7 +81,8 @@ impl Component for App {
             gloo::events::EventListener::new(&window, "resize", move |_| cb.emit(()))
         };
         let ui = ui::Ui::load();
-        api::fetch_targets(&ui.form.settings, ctx.link().callback(Msg::Targets));
+        // the targets once the proxy said whether the page must log in first
+        api::fetch_me(&ui.form.settings, ctx.link().callback(Msg::Account));
         let mut console = Console::default();
         console.apply(now(), Action::KnownNodes(storage::load(storage::NODES_KEY)));
         let mut ui = ui;
@@ -149,10 +152,12 @@ impl Component for App {
             .map(|r| format::node_label(&r.event.guid, &c.node_names))
             .unwrap_or_default();
         html! {
+            <ContextProvider<Rc<Account>> context={ui.account.clone()}>
             <div class="app">
                 <header>
                     <h1>{"vscp-link"}</h1>
                     <span id="status" class={classes!("status", kind)} role="status">{status}</span>
+                    <AccountBar on={on.clone()} />
                     <button class="ghost" title="light/dark" onclick={on.reform(|_| Msg::Theme)}>{ if ui.dark { "☀" } else { "☾" } }</button>
                 </header>
                 <Connection settings={ui.form.settings.clone()} keep_password={ui.form.keep_password}
@@ -199,6 +204,7 @@ impl Component for App {
                     </aside>
                 </main>
             </div>
+            </ContextProvider<Rc<Account>>>
         }
     }
 

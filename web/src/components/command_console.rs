@@ -63,9 +63,20 @@ pub fn command_console(p: &CommandConsoleProps) -> Html {
         let el = e.target_unchecked_into::<web_sys::Element>();
         *stick.borrow_mut() = el.scroll_top() + el.client_height() >= el.scroll_height() - 4;
     });
+    // with proxy accounts: which commands this account's level reaches
+    let account = super::account::use_account();
+    let above = |needs: u8| {
+        account
+            .denies(needs)
+            .map(|_| " — above your level")
+            .unwrap_or_default()
+    };
     html! {
         <form class="panel console" onsubmit={submit}>
             <h2>{"Command console"}</h2>
+            if let crate::account::Account::LoggedIn { level, .. } = account.as_ref() {
+                <p class="hint" id="cmd-level">{ format!("your level: {level}; the proxy answers commands above it with “Not allowed”") }</p>
+            }
             <pre id="transcript" class="transcript" ref={pane} {onscroll} tabindex="0" role="log" aria-label="command transcript">{ for p.transcript.iter().skip(skip).map(|t| match t {
                 Transcript::Sent(l) => html! { <div class="sent">{ format!("> {l}") }</div> },
                 Transcript::Reply(l, err) => html! { <div class={classes!(err.then_some("err"))}>{ l }</div> },
@@ -77,7 +88,7 @@ pub fn command_console(p: &CommandConsoleProps) -> Html {
             // completion and help from vscp-core's command list
             <datalist id="commands">
                 { for vscp_core::COMMANDS.iter().map(|c| html! {
-                    <option value={c.word}>{ format!("{} — {} (privilege {})", c.args, c.help, c.privilege) }</option>
+                    <option value={c.word}>{ format!("{} — {} (privilege {}{})", c.args, c.help, c.privilege, above(c.privilege)) }</option>
                 }) }
             </datalist>
             <details class="help">
@@ -85,7 +96,7 @@ pub fn command_console(p: &CommandConsoleProps) -> Html {
                 <table id="command-help">
                     <tr><th>{"command"}</th><th>{"argument"}</th><th>{"privilege"}</th><th>{"what it does"}</th></tr>
                     { for vscp_core::COMMANDS.iter().map(|c| html! {
-                        <tr>
+                        <tr class={classes!(account.denies(c.privilege).map(|_| "locked"))}>
                             <td><code>{ c.word }</code>{ if c.aliases.is_empty() { String::new() } else { format!(" ({})", c.aliases.join(", ")) } }</td>
                             <td><code>{ c.args }</code></td><td>{ c.privilege }</td><td>{ c.help }</td>
                         </tr>

@@ -45,8 +45,18 @@ pub fn connection(p: &ConnectionProps) -> Html {
     let on = &p.on;
     let f = &p.settings;
     let edit = |mk: fn(String) -> FormEdit| on_input(on, move |v| Msg::Form(mk(v)));
+    // the proxy logs in to this node itself: the page sends no login of its own
+    let proxy_logs_in = f.kind == ConnKind::Proxy
+        && p.targets
+            .as_ref()
+            .as_ref()
+            .is_ok_and(|l| l.iter().any(|t| t.name == f.target && t.node_login));
     let connect = {
-        let settings = f.clone();
+        let mut settings = f.clone();
+        if proxy_logs_in {
+            settings.user.clear();
+            settings.password.clear();
+        }
         on.reform(move |e: SubmitEvent| {
             e.prevent_default();
             Msg::Act(Action::Connect(settings.clone()))
@@ -114,7 +124,7 @@ pub fn connection(p: &ConnectionProps) -> Html {
             ConnKind::Proxy => format!("{} at {} through {}", f.target, target_address(p), f.proxy),
             ConnKind::Broker => format!("{} ({})", f.broker, f.topic_filter()),
         };
-        let who = if f.user.is_empty() {
+        let who = if f.user.is_empty() || proxy_logs_in {
             String::new()
         } else {
             format!("{} @ ", f.user)
@@ -156,8 +166,12 @@ pub fn connection(p: &ConnectionProps) -> Html {
         <form class="conn" onsubmit={connect}>
             {kind}
             {place}
-            <label>{"User"}<input id="user" autocomplete="username" value={f.user.clone()} oninput={edit(FormEdit::User)} /></label>
-            <label>{"Password"}<input id="password" type="password" autocomplete="current-password" value={f.password.clone()} oninput={edit(FormEdit::Password)} /></label>
+            if proxy_logs_in {
+                <span class="hint" id="node-login-hint">{"the proxy logs in to this node for you"}</span>
+            } else {
+                <label>{"User"}<input id="user" autocomplete="username" value={f.user.clone()} oninput={edit(FormEdit::User)} /></label>
+                <label>{"Password"}<input id="password" type="password" autocomplete="current-password" value={f.password.clone()} oninput={edit(FormEdit::Password)} /></label>
+            }
             if f.kind == ConnKind::Proxy {
                 <label>{"Token"}<input id="token" value={f.token.clone()} oninput={edit(FormEdit::Token)} placeholder="optional" /></label>
             }

@@ -191,6 +191,7 @@ pub fn server_filter_form(p: &ServerFilterProps) -> Html {
         })
     };
     let pass_all = on.reform(|_| Msg::Act(Action::ServerFilter(vscp_core::Filter::PASS_ALL)));
+    let denied = super::account::use_account().denies(vscp_core::policy::ENGINEER);
     html! {
         <details class="server-filter" id="server-filter">
             <summary>{"Server filter (SFLT/SMSK): what the server sends at all"}</summary>
@@ -206,8 +207,9 @@ pub fn server_filter_form(p: &ServerFilterProps) -> Html {
                     Ok(f) => format!("sends SFLT {} and SMSK {}", f.filter, f.mask),
                     Err(errors) => errors.iter().map(|(f, e)| format!("{f}: {e}")).collect::<Vec<_>>().join(" · "),
                 } }</p>
-                <button id="sf-apply" type="submit" disabled={read.is_err()}>{"apply server filter"}</button>
-                <button id="sf-pass-all" type="button" onclick={pass_all}>{"let everything through"}</button>
+                if let Some(why) = &denied { <p class="hint locked" id="sf-locked">{ format!("server filter: {why}") }</p> }
+                <button id="sf-apply" type="submit" disabled={read.is_err() || denied.is_some()} title={denied.clone()}>{"apply server filter"}</button>
+                <button id="sf-pass-all" type="button" disabled={denied.is_some()} title={denied.clone()} onclick={pass_all}>{"let everything through"}</button>
             </form>
         </details>
     }

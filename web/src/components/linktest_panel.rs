@@ -51,10 +51,12 @@ pub fn linktest_panel(p: &LinktestPanelProps) -> Html {
             </>
         },
     };
+    // linktest sends events, filters and GUIDs: an engineer's work
+    let denied = super::account::use_account().denies(vscp_core::policy::ENGINEER);
     html! {
         <section class="panel linktest" id="linktest">
             <h2>{"Conformance (linktest)"}
-                <button id="linktest-run" class="chip" disabled={p.running} onclick={p.on.reform(|_| Msg::Linktest)}>
+                <button id="linktest-run" class="chip" disabled={p.running || denied.is_some()} title={denied.clone()} onclick={p.on.reform(|_| Msg::Linktest)}>
                     { if p.running { "running…" } else { "run" } }
                 </button>
             </h2>

@@ -2,6 +2,7 @@
 //! behind `Rc`), so a panel whose inputs did not change is not rebuilt when the log moves.
 //! Every panel sends what the user does as a [`Msg`] through one callback made once.
 
+pub mod account;
 pub mod charts;
 pub mod command_console;
 pub mod connection;

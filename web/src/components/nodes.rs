@@ -72,9 +72,12 @@ pub fn nodes(p: &NodesProps) -> Html {
             </p>
         }
     });
+    // scans and register reads are SENDs of CLASS1.PROTOCOL: an operator's
+    let denied = super::account::use_account().denies(vscp_core::policy::OPERATOR);
     html! {
         <section class="panel nodes" id="nodes">
             <h2>{"Nodes"}</h2>
+            if let Some(why) = &denied { <p class="hint locked" id="nodes-locked">{ format!("scanning and registers: {why}") }</p> }
             <form class="scan" onsubmit={scan}>
                 <label>{"interface"}
                     <input id="scan-interface" list="interfaces" placeholder="first Level I interface" value={f.interface.clone()}
@@ -91,10 +94,10 @@ pub fn nodes(p: &NodesProps) -> Html {
                 if running {
                     <button id="scan-cancel" type="button" onclick={on.reform(|_| Msg::Act(Action::CancelScan))}>{"cancel"}</button>
                 } else {
-                    <button id="scan" type="submit">{"scan"}</button>
+                    <button id="scan" type="submit" disabled={denied.is_some()} title={denied.clone()}>{"scan"}</button>
                 }
             </form>
-            <label class="check"><input id="identify-new" type="checkbox" checked={p.identify}
+            <label class="check"><input id="identify-new" type="checkbox" checked={p.identify} disabled={denied.is_some()}
                 onchange={on.reform(|e: web_sys::Event| Msg::Act(Action::IdentifyNew(checked(&e))))} />
                 { format!("name new nodes from their standard registers (one node every {} s)", crate::state::IDENTIFY_PACE_MS / 1000) }</label>
             <p class="hint">{"Level I nodes sit behind an interface of the server (a CAN bus, say). Requests to them carry the interface's GUID with the node's nickname in its last byte; INTERFACE LIST names the interfaces."}</p>
@@ -102,7 +105,7 @@ pub fn nodes(p: &NodesProps) -> Html {
             <table class="node-table" id="node-table">
                 <thead><tr><th>{"name"}</th><th>{"nickname"}</th><th>{"GUID"}</th><th>{"last seen"}</th><th>{"events/s"}</th><th>{"firmware"}</th><th>{"MDF"}</th><th></th></tr></thead>
                 <tbody>
-                    { for p.rows.iter().map(|n| row(n, p)) }
+                    { for p.rows.iter().map(|n| row(n, p, denied.as_deref())) }
                 </tbody>
             </table>
             if p.rows.is_empty() {
@@ -112,7 +115,7 @@ pub fn nodes(p: &NodesProps) -> Html {
     }
 }
 
-fn row(n: &NodeRow, p: &NodesProps) -> Html {
+fn row(n: &NodeRow, p: &NodesProps, denied: Option<&str>) -> Html {
     let guid = n.guid;
     let age = p.now_ms.saturating_sub(n.last_seen_ms);
     let age = if age < 1_000 {
@@ -140,7 +143,8 @@ fn row(n: &NodeRow, p: &NodesProps) -> Html {
             <td>{ format!("{:.1}", n.rate) }</td>
             <td>{ n.firmware.map(|(a, b, c)| format!("{a}.{b}.{c}")).unwrap_or_else(|| "—".into()) }</td>
             <td class="mdf">{ n.mdf_url.clone().unwrap_or_else(|| "—".into()) }</td>
-            <td><button class="chip" onclick={p.on.reform(move |_| Msg::Act(Action::OpenRegisters(guid)))}>{"registers"}</button></td>
+            <td><button class="chip" disabled={denied.is_some()} title={denied.map(str::to_string)}
+                onclick={p.on.reform(move |_| Msg::Act(Action::OpenRegisters(guid)))}>{"registers"}</button></td>
         </tr>
     }
 }

@@ -79,19 +79,24 @@ pub fn registers(p: &RegistersProps) -> Html {
         e.node.nickname(),
         e.node.compact()
     );
+    let account = super::account::use_account();
+    let (read_denied, write_denied) = (
+        account.denies(vscp_core::policy::OPERATOR),
+        account.denies(vscp_core::policy::ENGINEER),
+    );
     html! {
         <section class="panel registers" id="registers">
             <h2>{ title }<button class="chip" onclick={on.reform(|_| Msg::Act(Action::CloseRegisters))}>{"close"}</button></h2>
             <div class="toolbar">
                 <label>{"page"}<input id="reg-page" class="num" value={f.page.clone()} oninput={edit_copy(on, f, |f, v| f.page = v, wrap)} /></label>
-                <button id="reg-read" onclick={read_page}>{"read page"}</button>
+                <button id="reg-read" disabled={read_denied.is_some()} title={read_denied.clone()} onclick={read_page}>{"read page"}</button>
                 <label><input id="reg-hex" type="checkbox" checked={f.hex} onchange={hex_toggle} />{"hex"}</label>
-                <button id="reg-write" disabled={e.edits.is_empty()} onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::WriteRegisters)))}>{ format!("write {} changes", e.edits.len()) }</button>
+                <button id="reg-write" disabled={e.edits.is_empty() || write_denied.is_some()} title={write_denied.clone()} onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::WriteRegisters)))}>{ format!("write {} changes", e.edits.len()) }</button>
                 if !e.invalid.is_empty() {
                     <span id="reg-invalid" class="err" role="alert">{ format!("{} cell(s) hold no byte value (marked red): not written", e.invalid.len()) }</span>
                 }
                 <button id="reg-discard" disabled={e.edits.is_empty() && e.invalid.is_empty()} onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::DiscardEdits)))}>{"discard"}</button>
-                <button id="reg-undo" disabled={e.writes.is_empty()} onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::UndoWrite)))}>{"undo last write"}</button>
+                <button id="reg-undo" disabled={e.writes.is_empty() || write_denied.is_some()} title={write_denied.clone()} onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::UndoWrite)))}>{"undo last write"}</button>
                 if busy {
                     <button id="reg-cancel" onclick={on.reform(|_| Msg::Act(Action::Registers(RegisterAction::CancelRegisters)))}>{"cancel"}</button>
                 }
@@ -106,6 +111,7 @@ pub fn registers(p: &RegistersProps) -> Html {
                 <label class="file">{"MDF file"}<input id="mdf-load" type="file" accept=".xml,.json,.mdf" onchange={read_file(on, |t| Msg::Act(Action::Registers(RegisterAction::LoadMdf(t))), "MDF file")} /></label>
                 { for e.mdf.as_ref().map(|m| html! { <span id="mdf-name" class="hint">{ format!("MDF: {} {} — {}", m.name, m.version, m.description.clone().unwrap_or_default()) }</span> }) }
             </div>
+            if let Some(why) = &write_denied { <p class="hint locked" id="reg-locked">{ format!("writing registers: {why}") }</p> }
             <p id="reg-figures" class="hint">{ figures }</p>
             { diff(e, f.hex) }
             { grid(e, f.hex, on) }

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use vscp_core::{Event, names};
 use yew::prelude::*;
 
-use super::{edit_copy, read_file, select_value};
+use super::{account::use_account, edit_copy, read_file, select_value};
 use crate::{
     Msg,
     forms::{FormEdit, SendFields, Template},
@@ -54,6 +54,12 @@ pub fn send_form(p: &SendFormProps) -> Html {
     let f = &p.fields;
     let parsed = f.event();
     let repeat = f.repeat();
+    let account = use_account();
+    // what this event needs of the proxy account (a register write: an engineer)
+    let denied = match &parsed {
+        Ok(ev) => account.denies_send(ev),
+        Err(_) => account.denies(vscp_core::policy::OPERATOR),
+    };
     let send = {
         let (parsed, repeat, on) = (parsed.clone(), repeat.clone(), on.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -99,7 +105,8 @@ pub fn send_form(p: &SendFormProps) -> Html {
                 (Ok(ev), Ok(r)) => html! { <p class="hint">{ format!("SEND {ev}{}", r.map(|(e, t)| format!(" — every {e} ms, {t} times")).unwrap_or_default()) }</p> },
                 (Err(e), _) | (_, Err(e)) => html! { <p class="err" id="s-error">{e}</p> },
             } }
-            <button id="send" type="submit" disabled={parsed.is_err() || repeat.is_err()}>{ if matches!(repeat, Ok(Some(_))) { "Start" } else { "Send" } }</button>
+            if let Some(why) = &denied { <p class="hint locked" id="send-locked">{ format!("sending: {why}") }</p> }
+            <button id="send" type="submit" disabled={parsed.is_err() || repeat.is_err() || denied.is_some()} title={denied.clone()}>{ if matches!(repeat, Ok(Some(_))) { "Start" } else { "Send" } }</button>
             <div class="chips" id="templates" aria-label="templates">
                 if p.demo {
                     { for demo_templates().into_iter().map(|(name, ev)| {
