@@ -345,3 +345,92 @@ async fn node_logins_event_rules_and_pipelined_refusals() {
     );
     assert!(!text.contains("secret"), "{text}");
 }
+
+/// A node that greets, answers `+OK` to every line and keeps what it received.
+async fn recording_node() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (rd, mut wr) = tcp.into_split();
+                wr.write_all(b"+OK - recorder\r\n").await.unwrap();
+                let mut lines = BufReader::new(rd).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    kept.lock().unwrap().push(line);
+                    if wr.write_all(b"+OK\r\n").await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// Every level against every command of the catalogue, over a real websocket: a command
+/// reaches the node exactly when the level allows it, and is otherwise answered by the proxy
+/// with the level the catalogue (the spec) gives it.
+#[tokio::test]
+async fn each_level_against_each_command() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    const LEVELS: [u8; 6] = [0, 1, 2, 4, 6, 15];
+
+    let dir = tempfile(&format!("levels-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let hash = vscp_proxy::hash_password("pw").unwrap();
+    let users: String = LEVELS
+        .iter()
+        .map(|l| format!("[[user]]\nname = \"l{l}\"\npassword_hash = \"{hash}\"\nlevel = {l}\n"))
+        .collect();
+    std::fs::write(dir.join("users.toml"), users).unwrap();
+    let (port, seen) = recording_node().await;
+    let p = Proxy::start(&[
+        "--node",
+        &format!("rec=127.0.0.1:{port}"),
+        "--users",
+        dir.join("users.toml").to_str().unwrap(),
+    ]);
+    let sample = |word: &str| match word {
+        "SEND" => "SEND 0,20,3,,,,-,1".to_string(),
+        "SFLT" | "SMSK" => format!("{word} 0,0,0,-"),
+        "SETGUID" => format!("{word} FF:FF:FF:FF:FF:FF:FF:FE:00:00:00:00:00:00:00:01"),
+        "INTERFACE" => "INTERFACE LIST".to_string(),
+        "USER" | "PASS" => format!("{word} x"),
+        w => w.to_string(),
+    };
+    let commands: Vec<_> = vscp_core::COMMANDS
+        .iter()
+        .filter(|c| !c.word.starts_with('+'))
+        .collect();
+    for level in LEVELS {
+        let (_, cookie) = login(p.port, &format!("l{level}"), "pw").await;
+        let mut ws = open(&p, "rec", &cookie.unwrap()).await;
+        until_status(&mut ws).await; // greeting
+        seen.lock().unwrap().clear();
+        let mut expected = Vec::new();
+        for c in &commands {
+            let line = sample(c.word);
+            ws.send(Message::text(line.clone())).await.unwrap();
+            let reply = until_status(&mut ws).await;
+            if c.privilege > level {
+                let want = format!("-OK - Not allowed (needs privilege {})", c.privilege);
+                assert_eq!(reply, [want], "level {level}: {line}");
+            } else {
+                assert_eq!(reply, ["+OK"], "level {level}: {line}");
+                expected.push(line);
+            }
+        }
+        assert_eq!(
+            *seen.lock().unwrap(),
+            expected,
+            "level {level}: what reached the node"
+        );
+    }
+}
