@@ -49,18 +49,21 @@
 )]
 
 mod ascii;
+pub mod bootloader;
 mod client;
 mod command;
 mod datetime;
 mod event;
 pub mod event_forms;
 mod filter;
+pub mod firmware;
 mod guid;
 mod line;
 mod measure_request;
 mod node;
 mod number;
 mod reply;
+mod rtt;
 
 pub mod mdf;
 pub mod measurement;

@@ -14,6 +14,7 @@ use crate::{
     client::Millis,
     event::Event,
     registers::{RegisterReply, Target},
+    rtt::Rtt,
 };
 
 /// Most registers one read request asks for (its reply frames are tracked in a `u64`).
@@ -45,6 +46,16 @@ impl Default for RegisterConfig {
             min_timeout_ms: 150,
             max_timeout_ms: 5_000,
             tries: 3,
+        }
+    }
+}
+
+impl RegisterConfig {
+    fn limits(&self) -> crate::rtt::Limits {
+        crate::rtt::Limits {
+            initial_ms: self.initial_timeout_ms,
+            min_ms: self.min_timeout_ms,
+            max_ms: self.max_timeout_ms,
         }
     }
 }
@@ -150,34 +161,6 @@ struct Flight {
     sent: Millis,
     deadline: Millis,
     tries: u8,
-}
-
-/// Round-trip estimate in the manner of RFC 6298 (integer ms).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Rtt {
-    srtt: Option<u64>,
-    rttvar: u64,
-}
-
-impl Rtt {
-    fn sample(&mut self, r: u64) {
-        match self.srtt {
-            None => {
-                self.srtt = Some(r);
-                self.rttvar = r / 2;
-            }
-            Some(s) => {
-                self.rttvar = (3 * self.rttvar + s.abs_diff(r)) / 4;
-                self.srtt = Some((7 * s + r) / 8);
-            }
-        }
-    }
-
-    fn timeout(&self, c: &RegisterConfig) -> u64 {
-        self.srtt
-            .map_or(c.initial_timeout_ms, |s| s + 4 * self.rttvar.max(10))
-            .clamp(c.min_timeout_ms, c.max_timeout_ms)
-    }
 }
 
 /// Register access to one node (see the module docs).
@@ -331,7 +314,7 @@ impl RegisterSession {
                     }
                     if progress {
                         // more frames may follow: the clock restarts with each one
-                        f.deadline = now.plus(self.rtt.timeout(&self.config));
+                        f.deadline = now.plus(self.rtt.timeout(self.config.limits()));
                     }
                     progress
                 }
@@ -345,8 +328,8 @@ impl RegisterSession {
                     let rtt = now.0.saturating_sub(f.sent.0);
                     self.rtt.sample(rtt);
                     self.stats.last_rtt_ms = Some(rtt);
-                    self.stats.srtt_ms = self.rtt.srtt;
-                    self.stats.timeout_ms = self.rtt.timeout(&self.config);
+                    self.stats.srtt_ms = self.rtt.srtt();
+                    self.stats.timeout_ms = self.rtt.timeout(self.config.limits());
                 }
             } else {
                 i += 1;
@@ -358,7 +341,7 @@ impl RegisterSession {
 
     /// Retries or gives up what is overdue at `now`.
     pub fn handle_timeout(&mut self, now: Millis) {
-        let base = self.rtt.timeout(&self.config);
+        let base = self.rtt.timeout(self.config.limits());
         let mut i = 0;
         while let Some(f) = self.flights.get_mut(i) {
             if f.deadline > now {
@@ -439,7 +422,7 @@ impl RegisterSession {
                 request,
                 missing,
                 sent: now,
-                deadline: now.plus(self.rtt.timeout(&self.config)),
+                deadline: now.plus(self.rtt.timeout(self.config.limits())),
                 tries: 1,
             });
             self.stats.sent += 1;

@@ -72,7 +72,7 @@ pub struct Target {
 }
 
 impl Target {
-    fn event(&self, kind: u16, payload: Vec<u8>) -> Event {
+    pub(crate) fn event(&self, kind: u16, payload: Vec<u8>) -> Event {
         let ev = Event {
             data: payload,
             ..Event::new(CLASS1_PROTOCOL, kind)
