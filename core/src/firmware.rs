@@ -194,6 +194,25 @@ impl Image {
         self.len == 0
     }
 
+    /// Bytes per memory type.
+    #[must_use]
+    pub fn areas(&self) -> Vec<(Memory, usize)> {
+        let mut areas: BTreeMap<Memory, usize> = BTreeMap::new();
+        for (&start, run) in &self.runs {
+            // a run may cross into the next range: count byte by byte only there
+            let first = Memory::of(start);
+            let last = Memory::of(start.wrapping_add(run.len().saturating_sub(1) as u32));
+            if first == last {
+                *areas.entry(first).or_default() += run.len();
+            } else {
+                for i in 0..run.len() as u32 {
+                    *areas.entry(Memory::of(start.wrapping_add(i))).or_default() += 1;
+                }
+            }
+        }
+        areas.into_iter().collect()
+    }
+
     /// The image as blocks of `block_size` bytes, by memory type and block number.
     #[must_use]
     pub fn blocks(&self, block_size: u32) -> Vec<Block> {
@@ -251,6 +270,8 @@ mod tests {
         assert_eq!(&blocks[1].data[..3], &[0xAA, 0xBB, 0xFF]);
         assert_eq!(blocks[1].crc, crc16(&blocks[1].data));
         assert_eq!((blocks[2].memory.name(), blocks[2].number), ("EEPROM", 0));
+        let areas: Vec<_> = image.areas().iter().map(|(m, n)| (m.name(), *n)).collect();
+        assert_eq!(areas, [("flash", 6), ("EEPROM", 2)]);
         assert_eq!(&blocks[2].data[..2], &[0x11, 0x22]);
     }
 

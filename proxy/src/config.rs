@@ -177,6 +177,9 @@ pub struct DemoArgs {
     /// The site number in the demo GUIDs (byte 9).
     #[arg(long, default_value_t = 1)]
     pub site: u8,
+    /// The nodes answer each event after this many ms (a slow bus, for benchmarks).
+    #[arg(long, default_value_t = 0)]
+    pub reply_delay_ms: u64,
 }
 
 /// One `--node`: a target's name, its address and the node login the proxy uses, if any.

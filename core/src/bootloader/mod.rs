@@ -12,10 +12,12 @@
 //! node's CRC of every block is checked before it is programmed.
 
 mod device;
+mod plan;
 
 use std::collections::VecDeque;
 
 pub use device::{Answer, BootDevice, Fault};
+pub use plan::{Expect, Plan, PlanError, plan};
 
 use crate::{
     client::Millis,

@@ -61,7 +61,8 @@ fn unix_ns() -> u64 {
 
 /// Runs only the demo server until shutdown (`vscp-proxy demo`).
 pub async fn run_standalone(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    let addr = spawn(args.listen, args.demo_rate, args.site, shutdown.clone()).await?;
+    let delay = Duration::from_millis(args.reply_delay_ms);
+    let addr = spawn(args.listen, args.demo_rate, args.site, delay, shutdown.clone()).await?;
     println!(
         "vscp demo node on {addr}: log in with USER {USER} / PASS {PASSWORD} (read-only: guest/guest)"
     );
@@ -69,12 +70,13 @@ pub async fn run_standalone(args: DemoArgs, shutdown: Shutdown) -> anyhow::Resul
     Ok(())
 }
 
-/// Starts the demo server of site `site` on `addr` (port 0 picks one); returns the bound
-/// address.
+/// Starts the demo server of site `site` on `addr` (port 0 picks one), its nodes answering
+/// after `reply_delay`; returns the bound address.
 pub(crate) async fn spawn(
     addr: SocketAddr,
     rate: u32,
     site: u8,
+    reply_delay: Duration,
     shutdown: Shutdown,
 ) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
@@ -85,7 +87,7 @@ pub(crate) async fn spawn(
     tokio::spawn(simulate(
         bus.clone(),
         from_clients,
-        rate,
+        (rate, reply_delay),
         interface,
         shutdown.clone(),
     ));
@@ -276,14 +278,21 @@ impl Bus {
     }
 }
 
-/// Drives the simulation: ticks every 100 ms, the flood every 10 ms, client events as they come.
+/// How long a demo node takes to write one block of flash.
+const PROGRAM_TIME: Duration = Duration::from_millis(2);
+
+/// Drives the simulation: ticks every 100 ms, the flood (`rate` events/s) every 10 ms, client
+/// events as they come, answered after `reply_delay` (and a block's programming time).
 async fn simulate(
     tx: broadcast::Sender<Arc<Frame>>,
     mut from_clients: mpsc::Receiver<(Event, u32)>,
-    rate: u32,
+    (rate, reply_delay): (u32, Duration),
     interface: Guid,
     shutdown: Shutdown,
 ) {
+    // answers not yet due, in the order they were made
+    let mut later: std::collections::VecDeque<(tokio::time::Instant, Event)> =
+        std::collections::VecDeque::new();
     let mut bus = Bus { tx, seq: 0 };
     let mut sim = sim::Sim::new(interface);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -307,7 +316,20 @@ async fn simulate(
             Some((ev, from)) = from_clients.recv() => {
                 let replies = sim.answer(&ev);
                 let _ = bus.tx.send(Arc::new(Frame { event: ev, from: Some(from) }));
+                let now = tokio::time::Instant::now();
                 for reply in replies {
+                    let programmed = reply.class == 0 && reply.kind == vscp_core::bootloader::kind::PROGRAM_ACK;
+                    let delay = reply_delay + if programmed { PROGRAM_TIME } else { Duration::ZERO };
+                    if delay.is_zero() && later.is_empty() {
+                        bus.emit(reply);
+                    } else {
+                        later.push_back((now + delay, reply));
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(later.front().map_or_else(tokio::time::Instant::now, |(t, _)| *t)), if !later.is_empty() => {
+                let now = tokio::time::Instant::now();
+                while let Some((_, reply)) = later.pop_front_if(|(t, _)| *t <= now) {
                     bus.emit(reply);
                 }
             }

@@ -1,9 +1,17 @@
 //! The simulated installation, pure: three Level I nodes (temperature, humidity, relay) with
-//! their registers, reports, heartbeats and answers. Time comes in as [`Millis`]; events
-//! come out. The server in `server.rs` gives them sequence numbers and time stamps.
+//! their registers, reports, heartbeats, answers and a VSCP bootloader each. Time comes in as
+//! [`Millis`]; events come out. The server in `server.rs` gives them sequence numbers and time
+//! stamps.
+//!
+//! Bootloader: 512 blocks of 256 bytes of flash (algorithm 0 in register 0x97, the device
+//! code in 0xA3/0xA4). After an image is activated the node starts again (new node online)
+//! and reports the version the image's first three flash bytes hold. Registers 0x10–0x12 of
+//! page 0 are the demo's fault knob for the next upload: 0x10 = 1 drops, 2 refuses the chunk
+//! whose number (over the whole upload, from 0) 0x11/0x12 hold.
 
 use vscp_core::{
     Event, Guid, Millis,
+    bootloader::{self, BootDevice, Fault},
     registers::{CLASS1_INFORMATION, CLASS1_PROTOCOL, kind, who_is_there_frames},
 };
 
@@ -56,7 +64,9 @@ impl Sim {
         let mut out = Vec::new();
         for n in self.nodes.iter_mut() {
             let interval = n.reg(REG_INTERVAL);
-            if n.role == Role::Relay || interval == 0 || now < n.next_report {
+            // a node in its bootloader does nothing else
+            if n.role == Role::Relay || interval == 0 || now < n.next_report || n.boot.is_active()
+            {
                 continue;
             }
             n.next_report = now.plus(u64::from(interval) * 1_000);
@@ -77,7 +87,7 @@ impl Sim {
         }
         if now >= self.next_heartbeat {
             self.next_heartbeat = now.plus(HEARTBEAT_MS);
-            for n in &self.nodes {
+            for n in self.nodes.iter().filter(|n| !n.boot.is_active()) {
                 out.push(n.event(
                     CLASS1_INFORMATION,
                     9,
@@ -118,7 +128,14 @@ struct SimNode {
     regs: [u8; 256],
     value: f64,
     next_report: Millis,
+    boot: BootDevice,
 }
+
+/// The demo nodes' flash: blocks and their size.
+const BOOT_BLOCK: u32 = 256;
+const BOOT_BLOCKS: u32 = 512;
+/// The fault knob's registers (page 0).
+const REG_FAULT: u8 = 0x10;
 
 /// Application registers.
 const REG_INTERVAL: u8 = 0x00;
@@ -139,7 +156,14 @@ impl SimNode {
         regs[0x94] = 1; // firmware 1.2.3
         regs[0x95] = 2;
         regs[0x96] = 3;
-        regs[0x97] = 0xFF;
+        regs[0x97] = bootloader::VSCP_ALGORITHM;
+        // firmware device code: one per kind of node
+        regs[0xA3] = 0x10;
+        regs[0xA4] = match role {
+            Role::Temperature => 1,
+            Role::Humidity => 2,
+            Role::Relay => 3,
+        };
         regs[0xD0..0xE0].copy_from_slice(&guid.0);
         for (slot, b) in regs[0xE0..].iter_mut().zip(mdf.bytes()) {
             *slot = b;
@@ -156,6 +180,7 @@ impl SimNode {
             regs,
             value,
             next_report: Millis(0),
+            boot: BootDevice::new(BOOT_BLOCK, BOOT_BLOCKS),
         }
     }
 
@@ -209,6 +234,12 @@ fn answer(interface: Guid, nodes: &mut [SimNode], ev: &Event) -> Vec<Event> {
             (None, Some(b)) => *b == n.nickname || *b == 0xFF,
             (None, None) => true,
         };
+        // in its bootloader a node answers nothing but the bootloader's events
+        if l1.class == CLASS1_PROTOCOL && (n.boot.is_active() || l1.kind == bootloader::kind::ENTER)
+        {
+            out.extend(boot_answer(n, l1.kind, d, dest));
+            continue;
+        }
         match (l1.class, l1.kind) {
             (CLASS1_PROTOCOL, kind::WHO_IS_THERE) if addressed(d.first()) => {
                 let url = String::from_utf8_lossy(&n.regs[0xE0..])
@@ -277,6 +308,42 @@ fn answer(interface: Guid, nodes: &mut [SimNode], ev: &Event) -> Vec<Event> {
             }
             _ => {}
         }
+    }
+    out
+}
+
+/// A bootloader event for `n` (enter: addressed by its nickname byte; the others by the
+/// Level II destination, or to every node in its bootloader on a Level I bus).
+fn boot_answer(n: &mut SimNode, kind: u16, d: &[u8], dest: Option<u8>) -> Vec<Event> {
+    let answer = if kind == bootloader::kind::ENTER {
+        if d.first() != Some(&n.nickname) {
+            return Vec::new();
+        }
+        let [mode, hi, lo] = [REG_FAULT, REG_FAULT + 1, REG_FAULT + 2].map(|r| n.reg(r));
+        let chunk = u64::from(u16::from_be_bytes([hi, lo]));
+        n.boot.set_fault(match mode {
+            1 => Some(Fault::Drop(chunk)),
+            2 => Some(Fault::Nack(chunk)),
+            _ => None,
+        });
+        let page = u16::from_be_bytes([n.reg(0x92), n.reg(0x93)]);
+        n.boot.enter(d, &n.guid, page)
+    } else if dest.is_none_or(|to| to == n.nickname) {
+        n.boot.handle(kind, d)
+    } else {
+        return Vec::new();
+    };
+    let mut out: Vec<Event> = answer
+        .into_iter()
+        .map(|(k, data)| n.event(CLASS1_PROTOCOL, k, data))
+        .collect();
+    if kind == bootloader::kind::ACTIVATE && !n.boot.is_active() {
+        // started again with the new image: its version from the image's first bytes
+        let version = n.boot.read(0, 0, 3);
+        if version.iter().any(|b| *b != 0xFF) {
+            n.regs[0x94..0x97].copy_from_slice(&version);
+        }
+        out.push(n.event(CLASS1_PROTOCOL, kind::NEW_NODE_ONLINE, vec![n.nickname]));
     }
     out
 }
@@ -405,5 +472,64 @@ mod tests {
         assert_eq!(written, vec![(REG_INTERVAL, 7)]);
         assert_eq!(sim.nodes[0].reg(REG_INTERVAL), 7);
         assert_eq!(s.stats().retries, 0);
+    }
+
+    /// vscp-core's bootloader session against a demo node: every chunk answered, a refused
+    /// chunk (the fault knob) costs one block restart, and after activation the node reports
+    /// the image's version and says it is online again.
+    #[test]
+    fn bootloader_upload_to_a_demo_node() {
+        use vscp_core::{
+            bootloader::{BootConfig, BootOutput, BootSession, Identity},
+            firmware::Image,
+            registers::Target,
+        };
+        let mut sim = Sim::new(INTERFACE_GUID);
+        // refuse chunk 40 of the upload
+        for (r, v) in [(REG_FAULT, 2), (REG_FAULT + 1, 0), (REG_FAULT + 2, 40)] {
+            sim.answer(&to(0, CLASS1_PROTOCOL, kind::WRITE_REGISTER, &[1, r, v]));
+        }
+        let mut image = vec![2, 0, 7]; // version 2.0.7
+        image.extend((0..5000u32).map(|i| i as u8));
+        let target = Target {
+            interface: Some(INTERFACE_GUID),
+            nickname: 1,
+        };
+        let identity = Identity {
+            guid: INTERFACE_GUID.with_nickname(1),
+            page: 0,
+        };
+        let now = Millis(0);
+        let mut s = BootSession::new(
+            target,
+            identity,
+            Image::from_bytes(0, image.clone()),
+            BootConfig::default(),
+            now,
+        );
+        let mut seen = Vec::new();
+        while !s.is_finished() {
+            let mut replies = Vec::new();
+            while let Some(o) = s.poll_output() {
+                match o {
+                    BootOutput::Send(ev) => replies.extend(sim.answer(&ev)),
+                    other => seen.push(other),
+                }
+            }
+            assert!(!replies.is_empty() || s.is_finished(), "no answer after {:?}", seen.last());
+            for r in &replies {
+                s.handle_event(r, now);
+            }
+            // measurements stop while the node is in its bootloader
+            assert!(
+                !sim.nodes[0].boot.is_active()
+                    || sim.tick(Millis(60_000)).iter().all(|e| e.guid.nickname() != 1)
+            );
+        }
+        seen.extend(std::iter::from_fn(|| s.poll_output()));
+        assert!(matches!(seen.last(), Some(BootOutput::Done { .. })), "{seen:?}");
+        assert_eq!(s.progress().retries, 1, "one block restarted");
+        assert_eq!(sim.nodes[0].boot.read(0, 0, image.len()), image);
+        assert_eq!(&sim.nodes[0].regs[0x94..0x97], &[2, 0, 7]);
     }
 }

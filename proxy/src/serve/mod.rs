@@ -368,6 +368,7 @@ async fn targets(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Vec<Target>
             "127.0.0.1:0".parse()?,
             args.demo_rate,
             args.site,
+            Duration::ZERO,
             shutdown.clone(),
         )
         .await?;
