@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bootload;
 pub mod bridge;
 mod config;
 mod demo;
@@ -33,7 +34,8 @@ mod shutdown;
 mod tls;
 mod ws;
 
-pub use config::{Args, BridgeArgs, DemoArgs, LinktestArgs, Sub};
+pub use bootload::{Outcome as BootloadOutcome, drive_upload, read_standard, run as bootload};
+pub use config::{Args, BootloadArgs, BridgeArgs, DemoArgs, LinktestArgs, Sub};
 pub use demo::run_standalone as run_demo;
 pub use linktest::{Options as LinktestOptions, run as linktest};
 pub use serve::{Server, hash_password};

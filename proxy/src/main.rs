@@ -25,6 +25,19 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Sub::Demo(d)) => vscp_proxy::run_demo(d, shutdown).await,
+        Some(Sub::Bootload(b)) => {
+            let outcome = vscp_proxy::bootload(&b).await;
+            match &outcome {
+                vscp_proxy::BootloadOutcome::Done => println!("done"),
+                vscp_proxy::BootloadOutcome::Failed(why) => {
+                    eprintln!("vscp-proxy bootload: failed: {why}")
+                }
+                vscp_proxy::BootloadOutcome::Refused(why) => {
+                    eprintln!("vscp-proxy bootload: refused: {why}")
+                }
+            }
+            std::process::exit(outcome.code());
+        }
         Some(Sub::Bridge(b)) => {
             let config = match vscp_proxy::bridge::BridgeConfig::load(&b.config) {
                 Ok(c) => c,

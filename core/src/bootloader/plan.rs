@@ -25,7 +25,9 @@ pub enum PlanError {
     #[error("the node's bootloader algorithm is {0} (register 0x97), not the VSCP bootloader (0)")]
     Algorithm(u8),
     /// The image is for another kind of device.
-    #[error("the image is for device code 0x{image:04X}, the node has 0x{node:04X} (registers 0xA3/0xA4)")]
+    #[error(
+        "the image is for device code 0x{image:04X}, the node has 0x{node:04X} (registers 0xA3/0xA4)"
+    )]
     DeviceCode {
         /// The node's.
         node: u16,

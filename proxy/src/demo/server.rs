@@ -62,7 +62,14 @@ fn unix_ns() -> u64 {
 /// Runs only the demo server until shutdown (`vscp-proxy demo`).
 pub async fn run_standalone(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let delay = Duration::from_millis(args.reply_delay_ms);
-    let addr = spawn(args.listen, args.demo_rate, args.site, delay, shutdown.clone()).await?;
+    let addr = spawn(
+        args.listen,
+        args.demo_rate,
+        args.site,
+        delay,
+        shutdown.clone(),
+    )
+    .await?;
     println!(
         "vscp demo node on {addr}: log in with USER {USER} / PASS {PASSWORD} (read-only: guest/guest)"
     );

@@ -65,8 +65,7 @@ impl Sim {
         for n in self.nodes.iter_mut() {
             let interval = n.reg(REG_INTERVAL);
             // a node in its bootloader does nothing else
-            if n.role == Role::Relay || interval == 0 || now < n.next_report || n.boot.is_active()
-            {
+            if n.role == Role::Relay || interval == 0 || now < n.next_report || n.boot.is_active() {
                 continue;
             }
             n.next_report = now.plus(u64::from(interval) * 1_000);
@@ -516,18 +515,28 @@ mod tests {
                     other => seen.push(other),
                 }
             }
-            assert!(!replies.is_empty() || s.is_finished(), "no answer after {:?}", seen.last());
+            assert!(
+                !replies.is_empty() || s.is_finished(),
+                "no answer after {:?}",
+                seen.last()
+            );
             for r in &replies {
                 s.handle_event(r, now);
             }
             // measurements stop while the node is in its bootloader
             assert!(
                 !sim.nodes[0].boot.is_active()
-                    || sim.tick(Millis(60_000)).iter().all(|e| e.guid.nickname() != 1)
+                    || sim
+                        .tick(Millis(60_000))
+                        .iter()
+                        .all(|e| e.guid.nickname() != 1)
             );
         }
         seen.extend(std::iter::from_fn(|| s.poll_output()));
-        assert!(matches!(seen.last(), Some(BootOutput::Done { .. })), "{seen:?}");
+        assert!(
+            matches!(seen.last(), Some(BootOutput::Done { .. })),
+            "{seen:?}"
+        );
         assert_eq!(s.progress().retries, 1, "one block restarted");
         assert_eq!(sim.nodes[0].boot.read(0, 0, image.len()), image);
         assert_eq!(&sim.nodes[0].regs[0x94..0x97], &[2, 0, 7]);
