@@ -336,8 +336,10 @@ async fn simulate(
             }
             _ = tokio::time::sleep_until(later.front().map_or_else(tokio::time::Instant::now, |(t, _)| *t)), if !later.is_empty() => {
                 let now = tokio::time::Instant::now();
-                while let Some((_, reply)) = later.pop_front_if(|(t, _)| *t <= now) {
-                    bus.emit(reply);
+                while later.front().is_some_and(|(t, _)| *t <= now) {
+                    if let Some((_, reply)) = later.pop_front() {
+                        bus.emit(reply);
+                    }
                 }
             }
             _ = shutdown.wait() => break,
