@@ -377,14 +377,14 @@ impl Drop for Demo {
 
 /// `vscp-proxy demo` on `port` (0: any) flooding `rate` events/s; the process and its port.
 pub fn start_demo(port: u16, rate: &str) -> (Demo, u16) {
+    start_demo_with(port, &["--demo-rate", rate])
+}
+
+/// `vscp-proxy demo` on `port` (0: any) with more options; the process and its port.
+pub fn start_demo_with(port: u16, options: &[&str]) -> (Demo, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"))
-        .args([
-            "demo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--demo-rate",
-            rate,
-        ])
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .args(options)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
