@@ -21,6 +21,7 @@ use components::{
     detail::Detail,
     event_log::{Counters, EventLog},
     filters::Filters,
+    firmware::FirmwarePanel,
     known_nodes::KnownNodesPanel,
     linktest_panel::LinktestPanel,
     nodes::Nodes,
@@ -177,6 +178,9 @@ impl Component for App {
                         <Nodes rows={c.node_rows.clone()} scan={c.scan.clone()} server={c.server.clone()}
                             fields={ui.form.nodes.clone()} open={c.registers.as_ref().map(|r| r.node)}
                             now_ms={ui.now_ms} names={c.node_names.clone()} identify={c.identify_new} on={on.clone()} />
+                        if let Some(wizard) = &c.firmware {
+                            <FirmwarePanel wizard={wizard.clone()} name={c.node_names.get(&wizard.node).cloned()} on={on.clone()} />
+                        }
                         if let Some(editor) = &c.registers {
                             <Registers editor={editor.clone()} name={c.node_names.get(&editor.node).cloned()}
                                 fields={ui.form.nodes.clone()} on={on.clone()} />

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod detail;
 pub mod event_log;
 pub mod filters;
+pub mod firmware;
 pub mod known_nodes;
 pub mod linktest_panel;
 pub mod nodes;
@@ -64,6 +65,15 @@ fn read_file(
     make: fn(String) -> Msg,
     what: &'static str,
 ) -> Callback<web_sys::Event> {
+    read_named_file(on, move |_, text| make(text), what)
+}
+
+/// Like [`read_file`], with the file's name: sends `make(name, text)`.
+fn read_named_file(
+    on: &Callback<Msg>,
+    make: impl Fn(String, String) -> Msg + Copy + 'static,
+    what: &'static str,
+) -> Callback<web_sys::Event> {
     let on = on.clone();
     Callback::from(move |e: web_sys::Event| {
         let input = e.target_unchecked_into::<HtmlInputElement>();
@@ -72,7 +82,7 @@ fn read_file(
             let file = gloo::file::File::from(file);
             wasm_bindgen_futures::spawn_local(async move {
                 on.emit(match gloo::file::futures::read_as_text(&file).await {
-                    Ok(text) => make(text),
+                    Ok(text) => make(file.name(), text),
                     Err(e) => Msg::Act(crate::state::Action::Notice(format!("{what}: {e}"))),
                 });
             });

@@ -94,6 +94,8 @@ pub enum Action {
     CloseRegisters,
     /// Something for the open register editor.
     Registers(RegisterAction),
+    /// Something for the firmware wizard.
+    Firmware(super::FirmwareAction),
     /// Send an event every `every_ms` ms, `times` times in all (the first now).
     Repeat {
         /// The event.

@@ -75,6 +75,7 @@ impl Console {
         {
             Rc::make_mut(sc).scan.handle_event(event, now);
         }
+        self.answer_for_firmware(event, now);
     }
 
     /// SENDs what the register editor and the scan ask for; takes in what they found. Runs
@@ -122,6 +123,7 @@ impl Console {
         for ev in sends {
             self.submit(Command::Send(ev), Purpose::Node, now);
         }
+        self.pump_firmware(now);
     }
 
     /// Queues a node (heard from, no name) for identification, once.

@@ -8,6 +8,7 @@ mod chart_rows;
 mod charts;
 mod connection;
 mod discovery;
+mod firmware;
 mod known;
 mod log;
 pub mod log_file;
@@ -43,6 +44,7 @@ pub use connection::{
     ConnKind, ConnSettings, DEFAULT_TOPIC, Link, MAX_TRIES, backoff_ms, close_reason,
 };
 pub use discovery::{IDENTIFY_PACE_MS, ScanState};
+pub use firmware::{Firmware, FirmwareAction, Phase as FirmwarePhase};
 pub use known::{KnownNode, KnownNodes, to_list as known_list};
 pub use log::{EventLog, Geometry, LogWindow, NodeMatch, Row, ViewFilter};
 pub use nodes::{NodeRow, NodeTable};
@@ -112,6 +114,8 @@ pub struct Console {
     pub scan: Option<Rc<ScanState>>,
     /// The register editor, when open.
     pub registers: Option<Rc<RegisterEditor>>,
+    /// The firmware wizard, when open.
+    pub firmware: Option<Rc<Firmware>>,
     /// Measurement streams and the charted series (drawn straight from here).
     pub charts: Charts,
     /// The streams as the chart panel lists them (refreshed by ticks and picks).
@@ -210,11 +214,13 @@ impl Console {
                 self.session = None;
                 self.broker = None;
                 self.pending.clear();
+                self.firmware_lost();
                 let permanent = CloseCode::try_from(code).is_ok_and(CloseCode::is_permanent);
                 self.lost(now, why, permanent);
             }
             Action::Disconnect => {
                 self.user_closed = true;
+                self.firmware_lost();
                 self.drain(now);
                 // QUIT goes out now, even behind a command or a receive loop still open
                 if self.session.take().is_some() {
@@ -253,6 +259,7 @@ impl Console {
                 if let Some(ed) = self.identifier.as_mut() {
                     ed.handle_timeout(now);
                 }
+                self.firmware_timeouts(now);
                 if let Some(sc) = self.scan.as_mut()
                     && sc.scan.poll_timeout().is_some_and(|t| t <= now)
                 {
@@ -333,6 +340,7 @@ impl Console {
                 self.refresh_chart_rows();
             }
             Action::Registers(a) => self.register_action(a, now),
+            Action::Firmware(a) => self.firmware_action(a, now),
         }
         self.pump_nodes(now);
         self.drain(now);

@@ -1,0 +1,417 @@
+//! The firmware wizard of one node: choose a HEX file, see the plan (checked against the
+//! node's standard registers), upload with vscp-core's bootloader session, watch progress,
+//! abort, and see the version the node reports afterwards.
+
+use std::rc::Rc;
+
+use vscp_core::{
+    Command, Event, Guid, Millis,
+    bootloader::{BootConfig, BootOutput, BootSession, Expect, Identity, Plan, Progress, plan},
+    firmware::Image,
+    registers::{StandardRegisters, Target},
+};
+
+use super::{Console, Level, Purpose, RegisterEditor, Topic};
+
+/// What the wizard is at.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    /// Reading the node's standard registers.
+    Reading,
+    /// Waiting for a file (or a usable one).
+    Choose,
+    /// Checked: ready to start.
+    Ready(Plan),
+    /// The file or the node does not fit: nothing will be written.
+    Refused(String),
+    /// Uploading.
+    Uploading,
+    /// Abort asked.
+    Aborting,
+    /// Activated; reading the version back.
+    Checking,
+    /// Done: the version the node reports now.
+    Done((u8, u8, u8)),
+    /// Failed (the node stays in its bootloader).
+    Failed(String),
+    /// Aborted; the node confirmed it (else it stays in its bootloader).
+    Aborted(bool),
+}
+
+/// Something the user does in the wizard.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FirmwareAction {
+    /// Open the wizard for a node.
+    Open(Guid),
+    /// Close it (only when nothing runs).
+    Close,
+    /// A file was chosen: its name and text.
+    File(String, String),
+    /// The image's device code as typed (hex with 0x, or decimal; empty: unknown).
+    DeviceCode(String),
+    /// The image's version as typed (`MAJOR.MINOR.BUILD`; empty: unknown).
+    Version(String),
+    /// Start the upload.
+    Start,
+    /// Abort it.
+    Abort,
+}
+
+/// The wizard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Firmware {
+    /// The node.
+    pub node: Guid,
+    /// The chosen file's name.
+    pub file: Option<String>,
+    image: Option<Image>,
+    /// Device code and version as typed.
+    pub device_code: String,
+    /// The image's version as typed.
+    pub version: String,
+    reader: Option<RegisterEditor>,
+    /// The node's standard registers (before the upload).
+    pub standard: Option<StandardRegisters>,
+    session: Option<BootSession>,
+    /// Where it is.
+    pub phase: Phase,
+    /// Progress of the upload.
+    pub progress: Progress,
+    /// When the upload started, and the last progress time, ms.
+    pub started: u64,
+    /// Now, as of the last action, ms.
+    pub now: u64,
+}
+
+impl Firmware {
+    fn new(node: Guid, now: Millis) -> Firmware {
+        let mut reader = RegisterEditor::new(node);
+        reader.read(0x80, 128, now);
+        Firmware {
+            node,
+            file: None,
+            image: None,
+            device_code: String::new(),
+            version: String::new(),
+            reader: Some(reader),
+            standard: None,
+            session: None,
+            phase: Phase::Reading,
+            progress: Progress::default(),
+            started: now.0,
+            now: now.0,
+        }
+    }
+
+    /// Bytes per second so far, and ms left at that rate.
+    #[must_use]
+    pub fn rate(&self) -> Option<(f64, u64)> {
+        let secs = self.now.saturating_sub(self.started) as f64 / 1000.0;
+        let done = self.progress.bytes_done as f64;
+        (secs > 0.0 && done > 0.0).then(|| {
+            let rate = done / secs;
+            let left = self
+                .progress
+                .bytes_total
+                .saturating_sub(self.progress.bytes_done) as f64;
+            (rate, (left / rate * 1000.0) as u64)
+        })
+    }
+
+    /// Is something running (the wizard cannot close, the connection is needed)?
+    #[must_use]
+    pub fn busy(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Uploading | Phase::Aborting | Phase::Checking | Phase::Reading
+        )
+    }
+
+    /// Can an upload start (checked plan; also again after a failure or an abort)?
+    #[must_use]
+    pub fn can_start(&self) -> bool {
+        let again = matches!(self.phase, Phase::Failed(_) | Phase::Aborted(_));
+        (matches!(self.phase, Phase::Ready(_)) || again) && self.checked_plan().is_ok()
+    }
+
+    fn checked_plan(&self) -> Result<Plan, String> {
+        let (Some(std), Some(image)) = (&self.standard, &self.image) else {
+            return Err("no file or no registers".into());
+        };
+        self.expect()
+            .and_then(|e| plan(std, image, &e).map_err(|e| e.to_string()))
+    }
+
+    fn expect(&self) -> Result<Expect, String> {
+        let code = match self.device_code.trim() {
+            "" => None,
+            t => Some(
+                match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+                    Some(h) => u16::from_str_radix(h, 16),
+                    None => t.parse(),
+                }
+                .map_err(|_| format!("device code {t:?}: a number such as 0x1001"))?,
+            ),
+        };
+        let version = match self.version.trim() {
+            "" => None,
+            t => {
+                let parts: Vec<u8> = t
+                    .split('.')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| format!("version {t:?}: MAJOR.MINOR.BUILD"))?;
+                match parts[..] {
+                    [a, b, c] => Some((a, b, c)),
+                    _ => return Err(format!("version {t:?}: MAJOR.MINOR.BUILD")),
+                }
+            }
+        };
+        Ok(Expect {
+            device_code: code,
+            version,
+        })
+    }
+
+    /// The plan from what is known now (not while something runs).
+    fn replan(&mut self) {
+        if self.busy() && self.phase != Phase::Reading {
+            return;
+        }
+        if self.standard.is_none() || self.image.is_none() {
+            if self.standard.is_some() && !matches!(self.phase, Phase::Refused(_)) {
+                self.phase = Phase::Choose;
+            }
+            return;
+        }
+        self.phase = match self.checked_plan() {
+            Ok(p) => Phase::Ready(p),
+            Err(e) => Phase::Refused(e),
+        };
+    }
+
+    fn target(&self) -> Target {
+        Target {
+            interface: Some(self.node.with_nickname(0)),
+            nickname: self.node.nickname(),
+        }
+    }
+
+    /// Events to send now; takes in what the reader and the session said.
+    fn pump(&mut self, now: Millis) -> Vec<Event> {
+        self.now = now.0;
+        let mut sends = Vec::new();
+        if let Some(r) = self.reader.as_mut() {
+            while let Some(ev) = r.next_send(now) {
+                sends.push(ev);
+            }
+            if r.pending() == 0 {
+                let std = r.standard();
+                self.reader = None;
+                match (&self.phase, std) {
+                    (Phase::Checking, Some(s)) => {
+                        self.phase = Phase::Done(s.firmware);
+                        self.standard = Some(s);
+                    }
+                    (Phase::Checking, None) => {
+                        self.phase = Phase::Failed(
+                            "uploaded and activated, but the node did not answer afterwards".into(),
+                        );
+                    }
+                    (_, Some(s)) => {
+                        self.standard = Some(s);
+                        self.phase = Phase::Choose;
+                        self.replan();
+                    }
+                    (_, None) => {
+                        self.phase = Phase::Refused(
+                            "the node's standard registers could not be read".into(),
+                        );
+                    }
+                }
+            }
+        }
+        let mut ended = None;
+        if let Some(s) = self.session.as_mut() {
+            while let Some(o) = s.poll_output() {
+                match o {
+                    BootOutput::Send(ev) => sends.push(ev),
+                    BootOutput::Entered { .. } | BootOutput::Programmed(_) => {}
+                    end => ended = Some(end),
+                }
+            }
+            self.progress = s.progress();
+        }
+        if let Some(end) = ended {
+            self.session = None;
+            self.phase = match end {
+                BootOutput::Done { .. } => {
+                    // the node starts again with the new image: its version read back
+                    let mut reader = RegisterEditor::new(self.node);
+                    reader.read(0x80, 128, now);
+                    self.reader = Some(reader);
+                    Phase::Checking
+                }
+                BootOutput::Failed(e) => Phase::Failed(format!(
+                    "{e}. The node stays in its bootloader: start again."
+                )),
+                BootOutput::Aborted { acknowledged } => Phase::Aborted(acknowledged),
+                _ => Phase::Failed("the upload ended unexpectedly".into()),
+            };
+            sends.extend(self.pump(now));
+        }
+        sends
+    }
+}
+
+impl Console {
+    /// Applies a wizard action.
+    pub(super) fn firmware_action(&mut self, action: FirmwareAction, now: Millis) {
+        if let FirmwareAction::Open(node) = action {
+            if self
+                .firmware
+                .as_ref()
+                .is_some_and(|f| f.busy() && f.phase != Phase::Reading)
+            {
+                return self.say(
+                    Level::Error,
+                    Topic::Other,
+                    "firmware: an upload is running; abort it first".into(),
+                );
+            }
+            self.firmware = Some(Rc::new(Firmware::new(node, now)));
+            return;
+        }
+        let Some(f) = self.firmware.as_mut() else {
+            return;
+        };
+        let f = Rc::make_mut(f);
+        match action {
+            FirmwareAction::Open(_) => {}
+            FirmwareAction::Close => {
+                if !f.busy() || f.phase == Phase::Reading {
+                    self.firmware = None;
+                }
+            }
+            FirmwareAction::File(name, text) => {
+                f.file = Some(name);
+                match Image::from_hex(&text) {
+                    Ok(image) => {
+                        f.image = Some(image);
+                        if !f.busy() {
+                            f.phase = Phase::Choose;
+                        }
+                        f.replan();
+                    }
+                    Err(e) => {
+                        f.image = None;
+                        f.phase = Phase::Refused(format!("not a usable Intel HEX file: {e}"));
+                    }
+                }
+            }
+            FirmwareAction::DeviceCode(t) => {
+                f.device_code = t;
+                f.replan();
+            }
+            FirmwareAction::Version(t) => {
+                f.version = t;
+                f.replan();
+            }
+            FirmwareAction::Start => {
+                if let (true, Some(std), Some(image)) = (f.can_start(), &f.standard, &f.image) {
+                    let identity = Identity {
+                        guid: std.guid,
+                        page: std.page,
+                    };
+                    let session = BootSession::new(
+                        f.target(),
+                        identity,
+                        image.clone(),
+                        BootConfig::default(),
+                        now,
+                    );
+                    f.session = Some(session);
+                    f.progress = Progress::default();
+                    f.started = now.0;
+                    f.phase = Phase::Uploading;
+                }
+            }
+            FirmwareAction::Abort => {
+                if let Some(s) = f.session.as_mut() {
+                    s.abort(now);
+                    f.phase = Phase::Aborting;
+                }
+            }
+        }
+    }
+
+    /// The node's answers for the wizard.
+    pub(super) fn answer_for_firmware(&mut self, event: &Event, now: Millis) {
+        let Some(f) = self.firmware.as_mut() else {
+            return;
+        };
+        let protocol = matches!(event.class, 0 | 512);
+        if !protocol || event.guid.nickname() != f.node.nickname() {
+            return;
+        }
+        let f = Rc::make_mut(f);
+        if let Some(s) = f.session.as_mut() {
+            s.handle_event(event, now);
+        }
+        if event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE
+            && let Some(r) = f.reader.as_mut()
+        {
+            r.handle_event(event, now);
+        }
+    }
+
+    /// SENDs what the wizard asks for (after each batch received and each tick).
+    pub(super) fn pump_firmware(&mut self, now: Millis) {
+        let Some(f) = self.firmware.as_mut() else {
+            return;
+        };
+        let f = Rc::make_mut(f);
+        let was_done = matches!(f.phase, Phase::Done(_));
+        let sends = f.pump(now);
+        // the node table shows the new version
+        if !was_done
+            && matches!(f.phase, Phase::Done(_))
+            && let Some(std) = f.standard.clone()
+        {
+            let node = f.node;
+            self.nodes.standard(node, &std, now.0);
+            self.refresh_nodes();
+        }
+        for ev in sends {
+            self.submit(Command::Send(ev), Purpose::Node, now);
+        }
+    }
+
+    /// Time-outs of the wizard's sessions.
+    pub(super) fn firmware_timeouts(&mut self, now: Millis) {
+        if let Some(f) = self.firmware.as_mut() {
+            let f = Rc::make_mut(f);
+            if let Some(s) = f.session.as_mut() {
+                s.handle_timeout(now);
+            }
+            if let Some(r) = f.reader.as_mut() {
+                r.handle_timeout(now);
+            }
+        }
+    }
+
+    /// The connection ended: an upload cannot go on.
+    pub(super) fn firmware_lost(&mut self) {
+        if let Some(f) = self.firmware.as_mut()
+            && f.busy()
+        {
+            let f = Rc::make_mut(f);
+            f.session = None;
+            f.reader = None;
+            f.phase = Phase::Failed(
+                "the connection was lost during the upload; the node stays in its bootloader: reconnect and start again"
+                    .into(),
+            );
+        }
+    }
+}
