@@ -127,10 +127,13 @@ impl Firmware {
         )
     }
 
-    /// Can an upload start (checked plan; also again after a failure or an abort)?
+    /// Can an upload start (checked plan; also again after a failure, an abort or an upload)?
     #[must_use]
     pub fn can_start(&self) -> bool {
-        let again = matches!(self.phase, Phase::Failed(_) | Phase::Aborted(_));
+        let again = matches!(
+            self.phase,
+            Phase::Failed(_) | Phase::Aborted(_) | Phase::Done(_)
+        );
         (matches!(self.phase, Phase::Ready(_)) || again) && self.checked_plan().is_ok()
     }
 
@@ -413,5 +416,147 @@ impl Console {
                     .into(),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vscp_core::bootloader::BootDevice;
+
+    use super::super::{
+        Action,
+        tests::{streaming, take_sent},
+    };
+    use super::*;
+
+    const NODE: &str = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01";
+
+    /// A server with node 1 behind its interface: standard registers and a bootloader.
+    struct Node {
+        regs: [u8; 256],
+        boot: BootDevice,
+    }
+
+    impl Node {
+        fn new() -> Node {
+            let guid: Guid = NODE.parse().unwrap();
+            let mut regs = [0u8; 256];
+            regs[0x94..0x97].copy_from_slice(&[1, 2, 3]);
+            regs[0xA3..0xA5].copy_from_slice(&[0x10, 0x01]);
+            regs[0xD0..0xE0].copy_from_slice(&guid.0);
+            Node {
+                regs,
+                boot: BootDevice::new(64, 64),
+            }
+        }
+
+        /// Answers everything the console sent, until it sends nothing more.
+        fn serve(&mut self, c: &mut Console, t: &mut u64) {
+            use vscp_core::registers::kind;
+            let guid: Guid = NODE.parse().unwrap();
+            // events reach the console in its receive loop: after RCVLOOP's reply
+            let mut events: Vec<String> = Vec::new();
+            while let Some(sent) = take_sent(c) {
+                for line in sent.lines() {
+                    *t += 1;
+                    let mut replies = vec!["+OK".to_string()];
+                    if line == "VERS" {
+                        replies.insert(0, "1,0,0,0".into());
+                    }
+                    if line == "RCVLOOP" {
+                        replies.append(&mut events);
+                    }
+                    if let Some(ev) = line.strip_prefix("SEND ") {
+                        let ev: Event = ev.parse().unwrap();
+                        let (_, l1) = ev.level1_from_level2().unwrap();
+                        let answers = match (l1.kind, l1.data.as_slice()) {
+                            (kind::EXTENDED_PAGE_READ, [_, hi, lo, reg, count]) => self.regs
+                                [usize::from(*reg)..usize::from(*reg) + usize::from(*count)]
+                                .chunks(4)
+                                .enumerate()
+                                .map(|(i, chunk)| {
+                                    let mut d = vec![i as u8, *hi, *lo, reg + 4 * i as u8];
+                                    d.extend_from_slice(chunk);
+                                    (kind::EXTENDED_PAGE_RESPONSE, d)
+                                })
+                                .collect(),
+                            (12, d) => self.boot.enter(d, &guid, 0),
+                            (k, d) => {
+                                let a = self.boot.handle(k, d);
+                                if k == 22 && !self.boot.is_active() {
+                                    let v = self.boot.read(0, 0, 3);
+                                    self.regs[0x94..0x97].copy_from_slice(&v);
+                                }
+                                a
+                            }
+                        };
+                        events.extend(answers.into_iter().map(|(k, data)| {
+                            Event {
+                                guid,
+                                data,
+                                ..Event::new(0, k)
+                            }
+                            .to_string()
+                        }));
+                    }
+                    c.apply(Millis(*t), Action::Message(replies.join("\n")));
+                }
+            }
+        }
+    }
+
+    fn hex(data: &[u8]) -> String {
+        let mut out = String::new();
+        for (i, chunk) in data.chunks(16).enumerate() {
+            let addr = (i * 16) as u16;
+            let mut b = vec![chunk.len() as u8, (addr >> 8) as u8, addr as u8, 0];
+            b.extend(chunk);
+            let sum = b.iter().fold(0u8, |s, x| s.wrapping_add(*x)).wrapping_neg();
+            let text: String = b.iter().map(|x| format!("{x:02X}")).collect();
+            out.push_str(&format!(":{text}{sum:02X}\n"));
+        }
+        out + ":00000001FF\n"
+    }
+
+    fn phase(c: &Console) -> Phase {
+        c.firmware.as_ref().unwrap().phase.clone()
+    }
+
+    #[test]
+    fn the_wizard_plans_uploads_and_reads_the_version_back() {
+        let mut c = streaming();
+        c.apply(Millis(6), Action::Message("+OK".into())); // RCVLOOP
+        let (mut node, mut t) = (Node::new(), 10);
+        let guid: Guid = NODE.parse().unwrap();
+        c.apply(Millis(t), Action::Firmware(FirmwareAction::Open(guid)));
+        node.serve(&mut c, &mut t);
+        assert_eq!(phase(&c), Phase::Choose);
+        let mut image = vec![9, 8, 7];
+        image.extend((0..1000u32).map(|i| i as u8));
+        let file = FirmwareAction::File("fw.hex".into(), hex(&image));
+        c.apply(Millis(t), Action::Firmware(file));
+        c.apply(
+            Millis(t),
+            Action::Firmware(FirmwareAction::DeviceCode("0x1002".into())),
+        );
+        assert!(matches!(phase(&c), Phase::Refused(why) if why.contains("0x1002")));
+        assert!(!c.firmware.as_ref().unwrap().can_start());
+        c.apply(
+            Millis(t),
+            Action::Firmware(FirmwareAction::DeviceCode("0x1001".into())),
+        );
+        assert!(matches!(phase(&c), Phase::Ready(_)));
+        c.apply(Millis(t), Action::Firmware(FirmwareAction::Start));
+        node.serve(&mut c, &mut t);
+        assert_eq!(phase(&c), Phase::Done((9, 8, 7)));
+        assert_eq!(node.boot.read(0, 0, image.len()), image);
+        let row = c.node_rows.iter().find(|r| r.guid == guid).unwrap();
+        assert_eq!(row.firmware, Some((9, 8, 7)), "the node table shows it");
+
+        // a lost connection during an upload: a clear state, and a way to start again
+        c.apply(Millis(t), Action::Firmware(FirmwareAction::Start));
+        c.apply(Millis(t), Action::Closed(4003, "node closed".into()));
+        assert!(matches!(phase(&c), Phase::Failed(why) if why.contains("start again")));
+        assert!(c.firmware.as_ref().unwrap().can_start());
     }
 }

@@ -596,7 +596,7 @@ mod tests {
     use super::*;
 
     /// The lines the console sent since the last call, as one text.
-    fn take_sent(c: &mut Console) -> Option<String> {
+    pub(super) fn take_sent(c: &mut Console) -> Option<String> {
         let mut sent: Vec<String> = Vec::new();
         while let Some(e) = c.poll_effect() {
             if let Effect::Send(t) = e {
@@ -640,7 +640,7 @@ mod tests {
     }
 
     /// Connected, the server panel answered and RCVLOOP sent.
-    fn streaming() -> Console {
+    pub(super) fn streaming() -> Console {
         let mut c = connected();
         assert_eq!(take_sent(&mut c).as_deref(), Some("VERS"));
         c.apply(Millis(4), Action::Message("1,0,0,0\n+OK".into()));
