@@ -1,7 +1,14 @@
-//! Reading and writing the registers of one Level I node as a sans-io state machine:
-//! extended page reads/writes (CLASS1.PROTOCOL 37/38, page-safe), a window of outstanding
-//! requests, adaptive time-outs from measured round trips, retries of what is still missing,
-//! and every write checked against the value the node answers with (protocol.md §9.1).
+//! Reading and writing the registers of one node as a sans-io state machine: for a Level I
+//! node extended page reads/writes (CLASS1.PROTOCOL 37/38, page-safe), for a Level II node
+//! CLASS2.PROTOCOL read/write (types 1/2, answered by 3) in its 32-bit register space; a
+//! window of outstanding requests, adaptive time-outs from measured round trips, retries of
+//! what is still missing, and every write checked against the value the node answers with
+//! (protocol.md §9.1).
+//!
+//! Requests name registers by page and register as the Level I model does. For a Level II
+//! node, registers 0x80–0xFF are its standard registers at 0xFFFFFF80–0xFFFFFFFF (whatever the
+//! page), and register `r` < 0x80 of page `p` is address `p × 128 + r`: the user space as
+//! consecutive pages of 128.
 //!
 //! Drive it like the client session: `read`/`write` queue requests, [`RegisterSession::poll_output`]
 //! yields events to SEND and the values that arrived, every received event goes to
@@ -13,9 +20,29 @@ use std::collections::VecDeque;
 use crate::{
     client::Millis,
     event::Event,
-    registers::{RegisterReply, Target},
+    guid::Guid,
+    registers::{RegisterReply, Target, level2_read, level2_write},
     rtt::Rtt,
 };
+
+/// Who the registers belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// A Level I node (behind an interface, or on the bus).
+    Level1(Target),
+    /// A Level II node, by its GUID.
+    Level2(Guid),
+}
+
+/// The Level II address of register `reg` of `page` (see the module docs).
+#[must_use]
+pub fn level2_address(page: u16, reg: u8) -> u32 {
+    if reg >= 0x80 {
+        0xFFFF_FF00 | u32::from(reg)
+    } else {
+        u32::from(page) * 0x80 + u32::from(reg)
+    }
+}
 
 /// Most registers one read request asks for (its reply frames are tracked in a `u64`).
 pub const MAX_CHUNK: u8 = 64;
@@ -166,7 +193,7 @@ struct Flight {
 /// Register access to one node (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegisterSession {
-    target: Target,
+    access: Access,
     config: RegisterConfig,
     queue: VecDeque<RegisterRequest>,
     flights: Vec<Flight>,
@@ -179,6 +206,16 @@ impl RegisterSession {
     /// A session for `target` (its interface GUID and nickname).
     #[must_use]
     pub fn new(target: Target, config: RegisterConfig) -> RegisterSession {
+        RegisterSession::with(Access::Level1(target), config)
+    }
+
+    /// A session for the Level II node `guid` (CLASS2.PROTOCOL).
+    #[must_use]
+    pub fn level2(guid: Guid, config: RegisterConfig) -> RegisterSession {
+        RegisterSession::with(Access::Level2(guid), config)
+    }
+
+    fn with(access: Access, config: RegisterConfig) -> RegisterSession {
         let config = RegisterConfig {
             window: config.window.max(1),
             chunk: config.chunk.clamp(1, MAX_CHUNK),
@@ -186,7 +223,7 @@ impl RegisterSession {
             ..config
         };
         RegisterSession {
-            target,
+            access,
             config,
             queue: VecDeque::new(),
             flights: Vec::new(),
@@ -199,10 +236,22 @@ impl RegisterSession {
         }
     }
 
-    /// The node this session talks to.
+    /// The Level I node this session talks to (`None` for a Level II node).
     #[must_use]
-    pub fn target(&self) -> Target {
-        self.target
+    pub fn target(&self) -> Option<Target> {
+        match self.access {
+            Access::Level1(t) => Some(t),
+            Access::Level2(_) => None,
+        }
+    }
+
+    /// Where register `reg` of `page` is, in this node's address space (Level I: page and
+    /// register; Level II: its 32-bit address).
+    fn address(&self, page: u16, reg: u8) -> u64 {
+        match self.access {
+            Access::Level1(_) => u64::from(page) << 8 | u64::from(reg),
+            Access::Level2(_) => u64::from(level2_address(page, reg)),
+        }
     }
 
     /// Queues reads of `count` registers from `first` on `page` (to register 0xFF at most).
@@ -210,7 +259,9 @@ impl RegisterSession {
         let end = (u16::from(first) + count).min(256);
         let mut reg = u16::from(first);
         while reg < end {
-            let n = (end - reg).min(u16::from(self.config.chunk));
+            // never across 0x80: a Level II node's standard registers are elsewhere
+            let edge = if reg < 0x80 { end.min(0x80) } else { end };
+            let n = (edge - reg).min(u16::from(self.config.chunk));
             self.queue.push_back(RegisterRequest::Read {
                 page,
                 reg: reg as u8,
@@ -265,21 +316,29 @@ impl RegisterSession {
         if !self.is_from_target(event) {
             return false;
         }
-        let Some(RegisterReply::Page {
-            page, reg, values, ..
-        }) = RegisterReply::from_event(event)
-        else {
-            return false;
+        // where the answered registers start, in the node's address space
+        let (start, values) = match (self.access, RegisterReply::from_event(event)) {
+            (
+                Access::Level1(_),
+                Some(RegisterReply::Page {
+                    page, reg, values, ..
+                }),
+            ) => (u64::from(page) << 8 | u64::from(reg), values),
+            (Access::Level2(_), Some(RegisterReply::Level2 { reg, values, .. })) => {
+                (u64::from(reg), values)
+            }
+            _ => return false,
         };
         let mut used = false;
         let mut i = 0;
-        while let Some(f) = self.flights.get_mut(i) {
-            let done = match f.request {
+        while let Some(f) = self.flights.get(i) {
+            let request = f.request;
+            let done = match request {
                 RegisterRequest::Write {
-                    page: p,
-                    reg: r,
+                    page,
+                    reg,
                     value: wanted,
-                } if p == page && r == reg => {
+                } if self.address(page, reg) == start => {
                     let value = values.first().copied().unwrap_or_default();
                     self.out.push_back(RegisterOutput::Written {
                         page,
@@ -287,27 +346,32 @@ impl RegisterSession {
                         wanted,
                         value,
                     });
-                    f.missing = 0;
+                    if let Some(f) = self.flights.get_mut(i) {
+                        f.missing = 0;
+                    }
                     true
                 }
                 RegisterRequest::Read {
-                    page: p,
+                    page,
                     reg: first,
                     count,
-                } if p == page => {
+                } => {
+                    let base = self.address(page, first);
                     let mut progress = false;
+                    let Some(f) = self.flights.get_mut(i) else {
+                        break;
+                    };
                     for (k, v) in values.iter().enumerate() {
-                        let at = usize::from(reg) + k;
-                        let Some(bit) = at.checked_sub(usize::from(first)) else {
+                        let Some(bit) = (start + k as u64).checked_sub(base) else {
                             continue;
                         };
-                        if bit < usize::from(count) && f.missing & (1 << bit) != 0 {
+                        if bit < u64::from(count) && f.missing & (1 << bit) != 0 {
                             f.missing &= !(1 << bit);
                             progress = true;
                             self.stats.values += 1;
                             self.out.push_back(RegisterOutput::Value {
                                 page,
-                                reg: at as u8,
+                                reg: first.wrapping_add(bit as u8),
                                 value: *v,
                             });
                         }
@@ -321,6 +385,9 @@ impl RegisterSession {
                 _ => false,
             };
             used |= done;
+            let Some(f) = self.flights.get(i) else {
+                break;
+            };
             if done && f.missing == 0 {
                 let f = self.flights.swap_remove(i);
                 if f.tries == 1 {
@@ -391,14 +458,17 @@ impl RegisterSession {
         self.out.pop_front()
     }
 
-    /// An answer comes from the node: its nickname, behind the same interface.
+    /// An answer comes from the node: its nickname behind the same interface, or its GUID.
     fn is_from_target(&self, event: &Event) -> bool {
         let guid = event.guid;
-        guid.nickname() == self.target.nickname
-            && self
-                .target
-                .interface
-                .is_none_or(|i| i.with_nickname(0) == guid.with_nickname(0))
+        match self.access {
+            Access::Level1(t) => {
+                guid.nickname() == t.nickname
+                    && t.interface
+                        .is_none_or(|i| i.with_nickname(0) == guid.with_nickname(0))
+            }
+            Access::Level2(g) => guid == g,
+        }
     }
 
     /// Sends queued requests while the window has room; a request that overlaps one on its
@@ -432,10 +502,18 @@ impl RegisterSession {
     }
 
     fn event(&self, request: &RegisterRequest) -> Event {
-        match *request {
-            RegisterRequest::Read { page, reg, count } => self.target.read_page(page, reg, count),
-            RegisterRequest::Write { page, reg, value } => {
-                self.target.write_page(page, reg, &[value])
+        match (self.access, *request) {
+            (Access::Level1(t), RegisterRequest::Read { page, reg, count }) => {
+                t.read_page(page, reg, count)
+            }
+            (Access::Level1(t), RegisterRequest::Write { page, reg, value }) => {
+                t.write_page(page, reg, &[value])
+            }
+            (Access::Level2(g), RegisterRequest::Read { page, reg, count }) => {
+                level2_read(g, level2_address(page, reg), u16::from(count))
+            }
+            (Access::Level2(g), RegisterRequest::Write { page, reg, value }) => {
+                level2_write(g, level2_address(page, reg), &[value])
             }
         }
     }

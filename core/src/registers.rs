@@ -145,6 +145,61 @@ pub fn level2_write(guid: Guid, reg: u32, values: &[u8]) -> Event {
     }
 }
 
+/// A Level II node's register file, as [`level2_answer`] reaches it.
+pub trait Level2Registers {
+    /// The value at `addr`.
+    fn get(&self, addr: u32) -> u8;
+    /// Writes `value` at `addr` (a read-only register keeps its value).
+    fn set(&mut self, addr: u32, value: u8);
+}
+
+/// The node side of CLASS2.PROTOCOL register access: a read (1) or write (2) addressed to
+/// `guid` is answered with read/write responses (3) from `regs`, at most 508 values each;
+/// anything else with nothing.
+pub fn level2_answer(guid: Guid, event: &Event, regs: &mut dyn Level2Registers) -> Vec<Event> {
+    if event.class != CLASS2_PROTOCOL {
+        return Vec::new();
+    }
+    let Some((to, rest)) = event.data.split_first_chunk::<16>() else {
+        return Vec::new();
+    };
+    let Some((start, rest)) = rest.split_first_chunk::<4>() else {
+        return Vec::new();
+    };
+    if Guid(*to) != guid {
+        return Vec::new();
+    }
+    let start = u32::from_be_bytes(*start);
+    let values: Vec<u8> = match (event.kind, rest) {
+        (1, [hi, lo, ..]) => {
+            let n = u32::from(u16::from_be_bytes([*hi, *lo]).min(508));
+            (0..n).map(|i| regs.get(start.wrapping_add(i))).collect()
+        }
+        (2, values) => {
+            for (i, v) in values.iter().enumerate() {
+                regs.set(start.wrapping_add(i as u32), *v);
+            }
+            (0..values.len() as u32)
+                .map(|i| regs.get(start.wrapping_add(i)))
+                .collect()
+        }
+        _ => return Vec::new(),
+    };
+    values
+        .chunks(508)
+        .enumerate()
+        .map(|(i, part)| {
+            let mut data = start.wrapping_add(i as u32 * 508).to_be_bytes().to_vec();
+            data.extend_from_slice(part);
+            Event {
+                guid,
+                data,
+                ..Event::new(CLASS2_PROTOCOL, 3)
+            }
+        })
+        .collect()
+}
+
 /// A register reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RegisterReply {

@@ -347,3 +347,67 @@ proptest! {
         prop_assert!(bus.max_window_seen <= RegisterConfig::default().window);
     }
 }
+
+/// A Level II node: a sparse 32-bit register file, standard registers read-only.
+struct Level2Node(BTreeMap<u32, u8>);
+
+impl vscp_core::registers::Level2Registers for Level2Node {
+    fn get(&self, addr: u32) -> u8 {
+        self.0.get(&addr).copied().unwrap_or((addr % 251) as u8)
+    }
+    fn set(&mut self, addr: u32, value: u8) {
+        if addr < 0xFFFF_0000 {
+            self.0.insert(addr, value);
+        }
+    }
+}
+
+#[test]
+fn level2_registers_read_and_write_in_the_32_bit_space() {
+    use vscp_core::register_session::level2_address;
+    let guid: Guid = "FF:FF:FF:FF:FF:FF:FF:FE:00:01:00:00:00:00:02:00"
+        .parse()
+        .unwrap();
+    let mut node = Level2Node(BTreeMap::new());
+    let config = RegisterConfig {
+        chunk: 64,
+        ..RegisterConfig::default()
+    };
+    let mut s = RegisterSession::level2(guid, config);
+    let now = Millis(0);
+    // page 3 in full: user registers 3×128…, then the standard block at 0xFFFFFF80
+    s.read(3, 0, 256, now);
+    s.write(3, 5, 0xAB, now);
+    s.write(0, 0x91, 7, now); // standard: read-only
+    let (mut values, mut written) = (BTreeMap::new(), Vec::new());
+    while !s.is_idle() || s.has_output() {
+        let mut replies = Vec::new();
+        while let Some(o) = s.poll_output() {
+            match o {
+                RegisterOutput::Send(ev) => {
+                    assert_eq!(ev.class, 1024);
+                    replies.extend(vscp_core::registers::level2_answer(guid, &ev, &mut node));
+                }
+                RegisterOutput::Value { page, reg, value } => {
+                    values.insert((page, reg), value);
+                }
+                RegisterOutput::Written { reg, value, .. } => written.push((reg, value)),
+                RegisterOutput::Failed { request, .. } => panic!("{request:?}"),
+            }
+        }
+        for r in &replies {
+            assert!(s.handle_event(r, now));
+        }
+    }
+    assert_eq!(values.len(), 256);
+    assert_eq!(values[&(3, 0x10)], (level2_address(3, 0x10) % 251) as u8);
+    assert_eq!(level2_address(3, 0x10), 3 * 128 + 0x10);
+    assert_eq!(values[&(3, 0x91)], (0xFFFF_FF91u32 % 251) as u8);
+    assert!(written.contains(&(5, 0xAB)), "{written:?}");
+    assert!(
+        written.contains(&(0x91, (0xFFFF_FF91u32 % 251) as u8)),
+        "read-only stays"
+    );
+    // 4 reads of 64 (none across 0x80), 2 writes
+    assert_eq!(s.stats().sent, 6);
+}
