@@ -18,6 +18,14 @@ pub const fn server_guid(site: u8) -> [u8; 16] {
     ]
 }
 
+/// The demo's Level II node at `site` (its own GUID; registers in the 32-bit space).
+#[must_use]
+pub const fn level2_node_guid(site: u8) -> [u8; 16] {
+    [
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0, site, 0, 0, 0, 0, 2, 0,
+    ]
+}
+
 /// The site of a demo node's GUID, if it is one.
 #[must_use]
 pub fn node_site(guid: &[u8; 16]) -> Option<u8> {

@@ -101,12 +101,13 @@ test('MQTT broker connection: both sites in one view, sends to a chosen site, re
   // every site's nodes, in one table (heartbeats every 5 s)
   await page.click('#tab-nodes');
   const site = (s, n) => `FF:FF:FF:FF:FF:FF:FF:F5:00:0${s}:00:00:00:00:00:0${n}`;
-  const want = [1, 2].flatMap((s) => [1, 2, 3].map((n) => site(s, n)));
+  const level2 = (s) => `FF:FF:FF:FF:FF:FF:FF:FE:00:0${s}:00:00:00:00:02:00`;
+  const want = [1, 2].flatMap((s) => [site(s, 1), site(s, 2), site(s, 3), level2(s)]);
   await page.waitForFunction((w) => {
     const have = [...document.querySelectorAll('#node-table tbody tr .guid')].map((c) => c.title);
     return w.every((g) => have.includes(g));
   }, want, { timeout: 20000 });
-  assert.equal((await nodeGuids(page)).length, 6);
+  assert.equal((await nodeGuids(page)).length, 8);
   await page.screenshot({ path: join(artifacts, '15-broker-nodes.png') });
 
   // the bridges announced their servers; send TurnOn into site-b only

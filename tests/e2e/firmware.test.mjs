@@ -89,3 +89,29 @@ test('an upload aborted midway leaves the node in its bootloader; starting again
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("the demo's Level II node: registers over CLASS2.PROTOCOL, standard block at 0xFFFFFF80, a write checked", async () => {
+  const { page, errors } = await openPage(demo.browser, demo.url);
+  await page.locator('#use-demo-login').click();
+  await page.locator('#connect').click();
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('streaming'), null, { timeout: 10000 });
+  await page.locator('#tab-nodes').click();
+  // the Level II node shows by its heartbeat (every 5 s), with no firmware button
+  const row = page.locator('#node-table tbody tr', { hasText: '02:00' });
+  await row.waitFor({ timeout: 12000 });
+  assert.equal(await row.locator('.fw-open').count(), 0);
+  await row.getByRole('button', { name: 'registers' }).click();
+  await page.locator('#reg-level2').waitFor();
+  await page.waitForFunction(() => document.querySelector('#reg-standard')?.textContent.includes('FF:FF:FF:FF:FF:FF:FF:FE:00:01:00:00:00:00:02:00'), null, { timeout: 10000 });
+  await page.locator('#reg-page').fill('1');
+  await page.locator('#reg-read').click();
+  await page.waitForFunction(() => document.querySelector('#reg-03')?.value === '83', null, { timeout: 10000 });
+  assert.match(await page.locator('#reg-level2').textContent(), /0x00000080/);
+  // register 3 of page 1 is address 131
+  await page.locator('#reg-03').fill('5A');
+  await page.locator('#reg-03').press('Tab');
+  await page.locator('#reg-write').click();
+  await page.waitForFunction(() => /page 1 reg 0x03 = 5A \(checked\)/.test(document.querySelector('#reg-writes')?.textContent ?? ''), null, { timeout: 10000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -12,7 +12,10 @@
 use vscp_core::{
     Event, Guid, Millis,
     bootloader::{self, BootDevice, Fault},
-    registers::{CLASS1_INFORMATION, CLASS1_PROTOCOL, kind, who_is_there_frames},
+    registers::{
+        CLASS1_INFORMATION, CLASS1_PROTOCOL, CLASS2_INFORMATION, Level2Registers, kind,
+        level2_answer, who_is_there_frames,
+    },
 };
 
 #[cfg(test)]
@@ -29,6 +32,7 @@ const HEARTBEAT_MS: u64 = 5_000;
 pub(super) struct Sim {
     interface: Guid,
     nodes: Vec<SimNode>,
+    level2: Level2Node,
     rng: Rng,
     next_heartbeat: Millis,
 }
@@ -46,6 +50,7 @@ impl Sim {
                 node(2, Role::Humidity, "vscp-link.local/demo/humid.json", 3),
                 node(3, Role::Relay, "vscp-link.local/demo/relay.xml", 0),
             ],
+            level2: Level2Node::new(Guid(vscp_api::demo::level2_node_guid(interface.0[9]))),
             rng: Rng(0x2545_F491_4F6C_DD1D),
             next_heartbeat: Millis(0),
         }
@@ -86,6 +91,15 @@ impl Sim {
         }
         if now >= self.next_heartbeat {
             self.next_heartbeat = now.plus(HEARTBEAT_MS);
+            let l2 = &self.level2;
+            out.push(Event {
+                class: CLASS2_INFORMATION,
+                kind: 2, // Level II heartbeat, with its name
+                data: b"level2-demo".to_vec(),
+                guid: l2.guid,
+                head: 3 << 5,
+                ..Event::default()
+            });
             for n in self.nodes.iter().filter(|n| !n.boot.is_active()) {
                 out.push(n.event(
                     CLASS1_INFORMATION,
@@ -99,7 +113,10 @@ impl Sim {
 
     /// What the nodes answer to an event a client sent.
     pub(super) fn answer(&mut self, ev: &Event) -> Vec<Event> {
-        answer(self.interface, &mut self.nodes, ev)
+        let guid = self.level2.guid;
+        let mut out = level2_answer(guid, ev, &mut self.level2);
+        out.extend(answer(self.interface, &mut self.nodes, ev));
+        out
     }
 
     /// Load-test event `i` of a flood (`--demo-rate`), from node 9.
@@ -128,6 +145,45 @@ struct SimNode {
     value: f64,
     next_report: Millis,
     boot: BootDevice,
+}
+
+/// The demo's Level II node: 1,024 user registers from address 0, the standard registers at
+/// 0xFFFFFF80 (read-only; no bootloader: 0x97 is 0xFF).
+struct Level2Node {
+    guid: Guid,
+    user: Vec<u8>,
+    standard: [u8; 128],
+}
+
+impl Level2Node {
+    fn new(guid: Guid) -> Level2Node {
+        let mut standard = [0u8; 128];
+        standard[0x81 - 0x80] = 1; // VSCP spec 1.13
+        standard[0x82 - 0x80] = 13;
+        standard[0x94 - 0x80..0x97 - 0x80].copy_from_slice(&[2, 1, 0]);
+        standard[0x97 - 0x80] = 0xFF;
+        standard[0x50..0x60].copy_from_slice(&guid.0);
+        Level2Node {
+            guid,
+            user: (0..1024u32).map(|a| (a % 256) as u8).collect(),
+            standard,
+        }
+    }
+}
+
+impl Level2Registers for Level2Node {
+    fn get(&self, addr: u32) -> u8 {
+        match addr {
+            0xFFFF_FF80.. => self.standard[(addr - 0xFFFF_FF80) as usize],
+            a => self.user.get(a as usize).copied().unwrap_or(0),
+        }
+    }
+
+    fn set(&mut self, addr: u32, value: u8) {
+        if let Some(slot) = self.user.get_mut(addr as usize) {
+            *slot = value;
+        }
+    }
 }
 
 /// The demo nodes' flash: blocks and their size.
@@ -540,5 +596,40 @@ mod tests {
         assert_eq!(s.progress().retries, 1, "one block restarted");
         assert_eq!(sim.nodes[0].boot.read(0, 0, image.len()), image);
         assert_eq!(&sim.nodes[0].regs[0x94..0x97], &[2, 0, 7]);
+    }
+
+    /// The Level II node through vscp-core's register session: user space and standard
+    /// registers by CLASS2.PROTOCOL, a write checked by its answer.
+    #[test]
+    fn level2_node_registers() {
+        use vscp_core::register_session::{RegisterConfig, RegisterOutput, RegisterSession};
+        let mut sim = Sim::new(INTERFACE_GUID);
+        let guid = sim.level2.guid;
+        let mut s = RegisterSession::level2(guid, RegisterConfig::default());
+        s.read(1, 0, 256, Millis(0));
+        s.write(1, 3, 0x5A, Millis(0));
+        let (mut values, mut written) = (vec![None; 256], None);
+        while !s.is_idle() || s.has_output() {
+            let mut replies = Vec::new();
+            while let Some(o) = s.poll_output() {
+                match o {
+                    RegisterOutput::Send(ev) => replies.extend(sim.answer(&ev)),
+                    RegisterOutput::Value { reg, value, .. } => {
+                        values[usize::from(reg)] = Some(value)
+                    }
+                    RegisterOutput::Written { value, .. } => written = Some(value),
+                    RegisterOutput::Failed { request, .. } => panic!("{request:?}"),
+                }
+            }
+            for r in &replies {
+                s.handle_event(r, Millis(1));
+            }
+        }
+        // page 1, register 3 is address 131
+        assert_eq!(values[3], Some(131));
+        assert_eq!(written, Some(0x5A));
+        assert_eq!(values[0x94], Some(2), "firmware major from 0xFFFFFF94");
+        let std: Vec<u8> = values[0xD0..0xE0].iter().map(|v| v.unwrap()).collect();
+        assert_eq!(std, guid.0);
     }
 }

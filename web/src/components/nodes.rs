@@ -145,8 +145,10 @@ fn row(n: &NodeRow, p: &NodesProps, denied: Option<&str>) -> Html {
             <td class="mdf">{ n.mdf_url.clone().unwrap_or_else(|| "—".into()) }</td>
             <td><button class="chip" disabled={denied.is_some()} title={denied.map(str::to_string)}
                 onclick={p.on.reform(move |_| Msg::Act(Action::OpenRegisters(guid)))}>{"registers"}</button>
-                <button class="chip fw-open" disabled={denied.is_some()} title={denied.map(str::to_string)}
-                onclick={p.on.reform(move |_| Msg::Act(Action::Firmware(crate::state::FirmwareAction::Open(guid))))}>{"firmware"}</button></td>
+                if !n.level2 {
+                    <button class="chip fw-open" disabled={denied.is_some()} title={denied.map(str::to_string)}
+                    onclick={p.on.reform(move |_| Msg::Act(Action::Firmware(crate::state::FirmwareAction::Open(guid))))}>{"firmware"}</button>
+                }</td>
         </tr>
     }
 }

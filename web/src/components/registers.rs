@@ -73,12 +73,20 @@ pub fn registers(p: &RegistersProps) -> Html {
             None => String::new(),
         }
     );
-    let title = format!(
-        "Registers of {} (node {}, {})",
-        p.name.as_deref().unwrap_or("node"),
-        e.node.nickname(),
-        e.node.compact()
-    );
+    let title = if e.level2 {
+        format!(
+            "Registers of {} (Level II node {})",
+            p.name.as_deref().unwrap_or("node"),
+            e.node.compact()
+        )
+    } else {
+        format!(
+            "Registers of {} (node {}, {})",
+            p.name.as_deref().unwrap_or("node"),
+            e.node.nickname(),
+            e.node.compact()
+        )
+    };
     let account = super::account::use_account();
     let (read_denied, write_denied) = (
         account.denies(vscp_core::policy::OPERATOR),
@@ -112,6 +120,9 @@ pub fn registers(p: &RegistersProps) -> Html {
                 { for e.mdf.as_ref().map(|m| html! { <span id="mdf-name" class="hint">{ format!("MDF: {} {} — {}", m.name, m.version, m.description.clone().unwrap_or_default()) }</span> }) }
             </div>
             if let Some(why) = &write_denied { <p class="hint locked" id="reg-locked">{ format!("writing registers: {why}") }</p> }
+            if e.level2 {
+                <p class="hint" id="reg-level2">{ format!("CLASS2.PROTOCOL, 32-bit addresses: register r < 0x80 of page p is address p × 128 + r (here 0x{:08X}…), 0x80–0xFF are the standard registers at 0xFFFFFF80", vscp_core::register_session::level2_address(e.page, 0)) }</p>
+            }
             <p id="reg-figures" class="hint">{ figures }</p>
             { diff(e, f.hex) }
             { grid(e, f.hex, on) }

@@ -61,7 +61,11 @@ impl Console {
     /// Register answers go to the editor, who-is-there frames to the scan.
     pub(super) fn answer_for_nodes(&mut self, event: &Event, now: Millis) {
         let protocol = matches!(event.class, 0 | 512);
-        if protocol && event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE {
+        let page_answer =
+            protocol && event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE;
+        // CLASS2.PROTOCOL read/write response, from a Level II node
+        let level2_answer = event.class == vscp_core::registers::CLASS2_PROTOCOL && event.kind == 3;
+        if page_answer || level2_answer {
             if let Some(r) = self.registers.as_mut() {
                 Rc::make_mut(r).handle_event(event, now);
             }
@@ -140,7 +144,8 @@ impl Console {
         if self.identifier.is_none() && now.0 >= self.identify_after {
             // a node whose register editor is open is read there, not twice
             if let Some(g) = self.identify_queue.pop_front().filter(|g| Some(*g) != open) {
-                let mut ed = RegisterEditor::new(g);
+                let level2 = self.nodes.get(&g).is_some_and(|n| n.level2);
+                let mut ed = RegisterEditor::new(g, level2);
                 ed.read(0x80, 128, now);
                 self.identifier = Some(ed);
             }
@@ -211,7 +216,8 @@ impl Console {
         if let Some(old) = self.registers.as_mut() {
             Rc::make_mut(old).cancel(now);
         }
-        let mut editor = RegisterEditor::new(guid);
+        let level2 = self.nodes.get(&guid).is_some_and(|n| n.level2);
+        let mut editor = RegisterEditor::new(guid, level2);
         editor.read(0x80, 128, now);
         self.registers = Some(Rc::new(editor));
     }

@@ -85,7 +85,7 @@ pub struct Firmware {
 
 impl Firmware {
     fn new(node: Guid, now: Millis) -> Firmware {
-        let mut reader = RegisterEditor::new(node);
+        let mut reader = RegisterEditor::new(node, false);
         reader.read(0x80, 128, now);
         Firmware {
             node,
@@ -250,7 +250,7 @@ impl Firmware {
             self.phase = match end {
                 BootOutput::Done { .. } => {
                     // the node starts again with the new image: its version read back
-                    let mut reader = RegisterEditor::new(self.node);
+                    let mut reader = RegisterEditor::new(self.node, false);
                     reader.read(0x80, 128, now);
                     self.reader = Some(reader);
                     Phase::Checking

@@ -29,6 +29,9 @@ pub struct NodeRow {
     pub heartbeats: u64,
     /// Found by a scan (answered who-is-there).
     pub scanned: bool,
+    /// Sends Level II events of its own (class 1024 and up): its registers are in the
+    /// 32-bit space (CLASS2.PROTOCOL).
+    pub level2: bool,
     rate_since: (u64, u64),
 }
 
@@ -46,6 +49,7 @@ impl NodeTable {
             return;
         }
         let row = self.row(event.guid, now_ms);
+        row.level2 |= event.class >= 1024;
         row.events += 1;
         row.last_seen_ms = now_ms;
         if matches!(

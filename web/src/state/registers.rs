@@ -43,6 +43,8 @@ impl WriteResult {
 pub struct RegisterEditor {
     /// The node.
     pub node: Guid,
+    /// A Level II node (CLASS2.PROTOCOL, 32-bit addresses)?
+    pub level2: bool,
     /// The page shown.
     pub page: u16,
     /// Values read (or answered by writes).
@@ -142,14 +144,25 @@ struct Saved {
 }
 
 impl RegisterEditor {
-    /// An editor for `node`: a Level I node behind the interface its GUID names.
+    /// An editor for `node`: a Level I node behind the interface its GUID names, or (`level2`)
+    /// a Level II node with its 32-bit register space (64 registers a request).
     #[must_use]
-    pub fn new(node: Guid) -> RegisterEditor {
-        let target = Target {
-            interface: Some(node.with_nickname(0)),
-            nickname: node.nickname(),
+    pub fn new(node: Guid, level2: bool) -> RegisterEditor {
+        let session = if level2 {
+            let config = RegisterConfig {
+                chunk: 64,
+                ..RegisterConfig::default()
+            };
+            RegisterSession::level2(node, config)
+        } else {
+            let target = Target {
+                interface: Some(node.with_nickname(0)),
+                nickname: node.nickname(),
+            };
+            RegisterSession::new(target, RegisterConfig::default())
         };
         RegisterEditor {
+            level2,
             node,
             page: 0,
             values: BTreeMap::new(),
@@ -160,7 +173,7 @@ impl RegisterEditor {
             typed: BTreeMap::new(),
             batch: None,
             mdf: None,
-            session: RegisterSession::new(target, RegisterConfig::default()),
+            session,
         }
     }
 
@@ -581,7 +594,7 @@ mod tests {
     #[test]
     fn typed_text_is_kept_until_the_change_then_checked() {
         let node = Guid([0xFF; 16]);
-        let mut e = RegisterEditor::new(node);
+        let mut e = RegisterEditor::new(node, false);
         let now = Millis(0);
         let typed = |text: &str| RegisterAction::TypeRegister {
             reg: 0x10,
@@ -622,12 +635,12 @@ mod tests {
         let g: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:02"
             .parse()
             .unwrap();
-        let mut e = RegisterEditor::new(g);
+        let mut e = RegisterEditor::new(g, false);
         e.values.insert((0, 0), 3);
         e.values.insert((0, 0x91), 2);
         e.edit((0, 1), 9);
         let json = e.to_json();
-        let mut f = RegisterEditor::new(g);
+        let mut f = RegisterEditor::new(g, false);
         f.values.insert((0, 0), 3);
         assert_eq!(f.load_json(&json), Ok(1));
         assert_eq!(f.edits, BTreeMap::from([((0, 1), 9)]));
@@ -646,7 +659,7 @@ mod tests {
             </module></vscp>"#,
         )
         .unwrap();
-        let mut e = RegisterEditor::new(Guid([7; 16]));
+        let mut e = RegisterEditor::new(Guid([7; 16]), false);
         for r in 0..=0x2Fu8 {
             e.values.insert((0, r), 0);
         }
