@@ -33,6 +33,12 @@ pub fn node_site(guid: &[u8; 16]) -> Option<u8> {
     (guid[..15] == iface[..15]).then_some(guid[9])
 }
 
+/// The site of the demo's Level II node, if `guid` is one.
+#[must_use]
+pub fn level2_site(guid: &[u8; 16]) -> Option<u8> {
+    (*guid == level2_node_guid(guid[9])).then_some(guid[9])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +50,7 @@ mod tests {
         assert_eq!(node_site(&node), Some(2));
         assert_eq!(node_site(&server_guid(2)), None);
         assert_eq!(node_site(&[0; 16]), None);
+        assert_eq!(level2_site(&level2_node_guid(3)), Some(3));
+        assert_eq!(level2_site(&server_guid(3)), None);
     }
 }

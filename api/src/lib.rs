@@ -34,7 +34,7 @@ pub struct Target {
     pub demo_login: Option<Login>,
     /// The proxy logs in to this node itself (`--node …,login=ENTRY`): the page sends no
     /// login and never learns the node's password.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub node_login: bool,
 }
 

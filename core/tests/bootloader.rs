@@ -1,4 +1,5 @@
 //! The bootloader session against the node side (`BootDevice`) with simulated time and
+#![cfg(not(target_arch = "wasm32"))] // proptest is native only
 //! latency: full uploads read back byte for byte, lost and refused chunks, a wrong CRC, abort,
 //! a refused identity, and arbitrary replies (no panic, bounded output).
 

@@ -46,6 +46,11 @@ pub fn node_label(g: &Guid, names: &HashMap<Guid, String>) -> String {
             1 => format!("node {} (demo bus)", g.nickname()),
             _ => format!("node {} (demo site {site})", g.nickname()),
         }
+    } else if let Some(site) = vscp_api::demo::level2_site(&g.0) {
+        match site {
+            1 => "Level II (demo)".to_string(),
+            _ => format!("Level II (demo site {site})"),
+        }
     } else {
         g.compact()
     }
