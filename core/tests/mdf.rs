@@ -242,3 +242,23 @@ proptest! {
         let _ = Mdf::parse(&String::from_utf8_lossy(&t));
     }
 }
+
+#[test]
+fn firmware_lists_in_both_forms() {
+    let xml = r#"<vscp><module><name>m</name><files>
+        <picture name="p" url="x.png"/>
+        <firmware name="Firmware A" target="pic18f2580" targetcode="0x02" path="https://e.com/fw/a_1_0_4.hex"
+                  format="intelhex8" version_major="1" version_minor="0" version_subminor="4"/>
+        </files></module></vscp>"#;
+    let m = Mdf::parse(xml).unwrap();
+    assert_eq!(m.firmware.len(), 1, "pictures are not firmware");
+    let fw = &m.firmware[0];
+    assert_eq!((fw.target_code, fw.version), (Some(2), Some((1, 0, 4))));
+    assert_eq!(fw.file_name(), "a_1_0_4.hex");
+    let json = r#"{"module": {"name": "m", "files": {"firmware": [
+        {"name": "B", "targetcode": 7, "url": "https://e.com/b.hex", "version_major": 2, "version_minor": 1}
+    ]}}}"#;
+    let m = Mdf::parse(json).unwrap();
+    assert_eq!(m.firmware[0].target_code, Some(7));
+    assert_eq!(m.firmware[0].version, Some((2, 1, 0)));
+}

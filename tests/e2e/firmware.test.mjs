@@ -28,11 +28,11 @@ function hex(data) {
 }
 
 /** A firmware file for the demo: its version in the first three bytes. */
-function firmware(version, size) {
+function firmware(version, size, name = `node-${version.join('.')}.hex`) {
   const data = Buffer.alloc(size);
   for (let i = 0; i < size; i++) data[i] = (i * 7 + 1) & 255;
   version.forEach((v, i) => { data[i] = v; });
-  return { name: `node-${version.join('.')}.hex`, mimeType: 'text/plain', buffer: Buffer.from(hex(data)) };
+  return { name, mimeType: 'text/plain', buffer: Buffer.from(hex(data)) };
 }
 
 async function openWizard(nickname) {
@@ -51,7 +51,14 @@ async function openWizard(nickname) {
 test('a HEX file goes to node 1; the version is read back; a wrong device code is refused first', async () => {
   const { page, errors } = await openWizard(1);
   assert.match(await page.locator('#fw-current').textContent(), /firmware 1\.2\.3, device code 0x1001, bootloader VSCP/);
-  await page.locator('#fw-file').setInputFiles(firmware([4, 5, 6], 16 * 1024));
+  // the node's MDF lists its firmware: a file of that name takes the listed device code and version
+  await page.locator('#fw-mdf').click();
+  await page.locator('#fw-listed li').first().waitFor({ timeout: 10000 });
+  assert.match(await page.locator('#fw-listed').textContent(), /temp 4\.5\.6 — version 4\.5\.6, device code 0x1001/);
+  await page.locator('#fw-file').setInputFiles(firmware([4, 5, 6], 16 * 1024, 'temp-4.5.6.hex'));
+  await page.locator('#fw-matched').waitFor();
+  assert.equal(await page.locator('#fw-code').inputValue(), '0x1001');
+  assert.equal(await page.locator('#fw-version').inputValue(), '4.5.6');
   // a file for another kind of device: refused, nothing can start
   await page.locator('#fw-code').fill('0x1002');
   await page.locator('#fw-refused').waitFor();

@@ -5,6 +5,15 @@ use vscp_api::{Report, Target};
 
 use crate::{filter_form, forms::FormEdit, link::LinkEvent, state::Action, ui};
 
+/// Who asked for a node's MDF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MdfFor {
+    /// The register editor (names, remote variables, decision matrix).
+    Registers,
+    /// The firmware wizard (the firmware files it lists).
+    Firmware,
+}
+
 /// Messages of the app component.
 pub enum Msg {
     /// A reducer action, stamped with the time on arrival.
@@ -50,7 +59,7 @@ pub enum Msg {
     /// A key on the tab list (arrows, Home, End move between tabs).
     TabKey(String),
     /// Ask the proxy for the MDF at this URL (for the open register editor).
-    FetchMdf(String),
+    FetchMdf(String, MdfFor),
     /// The mouse is over the chart at this pixel (`None`: it left).
     ChartHover(Option<(i32, i32)>),
     /// Download the charted points as CSV.

@@ -222,6 +222,65 @@ pub struct Mdf {
     pub remote_vars: Vec<RemoteVar>,
     /// Decision matrix, if the module has one.
     pub dmatrix: Option<DecisionMatrix>,
+    /// Firmware files for the module (`<files><firmware …>`).
+    pub firmware: Vec<FirmwareFile>,
+}
+
+/// A firmware file an MDF lists: where it is, which device code it is for, its version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirmwareFile {
+    /// Its name.
+    pub name: String,
+    /// The target (processor) it is built for.
+    pub target: String,
+    /// The firmware device code it needs the node to have (0xA3/0xA4).
+    pub target_code: Option<u16>,
+    /// Where to get it (`url`, or the older `path`).
+    pub url: String,
+    /// `intelhex8`, `intelhex16`, `uf2`, …
+    pub format: String,
+    /// Its version.
+    pub version: Option<(u8, u8, u8)>,
+}
+
+impl FirmwareFile {
+    /// The file name at the end of its URL.
+    #[must_use]
+    pub fn file_name(&self) -> &str {
+        self.url.rsplit('/').next().unwrap_or(&self.url)
+    }
+}
+
+fn firmware_from(f: &Elem) -> FirmwareFile {
+    let text = |k: &str| f.field(k).unwrap_or_default().to_string();
+    let byte = |k: &str| {
+        f.field(k)
+            .and_then(number)
+            .and_then(|v| u8::try_from(v).ok())
+    };
+    let version = match (
+        byte("version_major"),
+        byte("version_minor"),
+        byte("version_subminor"),
+    ) {
+        (Some(a), Some(b), c) => Some((a, b, c.unwrap_or(0))),
+        _ => None,
+    };
+    FirmwareFile {
+        name: text("name"),
+        target: text("target"),
+        target_code: f
+            .field("targetcode")
+            .and_then(number)
+            .and_then(|v| u16::try_from(v).ok()),
+        url: f
+            .field("url")
+            .or_else(|| f.field("path"))
+            .unwrap_or_default()
+            .to_string(),
+        format: text("format"),
+        version,
+    }
 }
 
 impl Mdf {
@@ -289,6 +348,11 @@ fn module_from(m: &Elem) -> Result<Mdf, MdfError> {
         }
     }
     let dmatrix = m.child("dmatrix").map(dmatrix_from).transpose()?;
+    let firmware = items(m, "files", "firmware")
+        .into_iter()
+        .filter(|f| f.name.eq_ignore_ascii_case("firmware"))
+        .map(firmware_from)
+        .collect();
     Ok(Mdf {
         name: text("name"),
         model: text("model"),
@@ -302,6 +366,7 @@ fn module_from(m: &Elem) -> Result<Mdf, MdfError> {
         registers,
         remote_vars,
         dmatrix,
+        firmware,
     })
 }
 

@@ -255,6 +255,13 @@ mod tests {
                 !m.registers.is_empty() && !m.remote_vars.is_empty(),
                 "{name}"
             );
+            if name.starts_with("temp") {
+                let fw = &m.firmware[0];
+                assert_eq!(
+                    (fw.target_code, fw.version, fw.file_name()),
+                    (Some(0x1001), Some((4, 5, 6)), "temp-4.5.6.hex")
+                );
+            }
         }
     }
 }

@@ -226,13 +226,16 @@ impl App {
                 );
                 return false;
             }
-            Msg::FetchMdf(url) => api::fetch_mdf(
+            Msg::FetchMdf(url, who) => api::fetch_mdf(
                 &self.ui.form.settings,
                 &url,
-                ctx.link().callback(|r: Result<String, String>| {
-                    Msg::Act(match r {
-                        Ok(text) => Action::Registers(RegisterAction::LoadMdf(text)),
-                        Err(e) => Action::Notice(e),
+                ctx.link().callback(move |r: Result<String, String>| {
+                    Msg::Act(match (who, r) {
+                        (crate::msg::MdfFor::Firmware, r) => {
+                            Action::Firmware(state::FirmwareAction::Mdf(r))
+                        }
+                        (_, Ok(text)) => Action::Registers(RegisterAction::LoadMdf(text)),
+                        (_, Err(e)) => Action::Notice(e),
                     })
                 }),
             ),

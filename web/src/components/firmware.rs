@@ -95,12 +95,43 @@ pub fn firmware_panel(p: &FirmwareProps) -> Html {
             }
         )
     });
+    // the node's MDF may list firmware files, with the device code and version of each
+    let mdf_url = f
+        .standard
+        .as_ref()
+        .map(|s| s.mdf_url.clone())
+        .filter(|u| !u.is_empty());
+    let listed = match &f.listed {
+        None => html! {},
+        Some(Err(e)) => html! { <p class="err" id="fw-listed-error">{ format!("MDF: {e}") }</p> },
+        Some(Ok(list)) if list.is_empty() => {
+            html! { <p class="hint" id="fw-listed">{"the node's MDF lists no firmware"}</p> }
+        }
+        Some(Ok(list)) => html! {
+            <ul class="history" id="fw-listed">
+                { for list.iter().map(|fw| html! {
+                    <li>{ format!("{} — {}{} — {}", fw.name,
+                        fw.version.map_or_else(|| "version ?".to_string(), |v| format!("version {}", version(v))),
+                        fw.target_code.map(|c| format!(", device code 0x{c:04X}")).unwrap_or_default(),
+                        fw.url) }</li>
+                }) }
+            </ul>
+        },
+    };
     html! {
         <section class="panel firmware" id="firmware">
             <h2>{ format!("Firmware of {} (node {})", p.name.as_deref().unwrap_or("node"), f.node.nickname()) }
                 if !running { <button class="chip" id="fw-close" onclick={on.reform(|_| act(FirmwareAction::Close))}>{"close"}</button> }
             </h2>
             { for current.map(|c| html! { <p class="hint" id="fw-current">{c}</p> }) }
+            { for mdf_url.map(|url| html! {
+                <button class="chip" id="fw-mdf" title={url.clone()}
+                    onclick={on.reform(move |_| Msg::FetchMdf(url.clone(), crate::msg::MdfFor::Firmware))}>{"firmware list from the node's MDF"}</button>
+            }) }
+            {listed}
+            if let Some(m) = &f.matched {
+                <p class="hint" id="fw-matched">{ format!("the file is “{m}” of the MDF: its device code and version are filled in") }</p>
+            }
             <div class="toolbar">
                 <label class="file">{ f.file.clone().unwrap_or_else(|| "firmware file".into()) }
                     <input id="fw-file" type="file" accept=".hex,.ihex" disabled={running}

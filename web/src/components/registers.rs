@@ -114,7 +114,7 @@ pub fn registers(p: &RegistersProps) -> Html {
             <div class="toolbar">
                 { for e.standard().filter(|s| !s.mdf_url.is_empty()).map(|s| {
                     let url = s.mdf_url.clone();
-                    html! { <button id="mdf-fetch" title={url.clone()} onclick={on.reform(move |_| Msg::FetchMdf(url.clone()))}>{"load MDF from the node's URL"}</button> }
+                    html! { <button id="mdf-fetch" title={url.clone()} onclick={on.reform(move |_| Msg::FetchMdf(url.clone(), crate::msg::MdfFor::Registers))}>{"load MDF from the node's URL"}</button> }
                 }) }
                 <label class="file">{"MDF file"}<input id="mdf-load" type="file" accept=".xml,.json,.mdf" onchange={read_file(on, |t| Msg::Act(Action::Registers(RegisterAction::LoadMdf(t))), "MDF file")} /></label>
                 { for e.mdf.as_ref().map(|m| html! { <span id="mdf-name" class="hint">{ format!("MDF: {} {} — {}", m.name, m.version, m.description.clone().unwrap_or_default()) }</span> }) }

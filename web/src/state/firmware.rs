@@ -8,6 +8,7 @@ use vscp_core::{
     Command, Event, Guid, Millis,
     bootloader::{BootConfig, BootOutput, BootSession, Expect, Identity, Plan, Progress, plan},
     firmware::Image,
+    mdf::{FirmwareFile, Mdf},
     registers::{StandardRegisters, Target},
 };
 
@@ -51,6 +52,8 @@ pub enum FirmwareAction {
     DeviceCode(String),
     /// The image's version as typed (`MAJOR.MINOR.BUILD`; empty: unknown).
     Version(String),
+    /// The node's MDF (for its firmware list), or why it could not be had.
+    Mdf(Result<String, String>),
     /// Start the upload.
     Start,
     /// Abort it.
@@ -69,6 +72,10 @@ pub struct Firmware {
     pub device_code: String,
     /// The image's version as typed.
     pub version: String,
+    /// The firmware files the node's MDF lists, or why there are none.
+    pub listed: Option<Result<Vec<FirmwareFile>, String>>,
+    /// The listed file the chosen one matched (by file name): its code and version were taken.
+    pub matched: Option<String>,
     reader: Option<RegisterEditor>,
     /// The node's standard registers (before the upload).
     pub standard: Option<StandardRegisters>,
@@ -93,6 +100,8 @@ impl Firmware {
             image: None,
             device_code: String::new(),
             version: String::new(),
+            listed: None,
+            matched: None,
             reader: Some(reader),
             standard: None,
             session: None,
@@ -191,6 +200,26 @@ impl Firmware {
             Ok(p) => Phase::Ready(p),
             Err(e) => Phase::Refused(e),
         };
+    }
+
+    /// A chosen file the MDF lists: its device code and version are taken (fields the user
+    /// typed stay).
+    fn match_listed(&mut self) {
+        let (Some(Ok(list)), Some(file)) = (&self.listed, &self.file) else {
+            return;
+        };
+        let Some(fw) = list.iter().find(|f| f.file_name() == file.as_str()) else {
+            self.matched = None;
+            return;
+        };
+        if let (Some(code), true) = (fw.target_code, self.device_code.trim().is_empty()) {
+            self.device_code = format!("0x{code:04X}");
+        }
+        if let (Some((a, b, c)), true) = (fw.version, self.version.trim().is_empty()) {
+            self.version = format!("{a}.{b}.{c}");
+        }
+        self.matched = Some(fw.name.clone());
+        self.replan();
     }
 
     fn target(&self) -> Target {
@@ -296,6 +325,13 @@ impl Console {
                     self.firmware = None;
                 }
             }
+            FirmwareAction::Mdf(r) => {
+                f.listed = Some(
+                    r.and_then(|text| Mdf::parse(&text).map_err(|e| e.to_string()))
+                        .map(|m| m.firmware),
+                );
+                f.match_listed();
+            }
             FirmwareAction::File(name, text) => {
                 f.file = Some(name);
                 match Image::from_hex(&text) {
@@ -305,6 +341,7 @@ impl Console {
                             f.phase = Phase::Choose;
                         }
                         f.replan();
+                        f.match_listed();
                     }
                     Err(e) => {
                         f.image = None;
@@ -533,8 +570,22 @@ mod tests {
         assert_eq!(phase(&c), Phase::Choose);
         let mut image = vec![9, 8, 7];
         image.extend((0..1000u32).map(|i| i as u8));
-        let file = FirmwareAction::File("fw.hex".into(), hex(&image));
+        // the MDF lists the file: its device code and version are taken
+        let mdf = r#"<vscp><module><name>m</name><files><firmware name="nine" targetcode="0x1001"
+            url="https://e.com/fw-9.8.7.hex" version_major="9" version_minor="8" version_subminor="7"/>
+            </files></module></vscp>"#;
+        c.apply(
+            Millis(t),
+            Action::Firmware(FirmwareAction::Mdf(Ok(mdf.into()))),
+        );
+        let file = FirmwareAction::File("fw-9.8.7.hex".into(), hex(&image));
         c.apply(Millis(t), Action::Firmware(file));
+        let f = c.firmware.clone().unwrap();
+        assert_eq!(
+            (f.device_code.as_str(), f.version.as_str()),
+            ("0x1001", "9.8.7")
+        );
+        assert_eq!(f.matched.as_deref(), Some("nine"));
         c.apply(
             Millis(t),
             Action::Firmware(FirmwareAction::DeviceCode("0x1002".into())),
