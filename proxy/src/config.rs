@@ -155,10 +155,10 @@ pub struct BootloadArgs {
     #[arg(long)]
     pub interface: Option<String>,
     /// The firmware device code the image is for (refused when the node's 0xA3/0xA4 differ).
-    #[arg(long, value_parser = parse_code)]
+    #[arg(long, value_parser = vscp_core::bootloader::parse_device_code)]
     pub device_code: Option<u16>,
     /// The image's version `MAJOR.MINOR.BUILD` (checked against the node after activation).
-    #[arg(long, value_parser = parse_version)]
+    #[arg(long, value_parser = vscp_core::bootloader::parse_version)]
     pub version: Option<(u8, u8, u8)>,
     /// Bytes per block data event (8 for Level I; up to 496 through a Level II interface).
     #[arg(long, default_value_t = 8)]
@@ -166,26 +166,6 @@ pub struct BootloadArgs {
     /// Block data events in flight at once.
     #[arg(long, default_value_t = 16)]
     pub window: usize,
-}
-
-fn parse_code(s: &str) -> Result<u16, String> {
-    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u16::from_str_radix(hex, 16),
-        None => s.parse(),
-    };
-    parsed.map_err(|e| format!("{s:?}: {e}"))
-}
-
-fn parse_version(s: &str) -> Result<(u8, u8, u8), String> {
-    let parts: Vec<u8> = s
-        .split('.')
-        .map(str::parse)
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{s:?}: {e}"))?;
-    match parts[..] {
-        [a, b, c] => Ok((a, b, c)),
-        _ => Err(format!("{s:?}: expected MAJOR.MINOR.BUILD")),
-    }
 }
 
 /// Options of `bridge`.

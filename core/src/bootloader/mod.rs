@@ -17,7 +17,7 @@ mod plan;
 use std::collections::VecDeque;
 
 pub use device::{Answer, BootDevice, Fault};
-pub use plan::{Expect, Plan, PlanError, plan};
+pub use plan::{Expect, Plan, PlanError, parse_device_code, parse_version, plan};
 
 use crate::{
     client::Millis,

@@ -36,6 +36,28 @@ pub enum PlanError {
     },
 }
 
+/// A firmware version as people write it, `MAJOR.MINOR.BUILD`.
+pub fn parse_version(text: &str) -> Result<(u8, u8, u8), String> {
+    let t = text.trim();
+    let parts: Vec<u8> = t
+        .split('.')
+        .map(|p| p.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("version {t:?}: expected MAJOR.MINOR.BUILD"))?;
+    match parts[..] {
+        [a, b, c] => Ok((a, b, c)),
+        _ => Err(format!("version {t:?}: expected MAJOR.MINOR.BUILD")),
+    }
+}
+
+/// A firmware device code: `0x1001` or decimal.
+pub fn parse_device_code(text: &str) -> Result<u16, String> {
+    let t = text.trim();
+    crate::number::parse_max(t, u64::from(u16::MAX))
+        .map(|v| v as u16)
+        .map_err(|_| format!("device code {t:?}: a number such as 0x1001"))
+}
+
 /// An upload as the user confirms it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
@@ -97,6 +119,15 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn versions_and_codes_as_typed() {
+        assert_eq!(parse_version(" 2.0.7 "), Ok((2, 0, 7)));
+        assert!(parse_version("2.0").is_err() && parse_version("2.x.1").is_err());
+        assert_eq!(parse_device_code("0x1001"), Ok(0x1001));
+        assert_eq!(parse_device_code("17"), Ok(17));
+        assert!(parse_device_code("0x10000").is_err());
+    }
 
     #[test]
     fn refusals_and_the_plan() {

@@ -6,7 +6,10 @@ use std::rc::Rc;
 
 use vscp_core::{
     Command, Event, Guid, Millis,
-    bootloader::{BootConfig, BootOutput, BootSession, Expect, Identity, Plan, Progress, plan},
+    bootloader::{
+        BootConfig, BootOutput, BootSession, Expect, Identity, Plan, Progress, parse_device_code,
+        parse_version, plan,
+    },
     firmware::Image,
     mdf::{FirmwareFile, Mdf},
     registers::{StandardRegisters, Target},
@@ -155,33 +158,14 @@ impl Firmware {
     }
 
     fn expect(&self) -> Result<Expect, String> {
-        let code = match self.device_code.trim() {
-            "" => None,
-            t => Some(
-                match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-                    Some(h) => u16::from_str_radix(h, 16),
-                    None => t.parse(),
-                }
-                .map_err(|_| format!("device code {t:?}: a number such as 0x1001"))?,
-            ),
-        };
-        let version = match self.version.trim() {
-            "" => None,
-            t => {
-                let parts: Vec<u8> = t
-                    .split('.')
-                    .map(str::parse)
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| format!("version {t:?}: MAJOR.MINOR.BUILD"))?;
-                match parts[..] {
-                    [a, b, c] => Some((a, b, c)),
-                    _ => return Err(format!("version {t:?}: MAJOR.MINOR.BUILD")),
-                }
-            }
-        };
+        let given = |t: &str| (!t.trim().is_empty()).then(|| t.to_string());
         Ok(Expect {
-            device_code: code,
-            version,
+            device_code: given(&self.device_code)
+                .map(|t| parse_device_code(&t))
+                .transpose()?,
+            version: given(&self.version)
+                .map(|t| parse_version(&t))
+                .transpose()?,
         })
     }
 
