@@ -37,6 +37,17 @@ fn image(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
 }
 
+/// An upload of `len` bytes to node 1 with the default pacing, started at 0.
+fn fresh(len: usize) -> BootSession {
+    BootSession::new(
+        target(),
+        identity(),
+        Image::from_bytes(0, image(len)),
+        BootConfig::default(),
+        Millis(0),
+    )
+}
+
 struct Run {
     outputs: Vec<BootOutput>,
     device: BootDevice,
@@ -195,13 +206,7 @@ fn abort_and_refusals_are_reported() {
     let g = node_guid().0;
     let entered = device.enter(&[1, 0, g[0], g[3], g[5], g[7], 0, 0], &node_guid(), 0);
     assert_eq!(entered[0].0, 13);
-    let mut s = BootSession::new(
-        target(),
-        identity(),
-        Image::from_bytes(0, image(64)),
-        BootConfig::default(),
-        Millis(0),
-    );
+    let mut s = fresh(64);
     s.abort(Millis(1));
     let abort = std::iter::from_fn(|| s.poll_output()).last();
     let Some(BootOutput::Send(ev)) = abort else {
@@ -254,13 +259,7 @@ fn abort_and_refusals_are_reported() {
 
 #[test]
 fn a_node_that_does_not_answer_fails_cleanly() {
-    let mut s = BootSession::new(
-        target(),
-        identity(),
-        Image::from_bytes(0, image(64)),
-        BootConfig::default(),
-        Millis(0),
-    );
+    let mut s = fresh(64);
     while let Some(t) = s.poll_timeout() {
         s.handle_timeout(t);
     }
@@ -280,7 +279,7 @@ mod properties {
         /// Any replies at any time: no panic, and output stays bounded by what was sent.
         #[test]
         fn any_replies(replies in proptest::collection::vec((0u16..64, proptest::collection::vec(any::<u8>(), 0..12), 0u64..50), 0..200)) {
-            let mut s = BootSession::new(target(), identity(), Image::from_bytes(0, image(2048)), BootConfig::default(), Millis(0));
+            let mut s = fresh(2048);
             let mut now = Millis(0);
             let mut outputs = 0usize;
             for (kind, data, dt) in replies {

@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use vscp_core::{
-    Guid, ReceiveMode, SessionEvent, State,
+    Guid,
     bootloader::{BootConfig, BootOutput, BootSession, Identity},
     firmware::Image,
     registers::Target,
@@ -69,14 +69,7 @@ fn main() {
         println!("| node answers | Level I (8-byte chunks) | Level II (256-byte chunks) |");
         println!("|---|---|---|");
         for (target, label, rounds) in [("prompt", "at once", 3), ("slow", "after 5 ms", 1)] {
-            let mut c =
-                common::WsClient::open(&p.url(&format!("target={target}")), ReceiveMode::Stream)
-                    .await;
-            c.pump_until(|evs| {
-                evs.iter()
-                    .any(|e| matches!(e, SessionEvent::State(State::Streaming)))
-            })
-            .await;
+            let mut c = common::WsClient::streaming(&p.url(&format!("target={target}"))).await;
             let mut cells = Vec::new();
             for chunk in [8, 256] {
                 let mut times: Vec<Duration> = Vec::new();

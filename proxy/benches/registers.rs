@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use vscp_core::{
-    Command, Guid, ReceiveMode, SessionEvent, State,
+    Command, Guid, SessionEvent,
     register_session::{RegisterConfig, RegisterOutput, RegisterSession},
     registers::{StandardRegisters, Target},
 };
@@ -87,12 +87,7 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let p = common::Proxy::start(&["--demo"]);
-        let mut c = common::WsClient::open(&p.url("target=demo"), ReceiveMode::Stream).await;
-        c.pump_until(|evs| {
-            evs.iter()
-                .any(|e| matches!(e, SessionEvent::State(State::Streaming)))
-        })
-        .await;
+        let mut c = common::WsClient::streaming(&p.url("target=demo")).await;
         println!(
             "full page (256 registers) of demo node 1 through the proxy, {ROUNDS} rounds each:"
         );

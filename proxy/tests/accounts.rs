@@ -49,11 +49,29 @@ async fn login(port: u16, user: &str, password: &str) -> (String, Option<String>
     (status, cookie)
 }
 
+/// A websocket to `target` with a session cookie.
+async fn open(p: &Proxy, target: &str, cookie: &str) -> Ws {
+    let mut req = p
+        .url(&format!("target={target}"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    connect_async(req).await.unwrap().0
+}
+
+/// The audit file's records.
+fn audit_records(path: &std::path::Path) -> (String, Vec<serde_json::Value>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let records = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (text, records)
+}
+
 /// A demo session through the proxy with this cookie (logged in to the node as its admin).
 async fn session(p: &Proxy, cookie: &str) -> WsClient {
-    let mut req = p.url("target=demo").into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    let (ws, _) = connect_async(req).await.unwrap();
+    let ws = open(p, "demo", cookie).await;
     let config = ClientConfig {
         credentials: Some(("admin".into(), "secret".into())),
         receive: ReceiveMode::Off,
@@ -170,20 +188,13 @@ async fn accounts_levels_and_the_audit_file() {
 
     // an account limited to another target
     let (_, far) = login(p.port, "elsewhere", "pw").await;
-    let mut req = p.url("target=demo").into_client_request().unwrap();
-    req.headers_mut()
-        .insert("cookie", far.unwrap().parse().unwrap());
-    let (mut ws, _) = connect_async(req).await.unwrap();
+    let mut ws = open(&p, "demo", &far.unwrap()).await;
     assert_eq!(close_of(&mut ws).await.0, 4001);
 
     // the audit file: sessions and commands of level 4 and more, sent or not, no password
     drop(viewer);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let text = std::fs::read_to_string(&audit).unwrap();
-    let records: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (text, records) = audit_records(&audit);
     let refused: Vec<&serde_json::Value> = records
         .iter()
         .filter(|r| r["event"] == "command" && r["sent"] == false)
@@ -213,16 +224,6 @@ async fn accounts_levels_and_the_audit_file() {
         "{metrics}"
     );
     assert!(metrics.contains("vscp_proxy_refusals_total{reason=\"login_limited\"} 1"));
-}
-
-/// A websocket to `target` with a session cookie.
-async fn open(p: &Proxy, target: &str, cookie: &str) -> Ws {
-    let mut req = p
-        .url(&format!("target={target}"))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    connect_async(req).await.unwrap().0
 }
 
 #[tokio::test]
@@ -325,11 +326,7 @@ async fn node_logins_event_rules_and_pipelined_refusals() {
 
     // the audit pairs each sent command with the node's reply
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let text = std::fs::read_to_string(&audit).unwrap();
-    let records: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (text, records) = audit_records(&audit);
     let sends: Vec<_> = records
         .iter()
         .filter(|r| r["event"] == "command" && r["sent"] == true)

@@ -57,20 +57,11 @@ async fn bootload_uploads_checks_and_refuses() {
     let fw = firmware(&format!("fw-{}.hex", std::process::id()), [3, 1, 4], 20_000);
     let fw = fw.to_str().unwrap();
 
+    // node 1, behind the demo's interface
+    let node1 = ["--nickname", "1", "--hex", fw, "--interface", IFACE];
+
     // the wrong device code: refused before anything is written (exit 2), the node unchanged
-    let (code, text) = bootload(
-        port,
-        &[
-            "--nickname",
-            "1",
-            "--hex",
-            fw,
-            "--interface",
-            IFACE,
-            "--device-code",
-            "0x1002",
-        ],
-    );
+    let (code, text) = bootload(port, &[&node1[..], &["--device-code", "0x1002"]].concat());
     assert_eq!(code, 2, "{text}");
     assert!(
         text.contains("device code 0x1002, the node has 0x1001"),
@@ -78,21 +69,8 @@ async fn bootload_uploads_checks_and_refuses() {
     );
 
     // the upload, the version read back
-    let (code, text) = bootload(
-        port,
-        &[
-            "--nickname",
-            "1",
-            "--hex",
-            fw,
-            "--interface",
-            IFACE,
-            "--device-code",
-            "0x1001",
-            "--version",
-            "3.1.4",
-        ],
-    );
+    let checked = ["--device-code", "0x1001", "--version", "3.1.4"];
+    let (code, text) = bootload(port, &[&node1[..], &checked].concat());
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("firmware 1.2.3 → 3.1.4"), "{text}");
     assert!(text.contains("node 1 now runs firmware 3.1.4"), "{text}");

@@ -21,7 +21,7 @@ use tokio::{
 };
 use vscp_core::{
     Capabilities, Event, Framed, Guid, Interface, LineBuf, MemoryNode, Millis, Node, NodeConfig,
-    NodeOutput, NodeSession, ReceiveMode, SendRefused, SessionEvent, Version,
+    NodeOutput, NodeSession, SendRefused, SessionEvent, Version,
 };
 use vscp_proxy::{
     Shutdown,
@@ -371,12 +371,7 @@ async fn the_proxy_and_the_bridge_lose_no_event_on_any_server() {
         let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
         // through the proxy: a console-like client session in the receive loop
         let proxy = Proxy::start(&["--node", &format!("v={addr}")]);
-        let mut ws = WsClient::open(&proxy.url("target=v"), ReceiveMode::Stream).await;
-        ws.pump_until(|evs| {
-            evs.iter()
-                .any(|e| matches!(e, SessionEvent::State(vscp_core::State::Streaming)))
-        })
-        .await;
+        let mut ws = WsClient::streaming(&proxy.url("target=v")).await;
         let mut sender = Line::open(port).await;
         sender.send_many(61, 0..N).await;
         ws.pump_until(|evs| {

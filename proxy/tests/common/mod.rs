@@ -290,6 +290,17 @@ impl WsClient {
         }
     }
 
+    /// A client in the receive loop: opened, logged in, streaming.
+    pub async fn streaming(url: &str) -> WsClient {
+        let mut c = WsClient::open(url, ReceiveMode::Stream).await;
+        c.pump_until(|evs| {
+            evs.iter()
+                .any(|e| matches!(e, SessionEvent::State(vscp_core::State::Streaming)))
+        })
+        .await;
+        c
+    }
+
     pub fn now(&self) -> Millis {
         self.client.now()
     }
