@@ -71,13 +71,13 @@ async fn upload(args: &BootloadArgs) -> anyhow::Result<Outcome> {
         nickname: args.nickname,
     };
     let config = ClientConfig {
-        credentials: args.user.clone().map(|u| (u, args.password.clone())),
+        credentials: args.server.credentials(),
         receive: ReceiveMode::Stream,
         ..ClientConfig::default()
     };
-    let mut client = LinkClient::connect(&args.addr, config, Duration::from_secs(5))
+    let mut client = LinkClient::connect(&args.server.addr, config, Duration::from_secs(5))
         .await
-        .with_context(|| format!("connect to {}", args.addr))?;
+        .with_context(|| format!("connect to {}", args.server.addr))?;
     let std = read_standard(&mut client, target)
         .await
         .context("reading the node's standard registers")?;

@@ -134,17 +134,33 @@ pub enum Sub {
     Bootload(BootloadArgs),
 }
 
-/// Options of `bootload`.
+/// A link server to connect to and the login for it (`linktest`, `bootload`).
 #[derive(ClapArgs, Debug, Clone)]
-pub struct BootloadArgs {
-    /// The link server, `HOST:PORT`.
+pub struct ServerLogin {
+    /// The server, `HOST:PORT`.
     pub addr: String,
-    /// Login user.
+    /// Login user (omit for servers without login).
     #[arg(long)]
     pub user: Option<String>,
     /// Login password.
     #[arg(long, default_value = "")]
     pub password: String,
+}
+
+impl ServerLogin {
+    /// The credentials for a client session, when a user is given.
+    #[must_use]
+    pub fn credentials(&self) -> Option<(String, String)> {
+        self.user.clone().map(|u| (u, self.password.clone()))
+    }
+}
+
+/// Options of `bootload`.
+#[derive(ClapArgs, Debug, Clone)]
+pub struct BootloadArgs {
+    /// The link server and its login.
+    #[command(flatten)]
+    pub server: ServerLogin,
     /// The node's nickname.
     #[arg(long)]
     pub nickname: u8,
@@ -182,14 +198,9 @@ pub struct BridgeArgs {
 /// Options of `linktest`.
 #[derive(ClapArgs, Debug, Clone)]
 pub struct LinktestArgs {
-    /// The server, `HOST:PORT`.
-    pub addr: String,
-    /// Login user (omit for servers without login).
-    #[arg(long)]
-    pub user: Option<String>,
-    /// Login password.
-    #[arg(long, default_value = "")]
-    pub password: String,
+    /// The server and its login.
+    #[command(flatten)]
+    pub server: ServerLogin,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

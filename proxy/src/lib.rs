@@ -35,7 +35,7 @@ mod tls;
 mod ws;
 
 pub use bootload::{Outcome as BootloadOutcome, drive_upload, read_standard, run as bootload};
-pub use config::{Args, BootloadArgs, BridgeArgs, DemoArgs, LinktestArgs, Sub};
+pub use config::{Args, BootloadArgs, BridgeArgs, DemoArgs, LinktestArgs, ServerLogin, Sub};
 pub use demo::run_standalone as run_demo;
 pub use linktest::{Options as LinktestOptions, run as linktest};
 pub use serve::{Server, hash_password};

@@ -77,8 +77,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Sub::Linktest(t)) => {
             let options = LinktestOptions {
-                addr: t.addr,
-                credentials: t.user.map(|u| (u, t.password)),
+                credentials: t.server.credentials(),
+                addr: t.server.addr,
                 throughput: t.throughput,
                 rounds: t.rounds,
             };
