@@ -6,13 +6,11 @@
 // proxy's `/mqtt` relay to the broker's TCP port (`--broker`), with no websocket listener needed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, openPage } from './browser.mjs';
+import { freePort, launchChromium, openPage, processes, waitPort } from './browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const proxyBin = join(root, 'target', 'release', 'vscp-proxy');
@@ -20,29 +18,9 @@ const artifacts = join(root, 'tests', 'e2e', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 const dir = mkdtempSync(join(tmpdir(), 'vscp-broker-e2e-'));
 
-const children = [];
+const children = processes();
+const run = children.run;
 let browser, broker, ports;
-
-function run(cmd, args) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  p.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
-  p.lastErr = () => err;
-  children.push(p);
-  return p;
-}
-
-async function waitPort(port, what) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} did not listen on ${port}`);
-}
 
 async function startBroker() {
   const conf = join(dir, 'mosquitto.conf');
@@ -81,7 +59,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  for (const c of children) c.kill('SIGKILL');
+  children.killAll();
 });
 
 const statusHas = (page, text, timeout = 15000) =>

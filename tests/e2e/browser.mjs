@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { before, after } from 'node:test';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -14,6 +14,38 @@ export function freePort() {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
   });
+}
+
+/** Resolves once something listens on 127.0.0.1:`port` (at most 10 s; `what` names it in the error). */
+export async function waitPort(port, what) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not listen on ${port}`);
+}
+
+/**
+ * The child processes of one test file: `run(cmd, args)` starts one (`p.lastErr()` gives the
+ * end of its stderr), `killAll()` ends every one of them.
+ */
+export function processes() {
+  const list = [];
+  return {
+    run(cmd, args) {
+      const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
+      p.lastErr = () => err;
+      list.push(p);
+      return p;
+    },
+    killAll() { for (const p of list) p.kill('SIGKILL'); },
+  };
 }
 
 /** Debian's chromium, headless (playwright gives every launch a fresh, empty profile). */

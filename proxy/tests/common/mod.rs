@@ -591,7 +591,9 @@ pub fn nats() -> Option<&'static str> {
 }
 
 /// A three-node `nats-server` cluster with JetStream and MQTT listeners on loopback (its
-/// files in `dir`): the nodes (killed on drop) and their MQTT ports.
+/// files and each node's log in `dir`): the nodes (killed on drop) and their MQTT ports.
+/// A QoS 1 message a subscriber has not acknowledged goes again after 2 s (30 s by default):
+/// when a node dies, the acknowledgements that were on their way through it are lost with it.
 pub fn nats_cluster(dir: &std::path::Path) -> (Vec<Node>, Vec<u16>) {
     let bin = nats().expect("nats-server (Debian package nats-server) must be installed");
     let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
@@ -609,7 +611,7 @@ pub fn nats_cluster(dir: &std::path::Path) -> (Vec<Node>, Vec<u16>) {
                 format!(
                     "server_name: n{i}\nlisten: 127.0.0.1:{}\njetstream {{ store_dir: \"{}\" }}\n\
                      cluster {{ name: vscp, listen: 127.0.0.1:{}, routes: [{route_list}] }}\n\
-                     mqtt {{ listen: 127.0.0.1:{} }}\n",
+                     mqtt {{ listen: 127.0.0.1:{}, ack_wait: \"2s\" }}\n",
                     free_port(),
                     dir.join(format!("js{i}")).display(),
                     routes[i],
@@ -621,6 +623,8 @@ pub fn nats_cluster(dir: &std::path::Path) -> (Vec<Node>, Vec<u16>) {
                 Command::new(bin)
                     .arg("-c")
                     .arg(&conf)
+                    .arg("--log")
+                    .arg(dir.join(format!("n{i}.log")))
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
@@ -629,6 +633,40 @@ pub fn nats_cluster(dir: &std::path::Path) -> (Vec<Node>, Vec<u16>) {
         })
         .collect();
     (nodes, mqtt)
+}
+
+/// Waits until each node of a cluster takes a persistent MQTT session (its JetStream is up:
+/// the cluster elects its leaders first), at most 90 s a node.
+pub async fn nats_ready(mqtt_ports: &[u16]) {
+    use rumqttc::{AsyncClient, ConnectReturnCode, Event as Mqtt, MqttOptions, Packet};
+    for &port in mqtt_ports {
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let mut opts = MqttOptions::new(format!("probe-{port}"), "127.0.0.1", port);
+            opts.set_clean_session(false);
+            let (_client, mut eventloop) = AsyncClient::new(opts, 8);
+            let acked = tokio::time::timeout(Duration::from_secs(5), async {
+                loop {
+                    match eventloop.poll().await {
+                        Ok(Mqtt::Incoming(Packet::ConnAck(a))) => {
+                            return a.code == ConnectReturnCode::Success;
+                        }
+                        Ok(_) => {}
+                        Err(_) => return false,
+                    }
+                }
+            })
+            .await;
+            if acked == Ok(true) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "cluster node {port} never took a session"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
 }
 
 /// One HTTP/1.1 request on a fresh loopback connection; the whole response as text.
