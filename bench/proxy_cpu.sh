@@ -6,7 +6,7 @@
 # runs RUNS times (default 3); the table shows medians.
 #
 #   bash bench/proxy_cpu.sh            # needs target/release/vscp-proxy (./x bench builds it)
-# Knobs: RUNS, CONNS, FLOOD, NOOPS, SENDS, WINDOW, PHASE_SECS, PEERS, SHARED, OURS_CMD.
+# Knobs: RUNS, CONNS, FLOOD, NOOPS, SENDS, WINDOW, PHASE_SECS, PEERS, PHASES, SHARED, OURS_CMD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -68,7 +68,7 @@ for peer in $PEERS; do
   wait_port "$port" || { log "== $peer did not start"; continue; }
   sleep 0.3
   declare -A rate=() cpu=()
-  for phase in flood noop send; do
+  for phase in ${PHASES:-flood noop send}; do
     rates=(); cpus=()
     for run in $(seq 1 "$RUNS"); do
       before=$(cpu_ticks "$pid")
@@ -92,7 +92,7 @@ for peer in $PEERS; do
     cpu[$phase]=$(printf '%s\n' "${cpus[@]}" | median)
   done
   stop "$pid"
-  ROWS+=("| $peer | ${rate[flood]} | ${cpu[flood]} | ${rate[noop]} | ${cpu[noop]} | ${rate[send]} | ${cpu[send]} |")
+  ROWS+=("| $peer | ${rate[flood]:-} | ${cpu[flood]:-} | ${rate[noop]:-} | ${cpu[noop]:-} | ${rate[send]:-} | ${cpu[send]:-} |")
   unset rate cpu
 done
 

@@ -30,8 +30,11 @@ use crate::ws::{Incoming, WebSocket};
 /// one's, up to [`READ_MAX`]: a quiet session keeps a small buffer, a flood gets big reads
 /// (few syscalls and wake-ups per event).
 const READ_MIN: usize = 16 * 1024;
-/// Most room for one read from a node.
-const READ_MAX: usize = 1024 * 1024;
+/// Most room for one read from a node. Larger reads cost more than they save: the bytes of
+/// a read are checked, copied into the websocket's frame and sent while they are still in
+/// the CPU's cache (bench, CPU per flood event: 1 MiB reads 0.048 s per 1M, 512 KiB 0.046,
+/// 256 KiB 0.042, 128 KiB 0.045).
+const READ_MAX: usize = 256 * 1024;
 /// Size of the buffered writer towards the node.
 const WRITE_BUFFER: usize = 64 * 1024;
 /// Read buffer for the proxy's login to a node.
@@ -428,6 +431,23 @@ mod tests {
                 proptest::prop_assert!(scan.ascii);
             }
         }
+
+        /// The lane count and the ASCII check agree with a byte-by-byte reading, across chunk
+        /// boundaries.
+        #[test]
+        fn scan_agrees(bytes in proptest::collection::vec(proptest::prop_oneof![
+            proptest::strategy::Just(b'\n'), proptest::strategy::Just(b'a'), proptest::num::u8::ANY,
+        ], 0..5000)) {
+            let got = scan(&bytes);
+            proptest::prop_assert_eq!(got.lines, bytes.iter().filter(|&&b| b == b'\n').count() as u64);
+            proptest::prop_assert_eq!(got.ascii, bytes.iter().all(|&b| b < 0x80));
+        }
+    }
+
+    #[test]
+    fn scan_counts_chunks_of_nothing_but_line_feeds() {
+        let all = vec![b'\n'; 240 * 3 + 7];
+        assert_eq!(scan(&all).lines, all.len() as u64);
     }
 
     #[test]
