@@ -28,8 +28,10 @@ fn main() {
     rt.block_on(async {
         let dir = std::env::temp_dir().join(format!("vscp-mqtt-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        println!("| broker | demo rate (events/s) | at the subscriber (events/s) | bridge CPU s / 1,000 events |");
-        println!("|---|---|---|---|");
+        println!(
+            "| broker | demo rate (events/s) | published by the bridge (events/s) | dropped by the bridge (events/s) | at the subscriber (events/s) | bridge CPU s / 1,000 events |"
+        );
+        println!("|---|---|---|---|---|---|");
         let port = common::free_port();
         let broker = common::Broker::start(&dir, port);
         for rate in RATES {
@@ -62,10 +64,11 @@ async fn measure(dir: &std::path::Path, label: &str, mqtt: &str, sub_port: u16, 
     let (_demo, demo_port) = common::start_demo(0, rate);
     let config = dir.join("bridge.toml");
     let id = format!("bench-{}-{rate}", sub_port);
+    let metrics = common::free_port();
     std::fs::write(
         &config,
         format!(
-            "[mqtt]\n{mqtt}\nclient_id = \"{id}\"\n\
+            "metrics = \"127.0.0.1:{metrics}\"\n[mqtt]\n{mqtt}\nclient_id = \"{id}\"\n\
              [[server]]\nname = \"demo\"\naddress = \"127.0.0.1:{demo_port}\"\nuser = \"admin\"\npassword = \"secret\"\n"
         ),
     )
@@ -97,20 +100,41 @@ async fn measure(dir: &std::path::Path, label: &str, mqtt: &str, sub_port: u16, 
         }
     });
     tokio::time::sleep(Duration::from_secs(2)).await; // warm up
-    let (n0, c0, t0) = (
+    let (n0, c0, m0, t0) = (
         count.load(Relaxed),
         common::cpu_seconds(bridge.id()),
+        published(metrics).await,
         Instant::now(),
     );
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;
-    let (n1, c1) = (count.load(Relaxed), common::cpu_seconds(bridge.id()));
+    let (n1, c1, m1) = (
+        count.load(Relaxed),
+        common::cpu_seconds(bridge.id()),
+        published(metrics).await,
+    );
+    let secs = t0.elapsed().as_secs_f64();
     let events = (n1 - n0) as f64;
     println!(
-        "| {label} | {rate} | {:.0} | {:.4} |",
-        events / t0.elapsed().as_secs_f64(),
+        "| {label} | {rate} | {:.0} | {:.0} | {:.0} | {:.4} |",
+        (m1.0 - m0.0) / secs,
+        (m1.1 - m0.1) / secs,
+        events / secs,
         (c1 - c0) / events.max(1.0) * 1_000.0
     );
     sub.abort();
     let _ = bridge.kill();
     let _ = bridge.wait();
+}
+
+/// The bridge's counts of events handed to the broker and dropped (its `/metrics`).
+async fn published(port: u16) -> (f64, f64) {
+    let text = common::http_get(port, "/metrics").await;
+    let value = |name: &str| {
+        let key = format!("vscp_bridge_{name}{{server=\"mqtt\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(key.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    (value("sent_total"), value("dropped_total"))
 }
