@@ -44,7 +44,8 @@ fn main() {
         } else {
             // the bridge publishes to n0 (with the whole cluster in its hosts), the subscriber
             // reads on n2: every event crosses the cluster
-            let (_nodes, n) = common::nats_cluster(&dir);
+            let cluster = common::NatsCluster::start(&dir);
+            let n = cluster.mqtt.clone();
             common::nats_ready(&n).await;
             for rate in RATES {
                 let mqtt = format!(

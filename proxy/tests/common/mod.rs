@@ -591,36 +591,45 @@ pub fn nats() -> Option<&'static str> {
 }
 
 /// A three-node `nats-server` cluster with JetStream and MQTT listeners on loopback (its
-/// files and each node's log in `dir`): the nodes (killed on drop) and their MQTT ports.
-/// A QoS 1 message a subscriber has not acknowledged goes again after 2 s (30 s by default):
-/// when a node dies, the acknowledgements that were on their way through it are lost with it.
-pub fn nats_cluster(dir: &std::path::Path) -> (Vec<Node>, Vec<u16>) {
-    let bin = nats().expect("nats-server (Debian package nats-server) must be installed");
-    let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let mqtt: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let route_list = routes
-        .iter()
-        .map(|p| format!("nats://127.0.0.1:{p}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let nodes = (0..3)
-        .map(|i| {
-            let conf = dir.join(format!("n{i}.conf"));
-            std::fs::write(
-                &conf,
-                format!(
-                    "server_name: n{i}\nlisten: 127.0.0.1:{}\njetstream {{ store_dir: \"{}\" }}\n\
-                     cluster {{ name: vscp, listen: 127.0.0.1:{}, routes: [{route_list}] }}\n\
-                     mqtt {{ listen: 127.0.0.1:{}, ack_wait: \"2s\" }}\n",
-                    free_port(),
-                    dir.join(format!("js{i}")).display(),
-                    routes[i],
-                    mqtt[i]
-                ),
-            )
-            .unwrap();
-            Node(
-                Command::new(bin)
+/// files and each node's log in a folder): its nodes `n0`–`n2` (killed on drop), their MQTT
+/// and monitoring ports. A QoS 1 message a subscriber has not acknowledged goes again after
+/// 2 s (30 s by default): when a node dies, the acknowledgements on their way through it are
+/// lost with it.
+pub struct NatsCluster {
+    pub nodes: Vec<Option<Node>>,
+    pub mqtt: Vec<u16>,
+    pub monitor: Vec<u16>,
+}
+
+impl NatsCluster {
+    pub fn start(dir: &std::path::Path) -> NatsCluster {
+        let bin = nats().expect("nats-server (Debian package nats-server) must be installed");
+        let ports = || (0..3).map(|_| free_port()).collect::<Vec<u16>>();
+        let (routes, mqtt, monitor) = (ports(), ports(), ports());
+        let route_list = routes
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let nodes = (0..3)
+            .map(|i| {
+                let conf = dir.join(format!("n{i}.conf"));
+                std::fs::write(
+                    &conf,
+                    format!(
+                        "server_name: n{i}\nlisten: 127.0.0.1:{}\nhttp: 127.0.0.1:{}\n\
+                         jetstream {{ store_dir: \"{}\" }}\n\
+                         cluster {{ name: vscp, listen: 127.0.0.1:{}, routes: [{route_list}] }}\n\
+                         mqtt {{ listen: 127.0.0.1:{}, ack_wait: \"2s\" }}\n",
+                        free_port(),
+                        monitor[i],
+                        dir.join(format!("js{i}")).display(),
+                        routes[i],
+                        mqtt[i]
+                    ),
+                )
+                .unwrap();
+                let child = Command::new(bin)
                     .arg("-c")
                     .arg(&conf)
                     .arg("--log")
@@ -628,11 +637,50 @@ pub fn nats_cluster(dir: &std::path::Path) -> (Vec<Node>, Vec<u16>) {
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
-                    .unwrap(),
-            )
-        })
-        .collect();
-    (nodes, mqtt)
+                    .unwrap();
+                Some(Node(child))
+            })
+            .collect();
+        NatsCluster {
+            nodes,
+            mqtt,
+            monitor,
+        }
+    }
+
+    /// The node that leads the cluster's metadata and the one that leads `stream` (e.g.
+    /// `$MQTT_msgs`, where nats-server keeps every QoS 1 message), as a running node's
+    /// monitoring endpoint (`/jsz`) sees them.
+    pub async fn leaders(&self, stream: &str) -> (Option<usize>, Option<usize>) {
+        let Some(i) = self.nodes.iter().position(Option::is_some) else {
+            return (None, None);
+        };
+        // HTTP/1.0: the whole body as it is, never chunked
+        let request = "GET /jsz?accounts=true&streams=true HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        let text = http(self.monitor[i], request).await;
+        let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        let jsz: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        let index = |name: &serde_json::Value| {
+            name.as_str()
+                .and_then(|n| n.strip_prefix('n'))
+                .and_then(|n| n.parse().ok())
+        };
+        let meta = index(&jsz["meta_cluster"]["leader"]);
+        let streams = jsz["account_details"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|a| a["stream_detail"].as_array().into_iter().flatten());
+        let lead = streams
+            .filter(|s| s["name"] == stream)
+            .find_map(|s| index(&s["cluster"]["leader"]));
+        (meta, lead)
+    }
+
+    /// Kills node `i` (at once, as a crash would).
+    pub fn kill(&mut self, i: usize) {
+        self.nodes[i] = None;
+    }
 }
 
 /// Waits until each node of a cluster takes a persistent MQTT session (its JetStream is up:
@@ -788,19 +836,38 @@ pub fn mqtt_watcher(
     rumqttc::AsyncClient,
     tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)>,
 ) {
+    mqtt_watcher_at(port, id, rumqttc::QoS::AtLeastOnce)
+}
+
+/// A subscriber of `vscp/#` at `qos`: at QoS 1 with a persistent session, at QoS 0 with a
+/// clean one (nats-server then delivers without JetStream).
+pub fn mqtt_watcher_at(
+    port: u16,
+    id: &str,
+    qos: rumqttc::QoS,
+) -> (
+    rumqttc::AsyncClient,
+    tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+) {
     use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
     let mut opts = MqttOptions::new(id, "127.0.0.1", port);
-    opts.set_clean_session(false)
+    opts.set_clean_session(qos == QoS::AtMostOnce)
         .set_keep_alive(Duration::from_secs(5))
         .set_max_packet_size(4 << 20, 4 << 20);
     let (client, mut eventloop) = AsyncClient::new(opts, 64);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let sub = client.clone();
+    let who = id.to_string();
     tokio::spawn(async move {
         loop {
             match eventloop.poll().await {
+                // a resumed session keeps its subscription; subscribing again would make
+                // nats-server start the subscription afresh, past what waited for it
+                Ok(Mqtt::Incoming(Packet::ConnAck(ack))) if ack.session_present => {
+                    eprintln!("mqtt watcher {who}: session resumed");
+                }
                 Ok(Mqtt::Incoming(Packet::ConnAck(_))) => {
-                    let _ = sub.try_subscribe("vscp/#", QoS::AtLeastOnce);
+                    let _ = sub.try_subscribe("vscp/#", qos);
                 }
                 Ok(Mqtt::Incoming(Packet::Publish(p))) => {
                     if let Ok(v) = serde_json::from_slice(&p.payload) {
@@ -808,7 +875,10 @@ pub fn mqtt_watcher(
                     }
                 }
                 Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => {
+                    eprintln!("mqtt watcher {who}: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
             }
         }
     });
