@@ -19,15 +19,22 @@ const dir = mkdtempSync(join(tmpdir(), 'vscp-cluster-e2e-'));
 const children = processes();
 let browser, nodes, ports;
 
+/** `n` distinct free ports (a port given back can be handed out again at once). */
+async function distinctPorts(n) {
+  const ports = new Set();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
 /** Starts the three nodes; resolves with each node's process and MQTT port once all listen. */
 async function startCluster() {
-  const route = [await freePort(), await freePort(), await freePort()];
-  const mqtt = [await freePort(), await freePort(), await freePort()];
+  const p = await distinctPorts(9);
+  const [route, mqtt, client] = [p.slice(0, 3), p.slice(3, 6), p.slice(6, 9)];
   const routes = route.map((p) => `nats://127.0.0.1:${p}`).join(', ');
   const procs = [];
   for (let i = 0; i < 3; i++) {
     const conf = join(dir, `n${i}.conf`);
-    writeFileSync(conf, `server_name: n${i}\nlisten: 127.0.0.1:${await freePort()}\n`
+    writeFileSync(conf, `server_name: n${i}\nlisten: 127.0.0.1:${client[i]}\n`
       + `jetstream { store_dir: "${join(dir, `js${i}`)}" }\n`
       + `cluster { name: vscp, listen: 127.0.0.1:${route[i]}, routes: [${routes}] }\n`
       + `mqtt { listen: 127.0.0.1:${mqtt[i]}, ack_wait: "2s" }\n`);
@@ -41,7 +48,9 @@ before(async () => {
   assert.ok(nats, 'Debian nats-server must be installed (./x test installs it)');
   nodes = await startCluster();
   const m = nodes.mqtt;
-  ports = { a: await freePort(), b: await freePort(), console: await freePort() };
+  // the cluster's ports are taken by now: only these three must differ from each other
+  const [a, b, web] = await distinctPorts(3);
+  ports = { a, b, console: web };
   for (const [site, port] of [['1', ports.a], ['2', ports.b]]) {
     children.run(proxyBin, ['demo', '--site', site, '--listen', `127.0.0.1:${port}`]);
     await waitPort(port, `demo site ${site}`);

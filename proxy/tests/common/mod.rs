@@ -604,8 +604,22 @@ pub struct NatsCluster {
 impl NatsCluster {
     pub fn start(dir: &std::path::Path) -> NatsCluster {
         let bin = nats().expect("nats-server (Debian package nats-server) must be installed");
-        let ports = || (0..3).map(|_| free_port()).collect::<Vec<u16>>();
-        let (routes, mqtt, monitor) = (ports(), ports(), ports());
+        // twelve distinct ports (three for each node's clients, routes, MQTT and monitoring):
+        // all held until each is known, since a port given back can be handed out again
+        let held: Vec<std::net::TcpListener> = (0..12)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let all: Vec<u16> = held
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        drop(held);
+        let (clients, routes, mqtt, monitor) = (
+            all[0..3].to_vec(),
+            all[3..6].to_vec(),
+            all[6..9].to_vec(),
+            all[9..12].to_vec(),
+        );
         let route_list = routes
             .iter()
             .map(|p| format!("nats://127.0.0.1:{p}"))
@@ -621,7 +635,7 @@ impl NatsCluster {
                          jetstream {{ store_dir: \"{}\" }}\n\
                          cluster {{ name: vscp, listen: 127.0.0.1:{}, routes: [{route_list}] }}\n\
                          mqtt {{ listen: 127.0.0.1:{}, ack_wait: \"2s\" }}\n",
-                        free_port(),
+                        clients[i],
                         monitor[i],
                         dir.join(format!("js{i}")).display(),
                         routes[i],
