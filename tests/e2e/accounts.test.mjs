@@ -6,27 +6,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, launchChromium, openPage, proxyBin, startProxy, stopProxy } from './browser.mjs';
+import { freePort, launchChromium, openPage, proxyBin, startProxy, stopProxy, waitPort } from './browser.mjs';
 
 let demo, proxy, browser, url;
 
 const hash = (pw) => execFileSync(proxyBin, ['hash-password'], { input: pw }).toString().trim();
-
-/** Resolves once something accepts connections on 127.0.0.1:`port`. */
-async function listening(port) {
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise((res) => {
-      const s = connect(port, '127.0.0.1', () => { s.end(); res(true); });
-      s.on('error', () => res(false));
-    });
-    if (up) return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vscp-accounts-'));
@@ -36,7 +22,7 @@ before(async () => {
   writeFileSync(join(dir, 'node-logins.toml'), '[hall]\nuser = "admin"\npassword = "secret"\n');
   const nodePort = await freePort();
   demo = spawn(proxyBin, ['demo', '--listen', `127.0.0.1:${nodePort}`], { stdio: 'ignore' });
-  await listening(nodePort);
+  await waitPort(nodePort, 'demo node');
   const port = await freePort();
   url = `http://127.0.0.1:${port}/`;
   proxy = await startProxy(port, ['--node', `hall=127.0.0.1:${nodePort},login=hall`,
