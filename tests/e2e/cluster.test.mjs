@@ -79,16 +79,26 @@ const statusHas = (page, text, timeout) =>
 
 const siteNode = (s, n) => `FF:FF:FF:FF:FF:FF:FF:F5:00:0${s}:00:00:00:00:00:0${n}`;
 
-/** Sends CLASS1.CONTROL TurnOn into `site`'s command topic and waits for that site's relay to say ON. */
-async function turnOn(page, site, siteNo) {
+/**
+ * Sends CLASS1.CONTROL TurnOn into `site`'s command topic and waits for that site's relay to say ON;
+ * with `tries` > 1 the user sends again when no ON came within 15 s.
+ */
+async function turnOn(page, site, siteNo, tries = 1) {
   await page.selectOption('#site', site);
   await page.locator('#s-class').fill('CLASS1.CONTROL');
   await page.locator('#s-type').fill('TURNON');
   await page.locator('#s-data').fill('0,1,3');
-  await page.locator('#send').click();
-  await page.waitForFunction((g) => [...document.querySelectorAll('#log .ev')].some((r) =>
-    r.querySelector('.typ')?.textContent.startsWith('ON (3)') && r.querySelector('.guid')?.title === g),
-  siteNode(siteNo, 3), { timeout: 30000 });
+  for (let i = 1; ; i++) {
+    await page.locator('#send').click();
+    try {
+      await page.waitForFunction((g) => [...document.querySelectorAll('#log .ev')].some((r) =>
+        r.querySelector('.typ')?.textContent.startsWith('ON (3)') && r.querySelector('.guid')?.title === g),
+      siteNode(siteNo, 3), { timeout: tries > 1 ? 15000 : 30000 });
+      return;
+    } catch (e) {
+      if (i >= tries) throw e;
+    }
+  }
 }
 
 test('console on the third node of a nats cluster: both sites, commands to each, and a node lost', async () => {
@@ -121,7 +131,9 @@ test('console on the third node of a nats cluster: both sites, commands to each,
   await page.locator('#clear').click();
   await page.waitForFunction(() => [...document.querySelectorAll('#log .ev .guid')]
     .some((c) => c.title.startsWith('FF:FF:FF:FF:FF:FF:FF:F5:00:01')), null, { timeout: 60000 });
-  await turnOn(page, 'site-a', 1);
+  // a command published while the cluster elects new leaders can be lost by nats-server 2.9.10
+  // (docs/RELIABILITY.md): the user sends again
+  await turnOn(page, 'site-a', 1, 3);
   await page.screenshot({ path: join(artifacts, '40-cluster.png') });
   assert.deepEqual(errors.filter((e) => !e.includes('WebSocket connection')), []);
   await page.close();
