@@ -47,7 +47,7 @@ fn bridge(site: &str, server_port: u16, brokers: &[u16]) -> BridgeConfig {
 /// neither the cluster's metadata nor its `$MQTT_msgs` stream (where nats-server keeps every
 /// QoS 1 message). With `CLUSTER_KILL=leader` it is the `$MQTT_msgs` leader instead: nats-server
 /// 2.9.10 then acknowledged QoS 1 messages during the election that no subscriber ever got
-/// (about 1 run in 9, see docs/RELIABILITY.md), so that case is run by hand (`./x cluster`).
+/// (5 of 8 runs, see docs/RELIABILITY.md), so that case is run by hand (`./x cluster`).
 fn victim(meta: Option<usize>, msgs: Option<usize>) -> usize {
     if std::env::var("CLUSTER_KILL").as_deref() == Ok("leader") {
         return msgs.unwrap_or(0);
