@@ -61,6 +61,8 @@ const DATA: (&str, &str) = ("data", "vscpData");
 const SIZE: (&str, &str) = ("sizedata", "vscpSizeData");
 /// The time in ns as a hex string (current form only).
 const TIMESTAMP_NS: &str = "timestamp_ns";
+/// The time in ns as pyvscp writes it (read only).
+const TIMESTAMP_NS_PYVSCP: &str = "vscpTimestampns";
 
 impl Keys {
     fn of(self, k: (&'static str, &'static str)) -> &'static str {
@@ -208,18 +210,21 @@ fn from_map(
         .unwrap_or_default()
         .trim();
     let counter = num(TIMESTAMP, u64::from(u32::MAX), false).unwrap_or(0) as u32;
-    let ns_field = obj.get(TIMESTAMP_NS).and_then(|v| match v {
-        J::String(s) => {
-            let s = s.trim();
-            let hex = s
-                .strip_prefix("0x")
-                .or_else(|| s.strip_prefix("0X"))
-                .unwrap_or(s);
-            u64::from_str_radix(hex, 16).ok()
-        }
-        J::Number(n) => n.as_u64(),
-        _ => None,
-    });
+    // `timestamp_ns` is a hex string; pyvscp (0.3.14) writes `vscpTimestampns`, a number
+    let ns = |key, radix| {
+        obj.get(key).and_then(|v| match v {
+            J::String(s) => {
+                let s = s.trim();
+                match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                    Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                    None => u64::from_str_radix(s, radix).ok(),
+                }
+            }
+            J::Number(n) => n.as_u64(),
+            _ => None,
+        })
+    };
+    let ns_field = ns(TIMESTAMP_NS, 16).or_else(|| ns(TIMESTAMP_NS_PYVSCP, 10));
     let stamp = match (dt, datetime::read_ns(dt)) {
         ("", _) => ns_field.map_or(Stamp::Unknown, Stamp::Unix),
         (_, Ok(ns)) if counter == 0 => Stamp::Unix(ns),
@@ -245,6 +250,7 @@ fn from_map(
         guid,
         data,
         unread,
+        line: crate::event::SourceLine::default(),
     })
 }
 

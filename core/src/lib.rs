@@ -80,8 +80,8 @@ pub use client::{
 pub use command::{COMMANDS, Command, CommandInfo, CommandParseError, InterfaceArg};
 pub use datetime::utc_string;
 pub use event::{
-    Event, EventParseError, Field, LEVEL1_OVER_LEVEL2, MAX_DATA, MAX_DATA_LEVEL1, Stamp, TimeForm,
-    Unread, parse_data,
+    Event, EventParseError, Field, LEVEL1_OVER_LEVEL2, MAX_DATA, MAX_DATA_LEVEL1, SourceLine,
+    Stamp, TimeForm, Unread, parse_data,
 };
 pub use filter::{Filter, FilterParseError, FilterPart};
 pub use guid::{Guid, GuidError};

@@ -415,8 +415,11 @@ pub enum Discovery {
         origin: u8,
         /// Frame index.
         index: u8,
-        /// The 7 payload bytes.
+        /// The 7 payload bytes (zeros where the frame carried fewer).
         bytes: [u8; 7],
+        /// Payload bytes the frame carried (7 in a whole frame; some firmware sends
+        /// continuation frames with none).
+        carried: u8,
     },
 }
 
@@ -448,10 +451,14 @@ impl Discovery {
                 Some(Discovery::NewNodeOnline { nickname: *n })
             }
             (CLASS1_PROTOCOL, kind::WHO_IS_THERE_RESPONSE, [index, rest @ ..]) if *index < 7 => {
+                let mut bytes = [0u8; 7];
+                let carried = rest.len().min(7);
+                bytes[..carried].copy_from_slice(&rest[..carried]);
                 Some(Discovery::WhoIsThereFrame {
                     origin,
                     index: *index,
-                    bytes: *rest.first_chunk::<7>()?,
+                    bytes,
+                    carried: carried as u8,
                 })
             }
             (CLASS1_INFORMATION, 9, [user, zone, subzone, ..]) => Some(Discovery::Heartbeat {
@@ -486,14 +493,33 @@ pub fn who_is_there_frames(guid: Guid, mdf_url: &str) -> Vec<Vec<u8>> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WhoIsThere {
     frames: [Option<[u8; 7]>; 7],
+    /// Frames that came with fewer than 7 payload bytes, by index (bit i = frame i).
+    short: u8,
 }
 
 impl WhoIsThere {
     /// Adds a frame (duplicates replace earlier copies).
     pub fn add(&mut self, index: u8, bytes: [u8; 7]) {
+        self.add_carried(index, bytes, 7);
+    }
+
+    /// Adds a frame that carried `carried` payload bytes (the rest of `bytes` are zeros).
+    pub fn add_carried(&mut self, index: u8, bytes: [u8; 7], carried: u8) {
         if let Some(slot) = self.frames.get_mut(usize::from(index)) {
             *slot = Some(bytes);
+            let bit = 1u8 << index;
+            self.short = if carried < 7 {
+                self.short | bit
+            } else {
+                self.short & !bit
+            };
         }
+    }
+
+    /// Indices of the frames that came with fewer than 7 payload bytes (read as zeros).
+    #[must_use]
+    pub fn short_frames(&self) -> Vec<u8> {
+        (0..7).filter(|i| self.short & (1 << i) != 0).collect()
     }
 
     /// GUID and MDF URL once all seven frames are in.

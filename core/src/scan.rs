@@ -23,6 +23,10 @@ pub struct Found {
     pub guid: Guid,
     /// Its MDF URL.
     pub mdf_url: String,
+    /// Frames of its answer that carried fewer than 7 bytes (read as zeros; some firmware
+    /// sends its continuation frames empty). Where the GUID's frames were empty, the GUID
+    /// is the one its events come with.
+    pub short_frames: Vec<u8>,
 }
 
 /// What the scan has to say.
@@ -112,6 +116,7 @@ impl Scan {
             origin,
             index,
             bytes,
+            carried,
         }) = Discovery::from_event(event)
         else {
             return false;
@@ -123,15 +128,19 @@ impl Scan {
             return false;
         }
         let frames = self.frames.entry(origin).or_default();
-        frames.add(index, bytes);
+        frames.add_carried(index, bytes, carried);
         if let Some((guid, mdf_url)) = frames.complete() {
+            let short_frames = frames.short_frames();
             self.asking.remove(&origin);
             self.frames.remove(&origin);
             self.done += 1;
+            // frames 0–2 hold the GUID: when they came empty, the events' own GUID names it
+            let guid = if guid.is_zero() { event.guid } else { guid };
             let found = Found {
                 nickname: origin,
                 guid,
                 mdf_url,
+                short_frames,
             };
             self.found.push(found.clone());
             self.out.push_back(ScanOutput::Found(found));

@@ -40,6 +40,7 @@ fn event() -> impl Strategy<Value = Event> {
             guid,
             data,
             unread: Vec::new(),
+            line: SourceLine::default(),
         })
 }
 

@@ -285,3 +285,126 @@ proptest! {
         prop_assert_eq!((again.class, again.kind, &again.data), (e.class, e.kind, &e.data));
     }
 }
+
+#[test]
+fn vscpd16_six_field_lines_are_kept_with_their_time() {
+    // vscpd 16 (vscpl2drv-tcpipsrv 15.2) writes no datetime field
+    let line = "256,20,3,1,1796645875499598000,FF:FF:FF:FF:FF:FF:FF:F5:09:00:00:00:00:01:00:00,0x00,0xA5,0x12";
+    let e = Event::read_received(line).unwrap();
+    assert_eq!((e.head, e.class, e.kind, e.obid), (256, 20, 3, 1));
+    assert_eq!(e.stamp, Stamp::Unix(1_796_645_875_499_598_000));
+    assert_eq!(
+        e.guid.to_string(),
+        "FF:FF:FF:FF:FF:FF:FF:F5:09:00:00:00:00:01:00:00"
+    );
+    assert_eq!(e.data, [0, 0xA5, 0x12]);
+    // marked, with the reason in words
+    let u = e.unread(Field::DateTime).unwrap();
+    assert!(u.why.contains("six fields"), "{}", u.why);
+    // the server's own line is kept; written back in the reference's seven fields
+    assert_eq!(e.line.as_str(), Some(line));
+    assert_eq!(
+        e.to_string(),
+        "256,20,3,1,,1796645875499598000,FF:FF:FF:FF:FF:FF:FF:F5:09:00:00:00:00:01:00:00,0,165,18"
+    );
+    // no data, and `-` for the GUID
+    let e = Event::read_received("0,20,9,0,1796645875499598000,-").unwrap();
+    assert_eq!((e.kind, e.data.len()), (9, 0));
+    // a SEND argument of this form is read too; the strict reader keeps refusing it
+    assert!(line.parse::<Event>().is_err());
+    // a reference line whose datetime is digits and timestamp a GUID-like `-` still reads as
+    // the reference's form when the six-field reading fails
+    let e =
+        Event::read_received("0,20,3,0,12345,-,FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:01,7")
+            .unwrap();
+    assert_eq!((e.guid.nickname(), e.data.as_slice()), (1, &[7u8][..]));
+}
+
+#[test]
+fn the_session_delivers_every_six_field_event() {
+    let mut s = Scripted::new(|l| match l {
+        "RETR 10" => {
+            let mut lines: Vec<String> = (0..10)
+                .map(|i| {
+                    format!(
+                        "256,20,3,{i},{},FF:FF:FF:FF:FF:FF:FF:F5:09:00:00:00:00:01:00:00,0x00,0xA5,{i}",
+                        1_796_645_875_499_598_000u64 + i
+                    )
+                })
+                .collect();
+            lines.push("+OK - 10 events".into());
+            lines
+        }
+        _ => ok(),
+    });
+    s.run(Command::Retr(Some(10)));
+    let got = SessionEvent::take_received(&mut s.events);
+    assert_eq!(got.len(), 10);
+    assert!(got.iter().all(|e| e.stamp.unix_ns().is_some()));
+    assert!(
+        !s.events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::ProtocolError(_))),
+        "{:?}",
+        s.events
+    );
+}
+
+#[test]
+fn empty_continuation_frames_still_find_the_node() {
+    // Paris/Beijing firmware 1.1.5: frames 1–6 of its who-is-there answer carry no data
+    use vscp_core::scan::{Scan, ScanOutput};
+    let node: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:05"
+        .parse()
+        .unwrap();
+    let mut scan = Scan::new(None, 5..=5, 1, 500, Millis(0));
+    assert!(matches!(scan.poll_output(), Some(ScanOutput::Send(_))));
+    let guid_rev: Vec<u8> = node.0.iter().rev().copied().collect();
+    for index in 0..7u8 {
+        let mut data = vec![index];
+        if index == 0 {
+            data.extend_from_slice(&guid_rev[..7]);
+        }
+        let frame = Event {
+            class: 0,
+            kind: 32,
+            guid: node,
+            data,
+            ..Event::default()
+        };
+        assert!(scan.handle_event(&frame, Millis(10)));
+    }
+    let found = scan.found();
+    assert_eq!(found.len(), 1, "the node is found");
+    assert_eq!(found[0].nickname, 5);
+    assert_eq!(found[0].guid.nickname(), 5);
+    assert_eq!(found[0].short_frames, [1, 2, 3, 4, 5, 6]);
+    assert!(scan.is_done());
+}
+
+proptest! {
+    /// The six-field form (no datetime) with any data still yields the event and its time.
+    #[test]
+    fn a_missing_datetime_field_keeps_the_event(case in 0usize..64, ns in 1u64.., head in any::<u16>()) {
+        let vectors: serde_json::Value = serde_json::from_str(include_str!("vectors/event_lines.json")).unwrap();
+        let lines: Vec<&str> = vectors["parse"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["input"].as_str())
+            .filter(|l| l.parse::<Event>().is_ok())
+            .collect();
+        let good: Event = lines[case % lines.len()].parse().unwrap();
+        let mut f: Vec<String> = good.to_string().splitn(8, ',').map(str::to_string).collect();
+        f.remove(4); // the datetime field
+        f[0] = head.to_string();
+        f[4] = ns.to_string();
+        let six = f.join(",");
+        let e = Event::read_received(&six);
+        prop_assert!(e.is_ok(), "{six}: {e:?}");
+        let e = e.unwrap();
+        prop_assert_eq!((e.head, e.class, e.kind, e.guid, &e.data), (head, good.class, good.kind, good.guid, &good.data));
+        prop_assert_eq!(e.stamp, Stamp::Unix(ns));
+        prop_assert!(e.unread(Field::DateTime).is_some());
+    }
+}

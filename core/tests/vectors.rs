@@ -88,6 +88,7 @@ fn event_from_json(e: &Value) -> Event {
             .map(|d| d.iter().map(|b| b.as_u64().unwrap() as u8).collect())
             .unwrap_or_default(),
         unread: Vec::new(),
+        line: SourceLine::default(),
     }
 }
 

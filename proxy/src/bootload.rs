@@ -245,7 +245,13 @@ async fn received<W: Wire>(
             match e {
                 SessionEvent::Received(ev) => events.push(ev),
                 SessionEvent::Closed(why) => anyhow::bail!("connection closed: {why:?}"),
-                _ => {}
+                SessionEvent::ProtocolError(e) => {
+                    tracing::warn!("a line from the server not used: {e}")
+                }
+                SessionEvent::Connected { .. }
+                | SessionEvent::State(_)
+                | SessionEvent::Reply { .. }
+                | SessionEvent::Adapted(_) => {}
             }
         }
         Ok(())

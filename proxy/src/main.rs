@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
             for (name, c) in vscp_proxy::bridge::run(config, shutdown).await {
                 use std::sync::atomic::Ordering::Relaxed;
                 eprintln!(
-                    "{name}: {} received, {} sent, {} dropped, {} echoes, {} looped, {} reconnects, {} unreadable, {} refused",
+                    "{name}: {} received, {} sent, {} dropped, {} echoes, {} looped, {} reconnects, {} unreadable, {} bad lines, {} refused",
                     c.received.load(Relaxed),
                     c.sent.load(Relaxed),
                     c.dropped.load(Relaxed),
@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
                     c.looped.load(Relaxed),
                     c.reconnects.load(Relaxed),
                     c.unreadable.load(Relaxed),
+                    c.bad_lines.load(Relaxed),
                     c.refused.load(Relaxed)
                 );
             }

@@ -36,6 +36,7 @@ pub(super) fn parse(line: &[u8]) -> Option<Event> {
         guid,
         data,
         unread: Vec::new(),
+        line: super::SourceLine::default(),
     })
 }
 

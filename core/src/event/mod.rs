@@ -64,6 +64,34 @@ pub struct Event {
     /// Fields of a received line that could not be read, as the server wrote them (empty
     /// for events read whole or made here). See [`Event::read_received`].
     pub unread: Vec<Unread>,
+    /// The line a received event came in, as the server wrote it.
+    pub line: SourceLine,
+}
+
+/// The line an event was read from, exactly as the server sent it (only events read with
+/// [`Event::read_received`] have one). It tells where the event came from and is no part of
+/// the event: equality and hashing ignore it.
+#[derive(Clone, Debug, Default)]
+pub struct SourceLine(Option<Box<str>>);
+
+impl SourceLine {
+    /// The line, when the event was received.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl PartialEq for SourceLine {
+    fn eq(&self, _: &SourceLine) -> bool {
+        true
+    }
+}
+
+impl Eq for SourceLine {}
+
+impl std::hash::Hash for SourceLine {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// A field of a received event line that could not be read; the event was kept without it.
@@ -298,8 +326,11 @@ impl Event {
     /// datetime or timestamp does not lose the event. Such a field reads as 0 (the time as
     /// unknown, or from the timestamp when that holds an absolute time) and its text is kept
     /// in [`Event::unread`]. Only unreadable class, type, GUID or data refuse the line.
+    /// The event keeps `line` itself in [`Event::line`].
     pub fn read_received(line: &str) -> Result<Event, EventParseError> {
-        read(line, Keep::AllButIdentity)
+        let mut event = read(line, Keep::AllButIdentity)?;
+        event.line = SourceLine(Some(line.into()));
+        Ok(event)
     }
 
     /// Reads the argument of a `SEND`: an unreadable datetime or timestamp is kept in
@@ -371,11 +402,17 @@ fn read(line: &str, keep: Keep) -> Result<Event, EventParseError> {
     }
 }
 
+/// Why a six-field line (no datetime field) is marked.
+const MISSING_DATETIME: &str = "missing: the server wrote six fields before the data, \
+     not seven (no datetime field, as vscpd 16 does); the time is read from its ns timestamp";
+
 /// An absolute time in ns is at least this (1973); a legacy µs counter is at most `u32::MAX`.
 const PLAUSIBLE_UNIX_NS: u64 = 100_000_000_000_000_000;
 
 /// Reads every form of event line the reference allows, and explains what is wrong.
-/// Fields that `keep` allows to be unreadable are kept in `unread` instead.
+/// Fields that `keep` allows to be unreadable are kept in `unread` instead. A line that
+/// reads as vscpd 16's six-field form (no datetime field) is read so; when that reading
+/// fails it is read as the reference's seven fields.
 fn parse_general(line: &str, keep: Keep) -> Result<Event, EventParseError> {
     // one scan for the (up to) seven commas that end the header fields
     let mut cuts = [0usize; 7];
@@ -391,138 +428,182 @@ fn parse_general(line: &str, keep: Keep) -> Result<Event, EventParseError> {
             }
         }
     }
+    let fields = Fields { line, cuts, found };
+    if keep != Keep::Nothing && fields.six_field_form() {
+        if let Ok(event) = fields.read(keep, true) {
+            return Ok(event);
+        }
+    }
     if found < 6 {
         return Err(EventParseError::TooFewFields { got: found + 1 });
     }
-    let field = |k: usize| {
+    fields.read(keep, false)
+}
+
+/// A line cut at the commas of its header fields.
+struct Fields<'a> {
+    line: &'a str,
+    cuts: [usize; 7],
+    found: usize,
+}
+
+impl<'a> Fields<'a> {
+    /// Field `k` (0-based); the last one found runs to the end of the line.
+    fn get(&self, k: usize) -> &'a str {
         let start = if k == 0 {
             0
         } else {
-            cuts.get(k - 1).map_or(0, |c| c + 1)
+            self.cuts.get(k - 1).map_or(0, |c| c + 1)
         };
-        let end = if k < found {
-            cuts.get(k).copied().unwrap_or(line.len())
+        let end = if k < self.found {
+            self.cuts.get(k).copied().unwrap_or(self.line.len())
         } else {
-            line.len()
+            self.line.len()
         };
-        line.get(start..end).unwrap_or_default()
-    };
-    let (head, class, kind, obid, dt, ts, guid) = (
-        field(0),
-        field(1),
-        field(2),
-        field(3),
-        field(4),
-        field(5),
-        field(6),
-    );
-    let rest = (found == 7).then(|| line.get(cuts[6] + 1..).unwrap_or_default());
-    let mut unread = Vec::new();
-    let mut kept =
-        |r: Result<u64, EventParseError>, field: Field, text: &str, why: &'static str| {
-            let allowed = match field {
-                Field::Head | Field::Obid => keep == Keep::AllButIdentity,
-                _ => keep != Keep::Nothing,
-            };
-            match r {
-                Err(_) if allowed && unread.len() < 4 => {
-                    unread.push(Unread {
-                        field,
-                        text: text.to_string(),
-                        why,
-                    });
-                    Ok(None)
+        self.line.get(start..end).unwrap_or_default()
+    }
+
+    /// The text after comma `k` (0-based), when there is one.
+    fn after(&self, k: usize) -> Option<&'a str> {
+        (self.found > k).then(|| {
+            let cut = self.cuts.get(k).map_or(self.line.len(), |c| c + 1);
+            self.line.get(cut..).unwrap_or_default()
+        })
+    }
+
+    /// vscpd 16's form: field 5 all digits (its ns timestamp), field 6 a GUID. In the
+    /// reference's form field 5 is a date-time or empty, field 6 a number or empty.
+    fn six_field_form(&self) -> bool {
+        let (stamp, guid) = (self.get(4).trim_ascii(), self.get(5));
+        self.found >= 5
+            && !stamp.is_empty()
+            && stamp.bytes().all(|c| c.is_ascii_digit())
+            && !guid.trim_ascii().is_empty()
+            && Guid::parse_event_field(guid).is_ok()
+    }
+
+    /// Reads the fields as seven before the data, or as six (no datetime field).
+    fn read(&self, keep: Keep, six: bool) -> Result<Event, EventParseError> {
+        let field = |k| self.get(k);
+        let (head, class, kind, obid) = (field(0), field(1), field(2), field(3));
+        let mut unread = Vec::new();
+        let (dt, ts, guid, rest) = if six {
+            unread.push(Unread {
+                field: Field::DateTime,
+                text: String::new(),
+                why: MISSING_DATETIME,
+            });
+            ("", field(4), field(5), self.after(5))
+        } else {
+            (field(4), field(5), field(6), self.after(6))
+        };
+        let mut kept =
+            |r: Result<u64, EventParseError>, field: Field, text: &str, why: &'static str| {
+                let allowed = match field {
+                    Field::Head | Field::Obid => keep == Keep::AllButIdentity,
+                    _ => keep != Keep::Nothing,
+                };
+                match r {
+                    Err(_) if allowed && unread.len() < 4 => {
+                        unread.push(Unread {
+                            field,
+                            text: text.to_string(),
+                            why,
+                        });
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                    Ok(v) => Ok(Some(v)),
                 }
-                Err(e) => Err(e),
-                Ok(v) => Ok(Some(v)),
-            }
-        };
-    let head = kept(
-        num::<u16>(head, Field::Head).map(u64::from),
-        Field::Head,
-        head,
-        "not a number 0–65535",
-    )?
-    .unwrap_or(0) as u16;
-    let class = num(class, Field::Class)?;
-    let kind = num(kind, Field::Type)?;
-    let obid = if obid.trim_ascii().is_empty() {
-        0
-    } else {
-        kept(
-            num::<u32>(obid, Field::Obid).map(u64::from),
-            Field::Obid,
-            obid,
-            "not a number 0–4294967295",
+            };
+        let head = kept(
+            num::<u16>(head, Field::Head).map(u64::from),
+            Field::Head,
+            head,
+            "not a number 0–65535",
         )?
-        .unwrap_or(0) as u32
-    };
-    let ts = ts.trim_ascii();
-    let stamp = if dt.trim_ascii().is_empty() {
-        if ts.is_empty() {
-            Stamp::Unknown
+        .unwrap_or(0) as u16;
+        let class = num(class, Field::Class)?;
+        let kind = num(kind, Field::Type)?;
+        let obid = if obid.trim_ascii().is_empty() {
+            0
         } else {
             kept(
-                num(ts, Field::Timestamp),
-                Field::Timestamp,
-                ts,
-                "not a number of ns",
+                num::<u32>(obid, Field::Obid).map(u64::from),
+                Field::Obid,
+                obid,
+                "not a number 0–4294967295",
             )?
-            .map_or(Stamp::Unknown, Stamp::Unix)
-        }
-    } else {
-        match datetime::read_ns(dt) {
-            Ok(ns) => {
-                let counter = if ts.is_empty() {
-                    None
-                } else {
-                    kept(
-                        num::<u32>(ts, Field::Timestamp)
-                            .map(u64::from)
-                            .map_err(|_| EventParseError::BadTimestamp(ts.to_string())),
-                        Field::Timestamp,
-                        ts,
-                        "not a µs counter 0–4294967295",
-                    )?
-                };
-                Stamp::DateTime {
-                    ns,
-                    counter_us: counter.map(|c| c as u32),
-                }
-            }
-            Err(why) => {
+            .unwrap_or(0) as u32
+        };
+        let ts = ts.trim_ascii();
+        let stamp = if dt.trim_ascii().is_empty() {
+            if ts.is_empty() {
+                Stamp::Unknown
+            } else {
                 kept(
-                    Err(EventParseError::BadTimestamp(dt.to_string())),
-                    Field::DateTime,
-                    dt,
-                    why,
-                )?;
-                // the timestamp field tells the time when it holds an absolute one
-                match number::parse::<u64>(ts) {
-                    Ok(ns) if ns >= PLAUSIBLE_UNIX_NS => Stamp::Unix(ns),
-                    _ => Stamp::Unknown,
+                    num(ts, Field::Timestamp),
+                    Field::Timestamp,
+                    ts,
+                    "not a number of ns",
+                )?
+                .map_or(Stamp::Unknown, Stamp::Unix)
+            }
+        } else {
+            match datetime::read_ns(dt) {
+                Ok(ns) => {
+                    let counter = if ts.is_empty() {
+                        None
+                    } else {
+                        kept(
+                            num::<u32>(ts, Field::Timestamp)
+                                .map(u64::from)
+                                .map_err(|_| EventParseError::BadTimestamp(ts.to_string())),
+                            Field::Timestamp,
+                            ts,
+                            "not a µs counter 0–4294967295",
+                        )?
+                    };
+                    Stamp::DateTime {
+                        ns,
+                        counter_us: counter.map(|c| c as u32),
+                    }
+                }
+                Err(why) => {
+                    kept(
+                        Err(EventParseError::BadTimestamp(dt.to_string())),
+                        Field::DateTime,
+                        dt,
+                        why,
+                    )?;
+                    // the timestamp field tells the time when it holds an absolute one
+                    match number::parse::<u64>(ts) {
+                        Ok(ns) if ns >= PLAUSIBLE_UNIX_NS => Stamp::Unix(ns),
+                        _ => Stamp::Unknown,
+                    }
                 }
             }
-        }
-    };
-    let guid = Guid::parse_event_field(guid).map_err(|e| match e {
-        GuidFieldError::Ambiguous => EventParseError::AmbiguousGuid,
-        GuidFieldError::Bad(g) => EventParseError::BadGuid(g),
-    })?;
-    let data = match rest {
-        Some(rest) => parse_data(rest)?,
-        None => Vec::new(),
-    };
-    Ok(Event {
-        head,
-        class,
-        kind,
-        obid,
-        stamp,
-        guid,
-        data,
-        unread,
-    })
+        };
+        let guid = Guid::parse_event_field(guid).map_err(|e| match e {
+            GuidFieldError::Ambiguous => EventParseError::AmbiguousGuid,
+            GuidFieldError::Bad(g) => EventParseError::BadGuid(g),
+        })?;
+        let data = match rest {
+            Some(rest) => parse_data(rest)?,
+            None => Vec::new(),
+        };
+        Ok(Event {
+            head,
+            class,
+            kind,
+            obid,
+            stamp,
+            guid,
+            data,
+            unread,
+            line: SourceLine::default(),
+        })
+    }
 }
 
 /// Reads comma-separated data bytes (the part of an event line after the GUID) in one

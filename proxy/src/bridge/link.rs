@@ -2,7 +2,7 @@
 //! queue of events to SEND, echo and loop recognition, reconnects with back-off.
 
 use std::{
-    collections::{HashSet, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     hash::{Hash, Hasher},
     sync::{Arc, Mutex, PoisonError, atomic::Ordering::Relaxed},
     time::{Duration, Instant},
@@ -10,7 +10,8 @@ use std::{
 
 use tokio::sync::mpsc;
 use vscp_core::{
-    ClientConfig, ClientSession, Command, Event, Millis, ReceiveMode, SessionEvent, State,
+    ClientConfig, ClientSession, Command, Event, Millis, ProtocolError, ReceiveMode, SessionEvent,
+    State,
 };
 
 use super::{Counters, Mode, ServerConfig};
@@ -76,6 +77,57 @@ pub(super) async fn keep(
     }
 }
 
+/// Which kind of unusable line a protocol error is (one log line per kind and session).
+fn bad_line_kind(e: &ProtocolError) -> u8 {
+    match e {
+        ProtocolError::LineTooLong => 0,
+        ProtocolError::BadEvent { .. } => 1,
+        ProtocolError::Unexpected(_) => 2,
+        ProtocolError::ReceiveModeRefused { .. } => 3,
+    }
+}
+
+/// Fingerprints of the events a session SENT whose echo has not come back, counted: the
+/// same event sent twice comes back twice (a server may rewrite its time stamp, so the
+/// time is no part of the fingerprint). The oldest are forgotten first.
+#[derive(Default)]
+struct Echoes {
+    order: VecDeque<u64>,
+    waiting: HashMap<u64, u32>,
+}
+
+impl Echoes {
+    fn expect(&mut self, f: u64) {
+        if self.order.len() >= ECHO_MEMORY
+            && let Some(old) = self.order.pop_front()
+        {
+            self.forget(old);
+        }
+        self.order.push_back(f);
+        *self.waiting.entry(f).or_default() += 1;
+    }
+
+    /// True when `f` was waiting to come back (and is no longer).
+    fn take(&mut self, f: u64) -> bool {
+        let came = self.forget(f);
+        if came && let Some(at) = self.order.iter().position(|o| *o == f) {
+            self.order.remove(at);
+        }
+        came
+    }
+
+    fn forget(&mut self, f: u64) -> bool {
+        match self.waiting.get_mut(&f) {
+            Some(n) if *n > 1 => *n -= 1,
+            Some(_) => {
+                self.waiting.remove(&f);
+            }
+            None => return false,
+        }
+        true
+    }
+}
+
 /// What identifies an event sent into a server when it shows it back (a server may give it
 /// its own obid and, when it had none, its own time).
 fn fingerprint(e: &Event) -> u64 {
@@ -86,7 +138,8 @@ fn fingerprint(e: &Event) -> u64 {
 /// gave it, whichever form a server writes that time in (`None` without one: such an event
 /// cannot be told from a repeat).
 fn origin(e: &Event) -> Option<u64> {
-    let ns = e.stamp.unix_ns()?;
+    // a time of 0 is firmware's "not set": it tells repeats apart no more than none
+    let ns = e.stamp.unix_ns().filter(|ns| *ns != 0)?;
     Some(hash((e.guid, e.class, e.kind, &e.data, ns)))
 }
 
@@ -125,11 +178,6 @@ impl Recent {
         self.order.push_back(f);
         true
     }
-
-    /// Forgets `f`; true when it was remembered.
-    fn take(&mut self, f: u64) -> bool {
-        self.set.remove(&f)
-    }
 }
 
 impl Link {
@@ -162,8 +210,10 @@ async fn session(
         ..ClientConfig::default()
     };
     let mut client = LinkClient::connect(&server.address, config, CONNECT_LIMIT).await?;
-    let mut echoes = Recent::new(ECHO_MEMORY);
+    let mut echoes = Echoes::default();
     let mut ready = false;
+    // kinds of bad line already logged this session (bits by `bad_line_kind`)
+    let mut first_of_kind = 0u8;
     loop {
         for event in client.flush().await {
             match event {
@@ -206,7 +256,15 @@ async fn session(
                 SessionEvent::Adapted(a) => {
                     tracing::info!(server = %server.name, "{a}");
                 }
-                _ => {}
+                SessionEvent::ProtocolError(e) => {
+                    let kind = bad_line_kind(&e);
+                    counters.bad_lines.fetch_add(1, Relaxed);
+                    if first_of_kind & (1 << kind) == 0 {
+                        first_of_kind |= 1 << kind;
+                        tracing::warn!(server = %server.name, "a line from the server not forwarded: {e}; counted in bad_lines_total (only the first of its kind is logged)");
+                    }
+                }
+                SessionEvent::Connected { .. } | SessionEvent::State(_) => {}
             }
         }
         let room = ready && client.session.pending() < SEND_WINDOW;
@@ -242,13 +300,13 @@ fn send(
     s: &mut ClientSession,
     ev: Event,
     unanswered: &mut VecDeque<Event>,
-    echoes: &mut Recent,
+    echoes: &mut Echoes,
     link: &Link,
     name: &str,
     now: Millis,
 ) {
     let counters = &*link.counters;
-    echoes.remember(fingerprint(&ev));
+    echoes.expect(fingerprint(&ev));
     link.first_time(&ev);
     match s.send(Command::Send(ev.clone()), now) {
         Ok(_) => {

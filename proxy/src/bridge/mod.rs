@@ -55,6 +55,9 @@ pub struct Counters {
     pub reconnects: AtomicU64,
     /// Events received with a field that could not be read (forwarded all the same).
     pub unreadable: AtomicU64,
+    /// Lines from the server that could not be used (not an event, too long, unexpected):
+    /// not forwarded; the first of each kind is logged with the line.
+    pub bad_lines: AtomicU64,
     /// Commands from the broker not taken: too large, not an event, for no known server.
     pub refused: AtomicU64,
     /// Time from the last lost broker connection to the next one, ms.
@@ -153,7 +156,7 @@ type CounterOf = (&'static str, &'static str, fn(&Counters) -> &AtomicU64);
 fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let metrics: [CounterOf; 8] = [
+    let metrics: [CounterOf; 9] = [
         ("received_total", "Events received from the server.", |c| {
             &c.received
         }),
@@ -177,6 +180,11 @@ fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> 
             "unreadable_total",
             "Events received with a field that could not be read (a bad datetime, say), forwarded all the same.",
             |c| &c.unreadable,
+        ),
+        (
+            "bad_lines_total",
+            "Lines from the server that could not be read as an event or reply (the first of each kind logged with the line), not forwarded.",
+            |c| &c.bad_lines,
         ),
         (
             "refused_total",

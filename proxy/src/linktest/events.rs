@@ -149,6 +149,8 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
             _ => None,
         })
         .collect();
+    let bad_count = bad_lines.len();
+    let first_bad = bad_lines.first().cloned();
     let got: Vec<Event> = received
         .iter()
         .filter(|e| e.data.get(1..) == Some(&[0xA5, marker][..]))
@@ -176,14 +178,15 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
         })
         .chain(bad_lines)
         .collect();
+    // every line that came counts, read or not
+    let lines = received.len() + bad_count;
     checks.push(match unread.first() {
         Some(first) => check(
             "event-fields",
             Outcome::Fail,
             format!(
-                "{} of {} received event line(s) had a field that cannot be read: {first}",
+                "{} of {lines} received event line(s) had a field that cannot be read: {first}",
                 unread.len(),
-                received.len()
             ),
             unread.iter().take(10).cloned().collect(),
         ),
@@ -221,12 +224,7 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
                 format!("only the matching event arrived {via}; filter taken {widths}"),
                 vec![],
             ),
-            (Ok(_), false, false) => check(
-                "filter",
-                Outcome::NotSupported,
-                format!("no sent event arrived {via}"),
-                vec![],
-            ),
+            (Ok(_), false, false) => not_arrived("filter", via, first_bad.as_deref(), bad_count),
         },
     );
     checks.push(match got.iter().find(|e| e.kind == 3) {
@@ -242,12 +240,7 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
             format!("came back changed: {e}"),
             ex.clone(),
         ),
-        None => check(
-            "event-round-trip",
-            Outcome::NotSupported,
-            format!("no sent event arrived {via}"),
-            vec![],
-        ),
+        None => not_arrived("event-round-trip", via, first_bad.as_deref(), bad_count),
     });
     let open: FilterPart = "0,0,0,-".parse().unwrap_or_default();
     for cmd in [Command::SetFilter(open), Command::SetMask(open)] {
@@ -342,6 +335,28 @@ pub(super) async fn checks(d: &mut Driver, o: &Options) -> Vec<Check> {
     }));
 
     checks
+}
+
+/// The check when no sent event could be read on the receiving connection: not supported
+/// when nothing came, failed when lines came that could not be read (shown with why).
+fn not_arrived(id: &str, via: &str, first_bad: Option<&str>, bad: usize) -> Check {
+    match first_bad {
+        None => check(
+            id,
+            Outcome::NotSupported,
+            format!("no sent event arrived {via}"),
+            vec![],
+        ),
+        Some(line) => check(
+            id,
+            Outcome::Fail,
+            format!(
+                "{bad} event line(s) arrived {via} but could not be read, so the sent event \
+                 cannot be told among them: {line}"
+            ),
+            vec![line.to_string()],
+        ),
+    }
 }
 
 /// A SEND written exactly as given (the session would write a known time its own way).

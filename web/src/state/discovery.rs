@@ -30,10 +30,15 @@ pub struct ScanState {
 impl Console {
     /// Collects who-is-there frames; a complete set names the node after its MDF file.
     pub(super) fn learn(&mut self, event: &Event, now: Millis) {
-        if let Some(Discovery::WhoIsThereFrame { index, bytes, .. }) = Discovery::from_event(event)
+        if let Some(Discovery::WhoIsThereFrame {
+            index,
+            bytes,
+            carried,
+            ..
+        }) = Discovery::from_event(event)
         {
             let frames = self.whois.entry(event.guid).or_default();
-            frames.add(index, bytes);
+            frames.add_carried(index, bytes, carried);
             if let Some((_, url)) = frames.complete() {
                 self.identify(event.guid, &url, false, now);
             }
