@@ -65,6 +65,9 @@ close_codes! {
     LoginRequired = 4014 => "log in to the proxy first",
     /// The node refused the login the proxy keeps for it (`--node-logins`).
     NodeLoginFailed = 4015 => "the node refused the proxy's login",
+    /// The proxy account of the session was removed, lowered or kept from the target (the
+    /// users file was read again).
+    AccountChanged = 4016 => "the proxy account was removed or changed",
 }
 
 /// A number that is not one of the proxy's close codes.
@@ -88,6 +91,7 @@ impl CloseCode {
                 | CloseCode::BadOrigin
                 | CloseCode::LoginRequired
                 | CloseCode::NodeLoginFailed
+                | CloseCode::AccountChanged
         )
     }
 }

@@ -408,3 +408,18 @@ proptest! {
         prop_assert!(e.unread(Field::DateTime).is_some());
     }
 }
+
+#[test]
+fn a_six_field_line_with_an_empty_timestamp_reads() {
+    let e =
+        Event::read_received("0,20,3,0,,FF:FF:FF:FF:FF:FF:FF:FE:00:00:00:00:00:00:00:00,0,165,200")
+            .unwrap();
+    assert_eq!(
+        (e.stamp, e.data.as_slice()),
+        (Stamp::Unknown, &[0u8, 165, 200][..])
+    );
+    assert!(e.unread(Field::DateTime).is_some());
+    // the reference's lines with an empty datetime are not taken for it
+    let e = Event::read_received("0,20,3,0,,0,-,1,2").unwrap();
+    assert_eq!((e.stamp, e.unread.len()), (Stamp::Unix(0), 0));
+}

@@ -26,9 +26,10 @@ pub struct Args {
     /// listener, or not reachable from the browser).
     #[arg(long = "broker", value_parser = parse_node)]
     pub brokers: Vec<(String, String)>,
-    /// Folder with the built console (trunk's `dist/`).
-    #[arg(long = "static", default_value = "dist")]
-    pub static_dir: PathBuf,
+    /// Serve the console from this folder (Trunk's `dist/`, for console development) instead
+    /// of the one built into the binary.
+    #[arg(long = "static")]
+    pub static_dir: Option<PathBuf>,
     /// Start simulated nodes in-process and allow them as target `demo`.
     #[arg(long)]
     pub demo: bool,
@@ -114,9 +115,29 @@ pub struct Args {
     /// `HOST:PORT` that port (repeatable; at most 512 KiB, 5 s, no redirects).
     #[arg(long = "mdf-fetch")]
     pub mdf_fetch: Vec<String>,
+    /// Read the settings from this TOML file (every option has a key of the same name;
+    /// targets as `[[node]]` tables). An option on the command line wins over the file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Check the settings (the file, the users, node logins and TLS files they name), print
+    /// them (secrets as ***) and exit: 0 when good, 2 with the reason.
+    #[arg(long)]
+    pub check: bool,
+    /// Log lines as text, or one JSON object per line (for log collectors).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     /// Subcommand.
     #[command(subcommand)]
     pub command: Option<Sub>,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Words (colours only on a terminal).
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Subcommands.

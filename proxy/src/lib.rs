@@ -24,6 +24,7 @@
 mod bootload;
 pub mod bridge;
 mod config;
+pub mod config_file;
 mod demo;
 pub mod link_client;
 mod linktest;
@@ -35,8 +36,10 @@ mod tls;
 mod ws;
 
 pub use bootload::{Outcome as BootloadOutcome, drive_upload, read_standard, run as bootload};
-pub use config::{Args, BootloadArgs, BridgeArgs, DemoArgs, LinktestArgs, ServerLogin, Sub};
+pub use config::{
+    Args, BootloadArgs, BridgeArgs, DemoArgs, LinktestArgs, LogFormat, ServerLogin, Sub,
+};
 pub use demo::run_standalone as run_demo;
 pub use linktest::{Options as LinktestOptions, run as linktest};
-pub use serve::{Server, hash_password};
+pub use serve::{Server, SettingError, hash_password};
 pub use shutdown::Shutdown;

@@ -1,19 +1,29 @@
 //! The `vscp-proxy` command: see the library's documentation and `vscp-proxy --help`.
 
-use clap::Parser;
-use vscp_proxy::{Args, LinktestOptions, Server, Shutdown, Sub};
+use vscp_proxy::{LinktestOptions, LogFormat, Server, Shutdown, Sub};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "vscp_proxy=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let args = Args::parse();
+    let loaded = match vscp_proxy::config_file::load(std::env::args_os().collect()) {
+        Ok(l) => l,
+        Err(e) => e.exit(), // --help and --version exit 0; a refusal 2
+    };
+    init_logs(loaded.args.log_format);
+    let args = loaded.args;
+    if args.command.is_none() {
+        if let Err(e) = Server::check(&args) {
+            eprintln!("vscp-proxy: {}: {:#}", loaded.origins.of(e.option), e.error);
+            std::process::exit(2);
+        }
+        if args.check {
+            print!(
+                "{}",
+                vscp_proxy::config_file::describe(&loaded.matches, &loaded.origins)
+            );
+            println!("# good: the settings and the files they name were read");
+            return Ok(());
+        }
+    }
     let shutdown = Shutdown::on_signals();
     match args.command {
         Some(Sub::HashPassword) => {
@@ -103,9 +113,30 @@ async fn main() -> anyhow::Result<()> {
             });
         }
         None => {
-            let server = Server::bind(&args, &shutdown).await?;
+            let server = match Server::bind(&args, &shutdown).await {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("vscp-proxy: {e:#}");
+                    std::process::exit(2);
+                }
+            };
             println!("{}", server.banner());
             server.run().await
         }
+    }
+}
+
+/// Logs to standard error: words (coloured only on a terminal) or JSON, one event a line.
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "vscp_proxy=info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! The variants: month-13 datetimes on every event; filters only in Level I widths and no
 //! `-` GUID; SEND refused with a datetime ending in `Z`; no login enforced; a count line
-//! before the INTERFACE rows; `+OK - Success.` on every reply; one line per TCP segment.
+//! before the INTERFACE rows; `+OK - Success.` on every reply; one line per TCP segment;
+//! vscpd 16's six-field event lines (no datetime), alone and echoing every SEND to its
+//! sender with a new time stamp; a time stamp of 0 on every event.
 
 mod common;
 
@@ -38,9 +40,16 @@ enum Variant {
     CountLine,
     SuccessEverywhere,
     OneLinePerSegment,
+    /// vscpd 16: event lines without the datetime field (`head,class,type,obid,ns,GUID,…`).
+    SixFields,
+    /// The firmware library's "no time": a timestamp of 0 on every event.
+    ZeroTime,
+    /// vscpd 16 echoing: a client's SEND comes back to it too, with a new time stamp, in
+    /// the six-field form.
+    EchoNewTime,
 }
 
-const ALL: [Variant; 7] = [
+const ALL: [Variant; 10] = [
     Variant::Month13,
     Variant::Level1Filters,
     Variant::RefusesZ,
@@ -48,7 +57,20 @@ const ALL: [Variant; 7] = [
     Variant::CountLine,
     Variant::SuccessEverywhere,
     Variant::OneLinePerSegment,
+    Variant::SixFields,
+    Variant::ZeroTime,
+    Variant::EchoNewTime,
 ];
+
+impl Variant {
+    /// Does every event line of this server carry a field the core marks?
+    fn marks_events(self) -> bool {
+        matches!(
+            self,
+            Variant::Month13 | Variant::SixFields | Variant::EchoNewTime
+        )
+    }
+}
 
 /// `MemoryNode`, with or without logins.
 struct Backend {
@@ -116,18 +138,37 @@ fn intercept(v: Variant, line: &str) -> Option<&'static str> {
 /// What the server writes, rewritten line by line.
 fn rewrite(v: Variant, line: &str, after_interface: bool) -> Vec<String> {
     let is_status = line.starts_with("+OK") || line.starts_with("-OK");
+    // an event line: its seventh field is a GUID (a STAT line has seven numbers)
+    let event = !is_status
+        && line
+            .split(',')
+            .nth(6)
+            .is_some_and(|g| g == "-" || g.contains(':'));
+    let mut f: Vec<&str> = line.splitn(8, ',').collect();
     match v {
-        // an event line: its seventh field is a GUID (a STAT line has seven numbers)
-        Variant::Month13
-            if !is_status
-                && line
-                    .split(',')
-                    .nth(6)
-                    .is_some_and(|g| g == "-" || g.contains(':')) =>
-        {
-            let mut f: Vec<&str> = line.splitn(8, ',').collect();
+        Variant::Month13 if event => {
             f[4] = "2026-13-05T10:00:00Z";
             f[5] = "";
+            vec![f.join(",")]
+        }
+        Variant::SixFields | Variant::EchoNewTime if event => {
+            // vscpd 16 stamps every event
+            let now = format!(
+                "{}",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+            );
+            if f[5].is_empty() {
+                f[5] = &now;
+            }
+            f.remove(4);
+            vec![f.join(",")]
+        }
+        Variant::ZeroTime if event => {
+            f[4] = "";
+            f[5] = "0";
             vec![f.join(",")]
         }
         Variant::SuccessEverywhere if line.starts_with("+OK") => vec!["+OK - Success.".into()],
@@ -169,7 +210,18 @@ async fn scripted(v: Variant) -> String {
                 loop {
                     let seen: Vec<(usize, Event)> = bus.lock().unwrap()[delivered..].to_vec();
                     for (from, ev) in &seen {
-                        if *from != conn {
+                        if v == Variant::EchoNewTime {
+                            // to the sender too, stamped anew by the server
+                            let ns = std::time::SystemTime::now()
+                                .duration_since(std::time::UNIX_EPOCH)
+                                .unwrap()
+                                .as_nanos() as u64;
+                            let ev = Event {
+                                stamp: vscp_core::Stamp::Unix(ns),
+                                ..ev.clone()
+                            };
+                            session.deliver(&ev, now());
+                        } else if *from != conn {
                             session.deliver(ev, now());
                         }
                     }
@@ -310,7 +362,7 @@ async fn linktest_tells_the_truth_about_each_server() {
             .map(|c| c["name"].as_str().unwrap())
             .collect();
         let expected_failures: &[&str] = match v {
-            Variant::Month13 => &["event-fields"],
+            Variant::Month13 | Variant::SixFields | Variant::EchoNewTime => &["event-fields"],
             Variant::NoLogin => &["before-login"],
             Variant::RefusesZ => &[],
             _ => &[],
@@ -327,6 +379,12 @@ async fn linktest_tells_the_truth_about_each_server() {
                     d.contains("2026-13-05T10:00:00Z") && d.contains("month is not 1–12"),
                     "{d}"
                 );
+            }
+            Variant::SixFields | Variant::EchoNewTime => {
+                let (_, d) = check(&r, "event-fields");
+                assert!(d.contains("six fields before the data"), "{d}");
+                // every line that came is counted: none was left unread
+                assert!(!d.contains(" of 0 "), "{d}");
             }
             Variant::Level1Filters => {
                 let (_, d) = check(&r, "filter");
@@ -393,7 +451,23 @@ async fn the_proxy_and_the_bridge_lose_no_event_on_any_server() {
             .iter()
             .filter(|e| !e.unread.is_empty())
             .count();
-        assert_eq!(marked > 0, v == Variant::Month13, "{v:?}");
+        assert_eq!(marked > 0, v.marks_events(), "{v:?}");
+        if matches!(v, Variant::SixFields | Variant::EchoNewTime) {
+            // each shown with its time and the server's own line
+            let ours: Vec<&Event> = ws
+                .received()
+                .into_iter()
+                .filter(|e| e.data.first() == Some(&61))
+                .collect();
+            assert!(ours.iter().all(|e| e.stamp.unix_ns().is_some()), "{v:?}");
+            assert!(
+                ours.iter().all(|e| e
+                    .line
+                    .as_str()
+                    .is_some_and(|l| l.split(',').count() == 6 + 3)),
+                "{v:?}: the six-field line kept"
+            );
+        }
         println!(
             "proxy on {v:?}: {N} sent, {} shown ({marked} marked)",
             got.len()
@@ -410,9 +484,10 @@ async fn the_proxy_and_the_bridge_lose_no_event_on_any_server() {
             mode: Mode::Stream,
             poll_ms: 100,
         };
+        let metrics_port = common::free_port();
         let config = BridgeConfig {
             queue: 1_000,
-            metrics: None,
+            metrics: Some(format!("127.0.0.1:{metrics_port}").parse().unwrap()),
             mqtt: None,
             server: vec![server("v", port), server("demo", demo_port)],
         };
@@ -435,20 +510,50 @@ async fn the_proxy_and_the_bridge_lose_no_event_on_any_server() {
                 .await;
         }
         let back = at_v.count(63, usize::from(N), 20).await;
+        if v == Variant::EchoNewTime {
+            // the echoes of the bridge's SENDs come back after the other client saw them
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                let m = common::http_get(metrics_port, "/metrics").await;
+                let echoed: u64 = m
+                    .lines()
+                    .filter(|l| l.starts_with("vscp_bridge_echoes_total{server=\"v\"}"))
+                    .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+                    .sum();
+                if echoed >= u64::from(N) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
         shutdown.trigger();
         let counters = bridge.await.unwrap();
-        let unreadable: u64 = counters
-            .iter()
-            .map(|(_, c)| c.unreadable.load(std::sync::atomic::Ordering::Relaxed))
-            .sum();
+        let sum = |get: fn(&vscp_proxy::bridge::Counters) -> &std::sync::atomic::AtomicU64| -> u64 {
+            counters
+                .iter()
+                .map(|(_, c)| get(c).load(std::sync::atomic::Ordering::Relaxed))
+                .sum()
+        };
+        let unreadable = sum(|c| &c.unreadable);
+        let (echoes, looped, bad) = (
+            sum(|c| &c.echoes),
+            sum(|c| &c.looped),
+            sum(|c| &c.bad_lines),
+        );
         println!(
-            "bridge on {v:?}: {N} sent → {} at the demo, {N} from the demo → {} at the server; {unreadable} unreadable",
+            "bridge on {v:?}: {N} sent → {} at the demo, {N} from the demo → {} at the server; {unreadable} unreadable, {echoes} echoes, {looped} looped, {bad} bad lines",
             there.len(),
             back.len()
         );
+        assert_eq!(bad, 0, "{v:?}: every line read");
+        if v == Variant::EchoNewTime {
+            // its own SENDs come back re-stamped: known as echoes, never forwarded again
+            assert!(echoes >= u64::from(N), "{v:?}: {echoes} echoes");
+            assert!(back.values().all(|n| *n == 1), "{v:?}: {back:?}");
+        }
         assert_eq!(there.len(), usize::from(N), "{v:?} → demo: {there:?}");
         assert!(there.values().all(|n| *n == 1), "{v:?}: {there:?}");
         assert_eq!(back.len(), usize::from(N), "demo → {v:?}: {back:?}");
-        assert_eq!(unreadable > 0, v == Variant::Month13, "{v:?}");
+        assert_eq!(unreadable > 0, v.marks_events(), "{v:?}");
     }
 }

@@ -2,7 +2,6 @@
 // a page with its script errors collected.
 import { spawn } from 'node:child_process';
 import { before, after } from 'node:test';
-import { readdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,16 +69,16 @@ export async function openPage(browser, url) {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The release proxy binary and the built console. */
 export const proxyBin = join(root, 'target', 'release', 'vscp-proxy');
-export const distDir = join(root, 'dist');
 
 /**
- * Starts the release proxy on 127.0.0.1:`port` serving the built console, with `args` (e.g.
- * `['--demo']`); resolves to the process once it says where the console is.
+ * Starts the release proxy on 127.0.0.1:`port` serving the console built into it, with
+ * `args` (e.g. `['--demo']`); resolves to the process once it says where the console is.
+ * `bin` and `cwd` start another copy of the binary elsewhere.
  */
-export function startProxy(port, args) {
+export function startProxy(port, args, { bin = proxyBin, cwd = undefined } = {}) {
   return new Promise((resolve, reject) => {
-    const p = spawn(proxyBin, [...args, '--static', distDir, '--listen', `127.0.0.1:${port}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(bin, [...args, '--listen', `127.0.0.1:${port}`],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let out = '';
     const timer = setTimeout(() => reject(new Error('proxy did not start: ' + out)), 10000);
     p.stdout.on('data', (d) => { out += d; if (out.includes('console at')) { clearTimeout(timer); resolve(p); } });
@@ -96,22 +95,15 @@ export function stopProxy(p) {
 /**
  * Hooks for a test file that needs a `--demo` proxy (with `args`) and a browser: started
  * before its tests, stopped after; the returned object gets `url`, `port`, `proxy` and `browser`.
- * With `compressed`, the tests wait until the proxy serves the wasm compressed (it compresses
- * the assets once, in the background, after its start).
+ * (The console inside the binary is compressed from the first request.)
  */
-export function withDemo(args = [], { compressed = false } = {}) {
+export function withDemo(args = []) {
   const demo = {};
   before(async () => {
     demo.port = await freePort();
     demo.url = `http://127.0.0.1:${demo.port}/`;
     demo.proxy = await startProxy(demo.port, ['--demo', ...args]);
     demo.browser = await launchChromium();
-    const wasm = readdirSync(distDir).find((f) => f.endsWith('.wasm'));
-    for (let i = 0; compressed && i < 100; i++) {
-      const r = await fetch(demo.url + wasm, { method: 'HEAD', headers: { 'accept-encoding': 'br' } });
-      if (r.headers.get('content-encoding') === 'br') break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
   });
   after(async () => {
     await demo.browser?.close();

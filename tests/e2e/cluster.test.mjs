@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distDir, freePort, launchChromium, openPage, processes, proxyBin, waitPort } from './browser.mjs';
+import { freePort, launchChromium, openPage, processes, proxyBin, waitPort } from './browser.mjs';
 
 const nats = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p));
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
@@ -63,7 +63,7 @@ before(async () => {
       + `[[server]]\nname = "${name}"\naddress = "127.0.0.1:${port}"\nuser = "admin"\npassword = "secret"\n`);
     children.run(proxyBin, ['bridge', '--config', toml]);
   }
-  children.run(proxyBin, ['--static', distDir, '--listen', `127.0.0.1:${ports.console}`,
+  children.run(proxyBin, ['--listen', `127.0.0.1:${ports.console}`,
     '--broker', `cluster=127.0.0.1:${m[2]}`]);
   await waitPort(ports.console, 'console proxy');
   browser = await launchChromium();

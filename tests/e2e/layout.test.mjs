@@ -15,7 +15,7 @@ const artifacts = join(here, 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-const demo = withDemo([], { compressed: true });
+const demo = withDemo([]);
 
 /** A fresh page of this size, logged in to the demo and streaming. */
 async function streaming(width, height, options = {}) {

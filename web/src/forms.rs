@@ -53,7 +53,7 @@ impl Default for NodeFields {
 
 impl NodeFields {
     /// The interface the scan goes through: the one typed, else the server's first Level I
-    /// driver (type 2), else its first interface.
+    /// driver (type 2), else its first bus or driver (types 1–3), never a client connection.
     pub fn interface(&self, listed: &[Interface]) -> Result<Guid, String> {
         let typed = self.interface.trim();
         if !typed.is_empty() {
@@ -65,9 +65,17 @@ impl NodeFields {
         listed
             .iter()
             .find(|i| i.kind == 2)
-            .or(listed.first())
+            .or(listed.iter().find(|i| (1..=3).contains(&i.kind)))
             .map(|i| i.guid)
-            .ok_or_else(|| "the server lists no interface: type its GUID".into())
+            .ok_or_else(|| {
+                if listed.is_empty() {
+                    "the server lists no interface: type its GUID".into()
+                } else {
+                    "the server lists only client connections (tcp/ip, web, websocket), no bus \
+                     or driver interface: type the GUID of the interface the nodes are behind"
+                        .into()
+                }
+            })
     }
 
     /// The nickname range to scan.

@@ -471,12 +471,11 @@ impl<'a> Fields<'a> {
         })
     }
 
-    /// vscpd 16's form: field 5 all digits (its ns timestamp), field 6 a GUID. In the
-    /// reference's form field 5 is a date-time or empty, field 6 a number or empty.
+    /// vscpd 16's form: field 5 all digits or empty (its ns timestamp), field 6 a GUID. In
+    /// the reference's form field 5 is a date-time or empty, field 6 a number or empty.
     fn six_field_form(&self) -> bool {
         let (stamp, guid) = (self.get(4).trim_ascii(), self.get(5));
         self.found >= 5
-            && !stamp.is_empty()
             && stamp.bytes().all(|c| c.is_ascii_digit())
             && !guid.trim_ascii().is_empty()
             && Guid::parse_event_field(guid).is_ok()

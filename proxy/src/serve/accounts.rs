@@ -88,7 +88,10 @@ pub(crate) enum LoginRefused {
 /// The accounts and their login sessions.
 #[derive(Debug)]
 pub(crate) struct Accounts {
-    users: HashMap<String, User>,
+    /// The users file as last read (SIGHUP reads it again).
+    users: std::sync::RwLock<std::sync::Arc<HashMap<String, User>>>,
+    /// Bumped on every change of the users, so open sessions look at their account again.
+    changed: tokio::sync::watch::Sender<u64>,
     sessions: Mutex<HashMap<String, (String, Instant)>>,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
@@ -101,6 +104,63 @@ impl Accounts {
     }
 
     fn parse(text: &str) -> anyhow::Result<Accounts> {
+        Ok(Accounts {
+            users: std::sync::RwLock::new(std::sync::Arc::new(Accounts::users(text)?)),
+            changed: tokio::sync::watch::Sender::new(0),
+            sessions: Mutex::default(),
+            failures: Mutex::default(),
+        })
+    }
+
+    /// Reads the users file again: a good one replaces the accounts (logins of removed
+    /// accounts end, open sessions look at theirs again); a bad one changes nothing. The
+    /// names of the accounts removed and of those changed.
+    pub(crate) fn reload(&self, path: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        let new = Accounts::users(&text).with_context(|| format!("{}", path.display()))?;
+        let old = self.all();
+        let removed = old
+            .keys()
+            .filter(|n| !new.contains_key(*n))
+            .cloned()
+            .collect();
+        let changed = new
+            .iter()
+            .filter(|(n, u)| old.get(*n).is_some_and(|o| o != *u))
+            .map(|(n, _)| n.clone())
+            .collect();
+        *self.users.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(new);
+        self.changed.send_modify(|g| *g += 1);
+        Ok((removed, changed))
+    }
+
+    /// The accounts as they stand.
+    fn all(&self) -> std::sync::Arc<HashMap<String, User>> {
+        self.users.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits until the account a session of `user` at `target` was opened with is removed,
+    /// lowered in level or kept from `target`; then says how.
+    pub(crate) async fn revoked(&self, user: &str, level: u8, target: &str) -> String {
+        let mut changes = self.changed.subscribe();
+        loop {
+            match self.all().get(user) {
+                None => return format!("account {user} was removed"),
+                Some(u) if u.level < level => {
+                    return format!("account {user} is now at level {}", u.level);
+                }
+                Some(u) if !u.may_use(target) => {
+                    return format!("account {user} may no longer use target {target}");
+                }
+                Some(_) => {}
+            }
+            if changes.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    fn users(text: &str) -> anyhow::Result<HashMap<String, User>> {
         let file: UsersFile = toml::from_str(text)?;
         let mut users = HashMap::new();
         for u in file.user {
@@ -137,11 +197,7 @@ impl Accounts {
                 u.name
             );
         }
-        Ok(Accounts {
-            users,
-            sessions: Mutex::default(),
-            failures: Mutex::default(),
-        })
+        Ok(users)
     }
 
     /// Checks a login from `ip`; a new session token when it holds.
@@ -164,7 +220,7 @@ impl Accounts {
                 return Err(LoginRefused::TooMany);
             }
         }
-        let good = self.users.get(name).is_some_and(|u| {
+        let good = self.all().get(name).is_some_and(|u| {
             PasswordHash::new(&u.hash).is_ok_and(|h| {
                 Argon2::default()
                     .verify_password(password.as_bytes(), &h)
@@ -200,7 +256,7 @@ impl Accounts {
         let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         let (name, until) = sessions.get(token)?;
         (*until > Instant::now())
-            .then(|| self.users.get(name).cloned())
+            .then(|| self.all().get(name).cloned())
             .flatten()
     }
 
@@ -268,7 +324,7 @@ mod tests {
             (2, true, false)
         );
         assert_eq!(
-            a.session(&token).map(|u| a.users["e"].may_use(&u.name)),
+            a.session(&token).map(|u| a.all()["e"].may_use(&u.name)),
             Some(true)
         );
         a.logout(&token);

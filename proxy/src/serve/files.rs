@@ -1,10 +1,11 @@
-//! The console's files from `--static`: never a dotfile, never a path (or symlink) that
-//! leaves the folder; hashed assets cached for a year, `index.html` (also the answer for
-//! app routes) always revalidated, a missing asset a plain 404. Every response carries the
-//! security headers, with a content security policy that allows exactly the page's own
-//! inline scripts (by hash) and its wasm. Hashed text and wasm assets are compressed once
-//! (brotli and gzip, in memory, on a thread of their own) and served in the encoding the
-//! browser takes.
+//! The console's files: built into the binary (see `build.rs`: compressed there, ready at
+//! the first request), or from a folder given with `--static` (for console development:
+//! compressed once, in the background, after the start). Never a dotfile, never a path (or
+//! symlink) that leaves the folder; hashed assets cached for a year, `index.html` (also the
+//! answer for app routes) always revalidated, a missing asset a plain 404, and a proxy with
+//! no console says how to build one. Every response carries the security headers, with a
+//! content security policy that allows exactly the page's own inline scripts (by hash) and
+//! its wasm. Assets go in the encoding the browser takes (brotli, gzip, or as they are).
 
 use std::{
     collections::HashMap,
@@ -17,28 +18,51 @@ use axum::{
     body::Body,
     extract::Request,
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::{Html, IntoResponse, Response},
 };
 use base64::Engine;
+use bytes::Bytes;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
-/// The static folder, resolved once.
+/// One file of the console built into the binary, as it is and compressed.
+struct Asset {
+    name: &'static str,
+    raw: &'static [u8],
+    br: Option<&'static [u8]>,
+    gzip: Option<&'static [u8]>,
+}
+
+/// The console this binary was built with (empty: built without one).
+static CONSOLE: &[Asset] = include!(concat!(env!("OUT_DIR"), "/console.rs"));
+
+/// Where the console comes from.
+#[derive(Clone, Debug)]
+enum Source {
+    /// Built into the binary.
+    Embedded,
+    /// A folder (`--static`), with compressed copies of its hashed assets once made.
+    Folder {
+        root: PathBuf,
+        packed: Arc<OnceLock<HashMap<PathBuf, Packed>>>,
+    },
+    /// None: every page says why and how to get one.
+    Missing(Arc<str>),
+}
+
+/// The console's files, resolved once.
 #[derive(Clone, Debug)]
 pub(crate) struct StaticFiles {
-    /// Canonical path of `--static` (`None`: it does not exist).
-    root: Option<PathBuf>,
+    source: Source,
     /// The content security policy for every response.
     csp: HeaderValue,
-    /// Compressed copies of the hashed assets, once made.
-    packed: Arc<OnceLock<HashMap<PathBuf, Packed>>>,
 }
 
 /// One asset, compressed both ways.
 #[derive(Debug)]
 struct Packed {
-    br: bytes::Bytes,
-    gzip: bytes::Bytes,
+    br: Bytes,
+    gzip: Bytes,
     kind: &'static str,
 }
 
@@ -46,94 +70,61 @@ struct Packed {
 const PACK_LIMIT: u64 = 32 << 20;
 
 impl StaticFiles {
-    pub(crate) fn new(dir: &Path) -> StaticFiles {
-        let root = std::fs::canonicalize(dir).ok();
-        let index = root
-            .as_ref()
-            .and_then(|r| std::fs::read_to_string(r.join("index.html")).ok())
-            .unwrap_or_default();
+    /// The console from `dir` when given, else the one built in; logs which (or that there
+    /// is none, and how to build it).
+    pub(crate) fn new(dir: Option<&Path>) -> StaticFiles {
+        let (source, index) = match dir {
+            Some(dir) => match std::fs::canonicalize(dir) {
+                Ok(root) if root.join("index.html").is_file() => {
+                    let index =
+                        std::fs::read_to_string(root.join("index.html")).unwrap_or_default();
+                    let packed = Arc::new(OnceLock::new());
+                    let (p, r) = (packed.clone(), root.clone());
+                    // brotli at its best takes a few seconds for the wasm: until then assets go as they are
+                    std::thread::spawn(move || p.set(pack(&r)));
+                    tracing::info!(dir = %root.display(), "console from the folder given with --static");
+                    (Source::Folder { root, packed }, index)
+                }
+                _ => {
+                    let why = format!(
+                        "--static {}: no console there (no index.html). Build one with `trunk build --release` \
+                         (or `./x dist`), or start without --static to use the console built into the binary.",
+                        dir.display()
+                    );
+                    tracing::warn!("{why}");
+                    (Source::Missing(why.into()), String::new())
+                }
+            },
+            None if CONSOLE.is_empty() => {
+                let why = "this vscp-proxy was built without the console. Build the console first and \
+                           then the proxy: `./x dist` in a source checkout (or `trunk build --release` and \
+                           `cargo build --release -p vscp-proxy`), or serve a built console with --static DIR.";
+                tracing::warn!("{why}");
+                (Source::Missing(why.into()), String::new())
+            }
+            None => {
+                let index = embedded("index.html")
+                    .map(|a| String::from_utf8_lossy(a.raw).into_owned())
+                    .unwrap_or_default();
+                tracing::info!(files = CONSOLE.len(), "console built into the binary");
+                (Source::Embedded, index)
+            }
+        };
         let csp = HeaderValue::from_str(&policy(&index))
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
-        let packed = Arc::new(OnceLock::new());
-        if let Some(root) = root.clone() {
-            let packed = packed.clone();
-            // brotli at its best takes a few seconds for the wasm: until then assets go as they are
-            std::thread::spawn(move || packed.set(pack(&root)));
-        }
-        StaticFiles { root, csp, packed }
+        StaticFiles { source, csp }
     }
 
     /// Serves `GET` of any path not taken by the API.
     pub(crate) async fn serve(&self, req: Request) -> Response {
-        let Some(root) = &self.root else {
-            return not_found();
-        };
         let Some(segments) = segments(req.uri().path()) else {
             return not_found();
         };
-        let path = segments.iter().fold(root.clone(), |p, s| p.join(s));
-        let (file, cache) = match std::fs::canonicalize(&path) {
-            // a symlink may point anywhere: only what stays inside the folder is served
-            Ok(real) if !real.starts_with(root) => return not_found(),
-            Ok(real) if real.is_file() => {
-                let index = real.file_name().is_some_and(|n| n == "index.html");
-                (real, if index { NO_CACHE } else { IMMUTABLE })
-            }
-            Ok(real) if real == *root => (root.join("index.html"), NO_CACHE),
-            // an asset (a name with an extension) that is not there is missing, not an app route
-            _ if segments.last().is_some_and(|s| s.contains('.')) => return not_found(),
-            Ok(_) | Err(_) => (root.join("index.html"), NO_CACHE),
-        };
-        if cache == IMMUTABLE
-            && let Some(resp) = self.packed_response(&file, &req)
-        {
-            return resp;
+        match &self.source {
+            Source::Embedded => serve_embedded(&segments, &req),
+            Source::Folder { root, packed } => serve_folder(root, packed, &segments, req).await,
+            Source::Missing(why) => missing(why),
         }
-        match ServeFile::new(file).oneshot(req).await {
-            Ok(resp) => {
-                let mut resp = resp.map(Body::new);
-                if resp.status().is_success() {
-                    resp.headers_mut()
-                        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-                }
-                resp
-            }
-            Err(e) => match e {},
-        }
-    }
-
-    /// The compressed copy of `file` in an encoding the request accepts, if there is one.
-    fn packed_response(&self, file: &Path, req: &Request) -> Option<Response> {
-        let packed = self.packed.get()?.get(file)?;
-        if ![Method::GET, Method::HEAD].contains(req.method()) {
-            return None;
-        }
-        let accepts = req
-            .headers()
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let (body, encoding) = if accepts_encoding(accepts, "br") {
-            (packed.br.clone(), "br")
-        } else if accepts_encoding(accepts, "gzip") {
-            (packed.gzip.clone(), "gzip")
-        } else {
-            return None;
-        };
-        let length = body.len();
-        let body = if req.method() == Method::HEAD {
-            Body::empty()
-        } else {
-            Body::from(body)
-        };
-        let mut resp = Response::new(body);
-        let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(packed.kind));
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
-        Some(resp)
     }
 
     /// Adds the security headers (and `no-cache` where nothing else was said).
@@ -161,6 +152,144 @@ fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "not found").into_response()
 }
 
+/// The page of a proxy without a console: what happened and how to get one.
+fn missing(why: &str) -> Response {
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>vscp-proxy: no console</title></head>\
+         <body><h1>vscp-proxy runs, but has no console to serve</h1><p id=\"why\">{}</p>\
+         <p>The websocket and API endpoints work as usual.</p></body></html>",
+        why.replace('&', "&amp;").replace('<', "&lt;")
+    );
+    (StatusCode::SERVICE_UNAVAILABLE, Html(page)).into_response()
+}
+
+/// The built-in file of this name.
+fn embedded(name: &str) -> Option<&'static Asset> {
+    CONSOLE.iter().find(|a| a.name == name)
+}
+
+/// A file of the built-in console (its files are flat); `index.html` for the root and for
+/// app routes.
+fn serve_embedded(segments: &[String], req: &Request) -> Response {
+    let asset = match segments {
+        [] => embedded("index.html"),
+        [name] => embedded(name),
+        _ => None,
+    };
+    let asset = match asset {
+        Some(a) => a,
+        // an asset (a name with an extension) that is not there is missing, not an app route
+        None if segments.last().is_some_and(|s| s.contains('.')) => return not_found(),
+        None => match embedded("index.html") {
+            Some(a) => a,
+            None => return not_found(),
+        },
+    };
+    let cache = if asset.name == "index.html" {
+        NO_CACHE
+    } else {
+        IMMUTABLE
+    };
+    let (body, encoding) = match encoding(
+        req,
+        asset.br.map(Bytes::from_static),
+        asset.gzip.map(Bytes::from_static),
+    ) {
+        Some((body, coding)) => (body, Some(coding)),
+        None => (Bytes::from_static(asset.raw), None),
+    };
+    bytes_response(
+        req,
+        body,
+        media_type(Path::new(asset.name)),
+        encoding,
+        cache,
+    )
+}
+
+/// A file of the `--static` folder.
+async fn serve_folder(
+    root: &Path,
+    packed: &OnceLock<HashMap<PathBuf, Packed>>,
+    segments: &[String],
+    req: Request,
+) -> Response {
+    let path = segments.iter().fold(root.to_path_buf(), |p, s| p.join(s));
+    let (file, cache) = match std::fs::canonicalize(&path) {
+        // a symlink may point anywhere: only what stays inside the folder is served
+        Ok(real) if !real.starts_with(root) => return not_found(),
+        Ok(real) if real.is_file() => {
+            let index = real.file_name().is_some_and(|n| n == "index.html");
+            (real, if index { NO_CACHE } else { IMMUTABLE })
+        }
+        Ok(real) if real == *root => (root.join("index.html"), NO_CACHE),
+        // an asset (a name with an extension) that is not there is missing, not an app route
+        _ if segments.last().is_some_and(|s| s.contains('.')) => return not_found(),
+        Ok(_) | Err(_) => (root.join("index.html"), NO_CACHE),
+    };
+    if cache == IMMUTABLE
+        && let Some(p) = packed.get().and_then(|all| all.get(&file))
+        && let Some((body, coding)) = encoding(&req, Some(p.br.clone()), Some(p.gzip.clone()))
+    {
+        return bytes_response(&req, body, p.kind, Some(coding), IMMUTABLE);
+    }
+    match ServeFile::new(file).oneshot(req).await {
+        Ok(resp) => {
+            let mut resp = resp.map(Body::new);
+            if resp.status().is_success() {
+                resp.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            }
+            resp
+        }
+        Err(e) => match e {},
+    }
+}
+
+/// The compressed body the request takes (brotli before gzip), if any.
+fn encoding(
+    req: &Request,
+    br: Option<Bytes>,
+    gzip: Option<Bytes>,
+) -> Option<(Bytes, &'static str)> {
+    let accepts = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match (br, gzip) {
+        (Some(b), _) if accepts_encoding(accepts, "br") => Some((b, "br")),
+        (_, Some(g)) if accepts_encoding(accepts, "gzip") => Some((g, "gzip")),
+        _ => None,
+    }
+}
+
+/// A response of `body` (none for `HEAD`) with its type, encoding and caching.
+fn bytes_response(
+    req: &Request,
+    body: Bytes,
+    kind: &'static str,
+    encoding: Option<&'static str>,
+    cache: &'static str,
+) -> Response {
+    let length = body.len();
+    let body = if req.method() == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(body)
+    };
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    if let Some(coding) = encoding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    resp
+}
+
 /// Does an `Accept-Encoding` value take `coding` (named, or `*`, and not with `q=0`)?
 fn accepts_encoding(header: &str, coding: &str) -> bool {
     header.split(',').any(|item| {
@@ -185,6 +314,18 @@ fn compressible(path: &Path) -> Option<&'static str> {
         "svg" => "image/svg+xml",
         "txt" | "xml" => "text/plain; charset=utf-8",
         _ => return None,
+    })
+}
+
+/// The media type of any console file, by its extension.
+fn media_type(path: &Path) -> &'static str {
+    compressible(path).unwrap_or(match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("webmanifest") => "application/manifest+json",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
     })
 }
 

@@ -37,7 +37,7 @@ use crate::{
     shutdown::Shutdown,
     ws,
 };
-use accounts::Accounts;
+pub(crate) use accounts::Accounts;
 pub use accounts::hash_password;
 use api::{
     check_caller, linktest_api, login_api, logout_api, mdf_api, me_api, metrics_api,
@@ -83,8 +83,8 @@ struct App {
     tls: bool,
     /// The audit log (`--audit`).
     audit: Option<Arc<Audit>>,
-    /// Logins the proxy uses for nodes, by target name.
-    node_logins: Arc<node_logins::NodeLogins>,
+    /// Logins the proxy uses for nodes, by target name (SIGHUP reads them again).
+    node_logins: Arc<std::sync::RwLock<Arc<node_logins::NodeLogins>>>,
 }
 
 #[derive(Clone, Copy)]
@@ -111,14 +111,61 @@ pub struct Server {
     shutdown: Shutdown,
 }
 
+/// A setting that cannot be used: the option (its argument id) and why.
+#[derive(Debug)]
+pub struct SettingError {
+    /// The option's argument id (`users`, `tls_cert`, …).
+    pub option: &'static str,
+    /// Why.
+    pub error: anyhow::Error,
+}
+
+impl std::fmt::Display for SettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {:#}", self.option, self.error)
+    }
+}
+
+impl std::error::Error for SettingError {}
+
 impl Server {
+    /// Reads every file the settings name (node logins, users, TLS certificate and key, the
+    /// nodes' CA, the MDF folder, the audit file's folder) and starts nothing.
+    pub fn check(args: &Args) -> Result<(), SettingError> {
+        let at = |option: &'static str| move |error| SettingError { option, error };
+        node_logins::load(args).map_err(at("node_logins"))?;
+        if let Some(users) = &args.users {
+            Accounts::load(users).map_err(at("users"))?;
+        }
+        if let (Some(c), Some(k)) = (&args.tls_cert, &args.tls_key) {
+            crate::tls::acceptor(c, k).map_err(at("tls_cert"))?;
+        }
+        args.limits().map_err(at("node_ca"))?;
+        if let Some(dir) = &args.mdf_dir {
+            std::fs::canonicalize(dir)
+                .with_context(|| dir.display().to_string())
+                .map_err(at("mdf_dir"))?;
+        }
+        if let Some(audit) = &args.audit {
+            let folder = audit
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            if !folder.is_dir() {
+                return Err(at("audit")(anyhow::anyhow!(
+                    "{}: no such folder for the audit file",
+                    folder.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Binds `--listen` (port 0 picks one) and starts the demo nodes when asked.
     pub async fn bind(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Server> {
+        Server::check(args)?;
         let node_logins = node_logins::load(args)?;
         let targets = targets(args, shutdown).await?;
-        if !args.static_dir.join("index.html").exists() {
-            tracing::warn!(dir = %args.static_dir.display(), "console not built here: run `./x run`, or pass --static");
-        }
         let tls = match (&args.tls_cert, &args.tls_key) {
             (Some(c), Some(k)) => Some(crate::tls::acceptor(c, k)?),
             _ => None,
@@ -138,7 +185,7 @@ impl Server {
             shutdown: shutdown.clone(),
             linktest: Arc::new(Semaphore::new(1)),
             hosts: Arc::new(HostPolicy::new(&args.allow_hosts)),
-            files: Arc::new(StaticFiles::new(&args.static_dir)),
+            files: Arc::new(StaticFiles::new(args.static_dir.as_deref())),
             log: log.clone(),
             mdf: Arc::new(MdfSources {
                 dir: args
@@ -167,8 +214,14 @@ impl Server {
                 )),
                 None => None,
             },
-            node_logins: Arc::new(node_logins),
+            node_logins: Arc::new(std::sync::RwLock::new(Arc::new(node_logins))),
         };
+        reload_on_hangup(
+            args.clone(),
+            app.accounts.clone(),
+            app.node_logins.clone(),
+            shutdown,
+        );
         let threads = match args.threads {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
@@ -459,6 +512,52 @@ async fn gate(State(app): State<App>, req: Request, next: Next) -> Response {
     resp
 }
 
+/// On SIGHUP, reads the users file and the node logins again: a good file takes effect
+/// (sessions of removed or lowered accounts end), a bad one is refused with its reason and
+/// the old one stays. Logged either way.
+fn reload_on_hangup(
+    args: Args,
+    accounts: Option<Arc<Accounts>>,
+    logins: Arc<std::sync::RwLock<Arc<node_logins::NodeLogins>>>,
+    shutdown: &Shutdown,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                Some(()) = hangups.recv() => {}
+                _ = stop.wait() => return,
+            }
+            if let (Some(accounts), Some(path)) = (&accounts, &args.users) {
+                match accounts.reload(path) {
+                    Ok((removed, changed)) => tracing::info!(
+                        file = %path.display(), ?removed, ?changed,
+                        "SIGHUP: users read again; sessions of removed or lowered accounts end"
+                    ),
+                    Err(e) => tracing::error!(
+                        "SIGHUP: users file refused, the accounts before stay in force: {e:#}"
+                    ),
+                }
+            }
+            if args.node_logins.is_some() {
+                match node_logins::load(&args) {
+                    Ok(new) => {
+                        *logins.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+                        tracing::info!("SIGHUP: node logins read again (new sessions use them)");
+                    }
+                    Err(e) => tracing::error!(
+                        "SIGHUP: node logins refused, the ones before stay in force: {e:#}"
+                    ),
+                }
+            }
+        }
+    });
+}
+
 /// A websocket the gate lets through: where it goes and who it is.
 struct Admitted {
     address: String,
@@ -506,7 +605,12 @@ fn admit(
         .acquire(peer.ip())
         .ok_or_else(|| Refusal::new(CloseCode::TooManyConnections, "too many connections"))?;
     let login = match service {
-        Service::Link => app.node_logins.get(name).cloned(),
+        Service::Link => app
+            .node_logins
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned(),
         Service::Mqtt => None,
     };
     Ok(Admitted {
@@ -570,6 +674,10 @@ fn upgrade(
             return e.into_response();
         }
     };
+    let target = match &query {
+        Ok(Query(q)) => q.target.clone().unwrap_or_default(),
+        Err(_) => String::new(),
+    };
     // The verdict travels in the close frame: a browser cannot read a refused handshake.
     let verdict = match query {
         Ok(Query(q)) => admit(&app, peer, headers, &q, service),
@@ -581,6 +689,8 @@ fn upgrade(
     let (limits, shutdown, log) = (app.limits.clone(), app.shutdown.clone(), app.log.clone());
     let metrics = app.metrics.clone();
     let audit = app.audit.clone();
+    let accounts = app.accounts.clone();
+
     let live = shutdown.session();
     // browsers drop a connection whose handshake does not choose the protocol they asked for
     let protocol = (service == Service::Mqtt).then_some("mqtt");
@@ -588,14 +698,20 @@ fn upgrade(
     ws.on_upgrade(protocol, MAX_WS_MESSAGE, budget, move |socket| async move {
             match verdict {
                 Ok(Admitted { address: addr, login, guard, caller }) => {
-                    tracing::info!(%peer, %addr, "bridge open");
+                    let started = std::time::Instant::now();
+                    let account = caller.as_ref().map_or_else(String::new, |c| c.user.clone());
+                    tracing::info!(%peer, target = %target, %addr, %account, "session start");
                     metrics.opened();
                     let watched = caller.map(|c| (c, audit.clone()));
                     if let Some((who, Some(audit))) = &watched {
                         audit.record(who, "start", serde_json::json!({}));
                     }
                     let route = session::Route { addr: &addr, service, login };
-                    let end = session::run(socket, route, limits, shutdown, &metrics, watched.clone()).await;
+                    let revoked = match (&accounts, &watched) {
+                        (Some(a), Some((who, _))) => Some((a.clone(), who.clone())),
+                        _ => None,
+                    };
+                    let end = session::run(socket, route, limits, shutdown, &metrics, watched.clone(), revoked).await;
                     if let Some((who, Some(audit))) = &watched {
                         let code = end.as_ref().map(|r| r.code.code());
                         audit.record(who, "end", serde_json::json!({ "code": code }));
@@ -603,9 +719,10 @@ fn upgrade(
                     metrics.closed(end.as_ref().map(|r| r.code));
                     drop(guard);
                     if let Some(held) = log.admit() {
+                        let secs = started.elapsed().as_secs_f64();
                         match end {
-                            Some(r) => tracing::info!(%peer, %addr, code = r.code.code(), reason = %r.reason, held_back = held, "session end"),
-                            None => tracing::info!(%peer, %addr, held_back = held, "session end: browser closed"),
+                            Some(r) => tracing::info!(%peer, target = %target, %addr, %account, secs, code = r.code.code(), reason = %r.reason, held_back = held, "session end"),
+                            None => tracing::info!(%peer, target = %target, %addr, %account, secs, held_back = held, "session end: browser closed"),
                         }
                     }
                 }

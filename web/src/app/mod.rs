@@ -175,7 +175,7 @@ impl Component for App {
                 </nav>
                 <main>
                     <section class="nodes-area" id="panel-nodes" role="tabpanel" aria-labelledby="tab-nodes" hidden={ui.tab != ui::Tab::Nodes}>
-                        <Nodes rows={c.node_rows.clone()} scan={c.scan.clone()} server={c.server.clone()}
+                        <Nodes rows={c.node_rows.clone()} scan={c.scan.clone()} server={c.server.clone()} client_events={c.nodes.clients().1}
                             fields={ui.form.nodes.clone()} open={c.registers.as_ref().map(|r| r.node)}
                             now_ms={ui.now_ms} names={c.node_names.clone()} identify={c.identify_new} on={on.clone()} />
                         if let Some(wizard) = &c.firmware {
@@ -194,7 +194,7 @@ impl Component for App {
                     <section class="log-area" id="panel-events" role="tabpanel" aria-labelledby="tab-events" hidden={ui.tab != ui::Tab::Events}>
                         <Filters fields={ui.filter_fields.clone()} errors={ui.filter_errors.clone()} saved={ui.saved_filters.clone()}
                             node_names={c.node_names.clone()} server_filter={ui.form.server_filter.clone()}
-                            paused={c.paused} follow={ui.follow} mode={c.mode} on={on.clone()} />
+                            level1_filters={c.level1_filters()} paused={c.paused} follow={ui.follow} mode={c.mode} on={on.clone()} />
                         <EventLog window={ui.window.clone()} {counters} selected={ui.selected}
                             node_names={c.node_names.clone()} log_ref={ui.log_ref.clone()} follow={ui.follow} scroll_top={ui.scroll_top} on={on.clone()} />
                         <Detail row={selected} {node} />

@@ -17,6 +17,8 @@ pub struct DetailProps {
 /// The event's own time as an ISO date-time with its ns part, or why there is none.
 fn event_time(e: &vscp_core::Event) -> String {
     match (e.stamp.unix_ns(), e.unread(vscp_core::Field::DateTime)) {
+        // an all-zero time is firmware's "no time"
+        (Some(0), _) => "not set (the server wrote a time of 0)".into(),
         (Some(ns), _) => {
             let iso = vscp_core::utc_string(ns - ns % 1_000_000_000);
             format!("{}.{:09}Z", iso.trim_end_matches('Z'), ns % 1_000_000_000)
@@ -51,7 +53,10 @@ pub fn detail(p: &DetailProps) -> Html {
                 <dt>{"GUID"}</dt><dd>{ format!("{} — {}", e.guid, p.node) }</dd>
                 <dt>{"data"}</dt><dd>{ format!("{} ({} bytes)", hex(&e.data), e.data.len()) }</dd>
                 <dt>{"decoded"}</dt><dd>{ r.decoded.clone().unwrap_or_else(|| "—".into()) }</dd>
-                <dt>{"raw line"}</dt><dd><code>{ e.to_string() }</code></dd>
+                <dt>{"raw line"}</dt>
+                <dd><code id="detail-line">{ r.line().into_owned() }</code>
+                    if e.line.as_str().is_none() { { " (written here: the event came in another form)" } }
+                </dd>
             </dl>
         </div>
     }

@@ -27,6 +27,8 @@ pub struct FiltersProps {
     pub node_names: Rc<HashMap<Guid, String>>,
     /// The server filter form.
     pub server_filter: ServerFilterFields,
+    /// The server takes filters only in Level I widths (the session narrows them).
+    pub level1_filters: bool,
     /// Log paused?
     pub paused: bool,
     /// Following the newest row?
@@ -139,7 +141,7 @@ pub fn filters(p: &FiltersProps) -> Html {
             <button id="export-json" onclick={on.reform(|_| Msg::Export("json"))}>{"JSON"}</button>
             <label class="file">{"import CSV or JSON"}<input id="import" type="file" accept=".json,.csv,application/json,text/csv" onchange={read_file(on, |t| Msg::Act(Action::Import(t)), "import")} /></label>
         </div>
-        <ServerFilterForm fields={p.server_filter.clone()} on={on.clone()} />
+        <ServerFilterForm fields={p.server_filter.clone()} level1={p.level1_filters} on={on.clone()} />
         </>
     }
 }
@@ -149,6 +151,8 @@ pub fn filters(p: &FiltersProps) -> Html {
 pub struct ServerFilterProps {
     /// The form as typed.
     pub fields: ServerFilterFields,
+    /// The server takes filters only in Level I widths.
+    pub level1: bool,
     /// Where user actions go.
     pub on: Callback<Msg>,
 }
@@ -204,6 +208,9 @@ pub fn server_filter_form(p: &ServerFilterProps) -> Html {
                 { field("sf-guid", "GUID", &sf.guid, |f, v| f.guid = v, "any") }
                 { field("sf-guid-mask", "GUID mask", &sf.guid_mask, |f, v| f.guid_mask = v, "FF:FF:…") }
                 <p class="hint" id="sf-preview">{ match &read {
+                    Ok(f) if p.level1 => format!(
+                        "sends SFLT {} and SMSK {} (the mask in Level I widths: this server refused the wide form)",
+                        f.filter, f.mask.level1()),
                     Ok(f) => format!("sends SFLT {} and SMSK {}", f.filter, f.mask),
                     Err(errors) => errors.iter().map(|(f, e)| format!("{f}: {e}")).collect::<Vec<_>>().join(" · "),
                 } }</p>

@@ -27,6 +27,8 @@ pub struct NodesProps {
     pub open: Option<vscp_core::Guid>,
     /// Known nodes' names.
     pub names: Rc<KnownNodes>,
+    /// Events seen from the server's client connections (not nodes).
+    pub client_events: u64,
     /// Identifying new nodes by their standard registers?
     pub identify: bool,
     /// Now (ms since the epoch), for ages.
@@ -69,9 +71,16 @@ pub fn nodes(p: &NodesProps) -> Html {
             <p id="scan-progress" class="hint">
                 <progress max={total.to_string()} value={done.to_string()}></progress>
                 { format!(" {state}: {done} of {total} nicknames asked, {} found (through {})", s.scan.found().len(), s.interface.compact()) }
+                if let Some(note) = &s.note { <span id="scan-note">{ format!(" — {note}") }</span> }
             </p>
         }
     });
+    let clients: Vec<String> = p
+        .server
+        .interfaces
+        .iter()
+        .filter_map(|i| crate::state::interface_kind(i.kind).map(|k| format!("{} — {k}", i.name)))
+        .collect();
     // scans and register reads are SENDs of CLASS1.PROTOCOL: an operator's
     let denied = super::account::use_account().denies(vscp_core::policy::OPERATOR);
     html! {
@@ -80,11 +89,11 @@ pub fn nodes(p: &NodesProps) -> Html {
             if let Some(why) = &denied { <p class="hint locked" id="nodes-locked">{ format!("scanning and registers: {why}") }</p> }
             <form class="scan" onsubmit={scan}>
                 <label>{"interface"}
-                    <input id="scan-interface" list="interfaces" placeholder="first Level I interface" value={f.interface.clone()}
+                    <input id="scan-interface" list="interfaces" placeholder="first bus interface" value={f.interface.clone()}
                         oninput={edit_copy(on, f, |f, v| f.interface = v, wrap)} />
                 </label>
                 <datalist id="interfaces">
-                    { for p.server.interfaces.iter().map(|i| html! { <option value={i.guid.to_string()}>{ format!("{} ({})", i.name, i.guid.compact()) }</option> }) }
+                    { for p.server.interfaces.iter().map(|i| html! { <option value={i.guid.to_string()}>{ format!("{} (type {}, {})", i.name, i.kind, i.guid.compact()) }</option> }) }
                 </datalist>
                 <label>{"nicknames"}
                     <input id="scan-from" class="num" value={f.from.clone()} oninput={edit_copy(on, f, |f, v| f.from = v, wrap)} />
@@ -110,6 +119,11 @@ pub fn nodes(p: &NodesProps) -> Html {
             </table>
             if p.rows.is_empty() {
                 <p class="hint">{"No node heard from yet: connect, or scan."}</p>
+            }
+            if !clients.is_empty() {
+                <p class="hint" id="node-clients">{ format!(
+                    "Not listed as nodes: {} client connection(s) of the server ({}), this console's own among them; {} of their events seen.",
+                    clients.len(), clients.join(", "), p.client_events) }</p>
             }
         </section>
     }

@@ -180,7 +180,9 @@ pub fn close_reason(code: u16, reason: &str) -> String {
         .split_once(" (os error")
         .map_or(reason, |(words, _)| words)
         .trim();
-    match (reason.is_empty(), advice) {
+    // a reason that only repeats the code's words is said once
+    let said = reason.is_empty() || what.eq_ignore_ascii_case(reason);
+    match (said, advice) {
         (true, None) => what.to_string(),
         (true, Some(a)) => format!("{what}: {a}"),
         (false, None) => format!("{what} ({reason})"),
@@ -212,4 +214,21 @@ pub const MAX_TRIES: u32 = 8;
 #[must_use]
 pub fn backoff_ms(attempt: u32) -> u64 {
     (1_000u64 << attempt.min(5)).min(30_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_that_repeats_the_code_is_said_once() {
+        let why = close_reason(4003, "node closed the connection");
+        assert_eq!(
+            why.matches("node closed the connection").count(),
+            1,
+            "{why}"
+        );
+        let why = close_reason(4003, "reset by peer");
+        assert!(why.contains("(reset by peer)"), "{why}");
+    }
 }

@@ -25,6 +25,21 @@ pub struct ScanState {
     pub scan: Scan,
     /// Cancelled by the user before the end.
     pub cancelled: bool,
+    /// What the server's interface list says of the interface (a client connection: why
+    /// nothing will be found).
+    pub note: Option<String>,
+}
+
+/// A client connection's kind in words, by its interface type (INTERFACE LIST): 4 tcp/ip,
+/// 6 web, 7 websocket; `None` for buses and drivers (1–3) and the rest.
+#[must_use]
+pub fn interface_kind(kind: u16) -> Option<&'static str> {
+    match kind {
+        4 => Some("tcp/ip client connection"),
+        6 => Some("web client connection"),
+        7 => Some("websocket client connection"),
+        _ => None,
+    }
 }
 
 impl Console {
@@ -117,6 +132,19 @@ impl Console {
             }
         }
         for f in found {
+            if !f.short_frames.is_empty() {
+                let frames: Vec<String> = f.short_frames.iter().map(u8::to_string).collect();
+                self.say(
+                    Level::Warning,
+                    Topic::Other,
+                    format!(
+                        "node {} answered who-is-there with frame(s) {} empty or short (read as zeros{})",
+                        f.nickname,
+                        frames.join(", "),
+                        if f.mdf_url.is_empty() { "; no MDF URL" } else { "" }
+                    ),
+                );
+            }
             self.identify(f.guid, &f.mdf_url, true, now);
         }
         sends.extend(self.pump_identify(now));
@@ -199,10 +227,23 @@ impl Console {
             SCAN_TIMEOUT_MS,
             now,
         );
+        let note = self
+            .server
+            .interfaces
+            .iter()
+            .find(|i| i.guid.with_nickname(0) == interface)
+            .map(|i| match interface_kind(i.kind) {
+                Some(client) => format!(
+                    "{} is a {client} (type {}): no nodes sit behind it; choose a bus or driver interface",
+                    i.name, i.kind
+                ),
+                None => format!("through {} (type {})", i.name, i.kind),
+            });
         self.scan = Some(Rc::new(ScanState {
             interface,
             scan,
             cancelled: false,
+            note,
         }));
     }
 

@@ -23,6 +23,18 @@ pub struct Row {
     pub decoded: Option<String>,
 }
 
+impl Row {
+    /// The event's line as the server sent it, or as the console writes it for events that
+    /// came in another form.
+    #[must_use]
+    pub fn line(&self) -> std::borrow::Cow<'_, str> {
+        match self.event.line.as_str() {
+            Some(line) => line.into(),
+            None => self.event.to_string().into(),
+        }
+    }
+}
+
 /// Client-side filter: empty fields match everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ViewFilter {

@@ -26,7 +26,7 @@ pub fn to_csv<'a>(rows: impl Iterator<Item = &'a Row>) -> String {
             e.guid,
             q(&hex(&e.data)),
             q(r.decoded.as_deref().unwrap_or_default()),
-            q(&e.to_string())
+            q(&r.line())
         ));
     }
     out
@@ -45,7 +45,7 @@ pub fn to_json<'a>(rows: impl Iterator<Item = &'a Row>) -> String {
                 "guid": r.event.guid.to_string(),
                 "data": r.event.data,
                 "decoded": r.decoded,
-                "line": r.event.to_string(),
+                "line": r.line(),
             })
         })
         .collect();

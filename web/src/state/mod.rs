@@ -43,7 +43,7 @@ pub use charts::{Charts, Series, SeriesKey, quantity_label};
 pub use connection::{
     ConnKind, ConnSettings, DEFAULT_TOPIC, Link, MAX_TRIES, backoff_ms, close_reason,
 };
-pub use discovery::{IDENTIFY_PACE_MS, ScanState};
+pub use discovery::{IDENTIFY_PACE_MS, ScanState, interface_kind};
 pub use firmware::{Firmware, FirmwareAction, Phase as FirmwarePhase};
 pub use known::{KnownNode, KnownNodes, to_list as known_list};
 pub use log::{EventLog, Geometry, LogWindow, NodeMatch, Row, ViewFilter};
@@ -140,6 +140,12 @@ impl Console {
             self.link,
             Link::Session(State::Ready | State::Streaming) | Link::Broker(BrokerState::Ready)
         )
+    }
+
+    /// Does the server take filters and masks only in Level I widths (so they go narrowed)?
+    #[must_use]
+    pub fn level1_filters(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| s.learned_forms().1)
     }
 
     /// Applies one action at time `now` (ms since the epoch).

@@ -39,6 +39,9 @@ pub struct NodeRow {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeTable {
     nodes: BTreeMap<Guid, NodeRow>,
+    /// The server's client connections (other programs, and this console itself, whose
+    /// events a server shows with the connection's GUID), with their events: not nodes.
+    clients: BTreeMap<Guid, u64>,
 }
 
 impl NodeTable {
@@ -46,6 +49,10 @@ impl NodeTable {
     pub fn see(&mut self, event: &Event, now_ms: u64) {
         if event.guid.is_zero() {
             // "the interface's GUID": a client's own event (e.g. its heartbeat), not a node
+            return;
+        }
+        if let Some(n) = self.clients.get_mut(&event.guid) {
+            *n += 1;
             return;
         }
         let row = self.row(event.guid, now_ms);
@@ -89,6 +96,24 @@ impl NodeTable {
                 row.rate_since = (now_ms, row.events);
             }
         }
+    }
+
+    /// The server's client connections by their GUIDs (INTERFACE LIST types 4, 6 and 7; the
+    /// console's own connection among them): their events no longer make rows, and rows
+    /// made before are taken out.
+    pub fn set_clients(&mut self, clients: impl IntoIterator<Item = Guid>) {
+        let old = std::mem::take(&mut self.clients);
+        for g in clients.into_iter().filter(|g| !g.is_zero()) {
+            let events = self.nodes.remove(&g).map_or(0, |r| r.events);
+            self.clients
+                .insert(g, old.get(&g).copied().unwrap_or(0) + events);
+        }
+    }
+
+    /// Client connections known, and the events seen from them.
+    #[must_use]
+    pub fn clients(&self) -> (usize, u64) {
+        (self.clients.len(), self.clients.values().sum())
     }
 
     /// The rows, by GUID.
@@ -142,5 +167,26 @@ mod tests {
         assert_eq!(row.name.as_deref(), Some("relay"));
         assert!(row.scanned);
         assert_eq!(t.rows().len(), 1);
+    }
+
+    #[test]
+    fn client_connections_are_not_nodes() {
+        let mut t = NodeTable::default();
+        let node = Guid([1; 16]).with_nickname(3);
+        let client = Guid([0xFE; 16]).with_nickname(0);
+        for g in [node, client, client] {
+            let mut ev = Event::new(20, 3);
+            ev.guid = g;
+            t.see(&ev, 1_000);
+        }
+        assert_eq!(t.rows().len(), 2, "not known as a client yet");
+        t.set_clients([client]);
+        assert_eq!(t.rows().len(), 1);
+        assert_eq!(t.rows()[0].guid, node);
+        assert_eq!(t.clients(), (1, 2));
+        let mut ev = Event::new(20, 3);
+        ev.guid = client;
+        t.see(&ev, 2_000);
+        assert_eq!((t.rows().len(), t.clients()), (1, (1, 3)));
     }
 }

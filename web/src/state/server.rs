@@ -81,6 +81,16 @@ impl Console {
             Command::Info => s.info = r.info().ok(),
             _ => {}
         }
+        if matches!(command, Command::Interface(_)) {
+            let clients: Vec<Guid> = s
+                .interfaces
+                .iter()
+                .filter(|i| interface_kind(i.kind).is_some())
+                .map(|i| i.guid)
+                .collect();
+            self.nodes.set_clients(clients);
+            self.refresh_nodes();
+        }
     }
 
     pub(super) fn transcript(&mut self, t: Transcript) {
