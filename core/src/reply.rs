@@ -157,6 +157,14 @@ pub struct Interface {
     pub name: String,
 }
 
+impl Interface {
+    /// The name without the daemon's ` | Started at …` suffix.
+    #[must_use]
+    pub fn short_name(&self) -> &str {
+        self.name.split(" | ").next().unwrap_or(&self.name).trim()
+    }
+}
+
 impl fmt::Display for Interface {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{},{},{},{}", self.id, self.kind, self.guid, self.name)

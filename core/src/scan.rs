@@ -24,8 +24,8 @@ pub struct Found {
     /// Its MDF URL.
     pub mdf_url: String,
     /// Frames of its answer that carried fewer than 7 bytes (read as zeros; some firmware
-    /// sends its continuation frames empty). Where the GUID's frames were empty, the GUID
-    /// is the one its events come with.
+    /// sends its continuation frames empty). Where a frame of the GUID (0–2) was short, the
+    /// GUID is the one its events come with.
     pub short_frames: Vec<u8>,
 }
 
@@ -134,8 +134,12 @@ impl Scan {
             self.asking.remove(&origin);
             self.frames.remove(&origin);
             self.done += 1;
-            // frames 0–2 hold the GUID: when they came empty, the events' own GUID names it
-            let guid = if guid.is_zero() { event.guid } else { guid };
+            // frames 0–2 hold the GUID: when one came short, the events' own GUID names it
+            let guid = if short_frames.iter().any(|i| *i <= 2) {
+                event.guid
+            } else {
+                guid
+            };
             let found = Found {
                 nickname: origin,
                 guid,

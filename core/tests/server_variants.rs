@@ -377,7 +377,7 @@ fn empty_continuation_frames_still_find_the_node() {
     let found = scan.found();
     assert_eq!(found.len(), 1, "the node is found");
     assert_eq!(found[0].nickname, 5);
-    assert_eq!(found[0].guid.nickname(), 5);
+    assert_eq!(found[0].guid, node);
     assert_eq!(found[0].short_frames, [1, 2, 3, 4, 5, 6]);
     assert!(scan.is_done());
 }

@@ -75,7 +75,16 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
     let dir = std::env::temp_dir().join(format!("vscp-nats-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    println!("cluster files and logs: {}", dir.display());
+    let bin = nats().unwrap_or_default();
+    let version = std::process::Command::new(&bin).arg("--version").output();
+    println!(
+        "cluster files and logs: {}; {bin}: {}",
+        dir.display(),
+        version.map_or_else(
+            |e| e.to_string(),
+            |o| String::from_utf8_lossy(&o.stdout).trim().to_string()
+        )
+    );
     let mut cluster = NatsCluster::start(&dir);
     let mqtt = cluster.mqtt.clone();
     // the cluster elects its JetStream leaders before MQTT sessions can be kept
@@ -99,6 +108,9 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
     ));
     let (watcher, mut rx) = common::mqtt_watcher(mqtt[w], "cluster-watcher");
     let (_plain, mut rx0) = common::mqtt_watcher_at(mqtt[b], "plain-watcher", QoS::AtMostOnce);
+    // a third witness below MQTT: a plain NATS subscriber on the third node sees what the
+    // cluster routed at all, whatever its MQTT layer then delivers
+    let mut core = common::nats_witness(cluster.clients[w]).await;
     let (mut watch_a, mut watch_b) = (Line::open(pa).await, Line::open(pb).await);
     watch_a.cmd("RCVLOOP").await;
     watch_b.cmd("RCVLOOP").await;
@@ -153,13 +165,22 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
     let _ = bridge_b.await;
     let mqtt_a = &counters.iter().find(|(n, _)| n == "mqtt").unwrap().1;
     println!(
-        "cluster: node n{v} killed: {} of 300 events delivered ({} duplicates), bridge a reconnected in {} ms (sent {}, dropped {}, reconnects {})",
+        "cluster: node n{v} killed: {} of 300 events delivered ({} duplicates), bridge a reconnected in {} ms (sent {}, acknowledged {}, dropped {}, reconnects {})",
         after.len(),
         after.values().map(|n| n - 1).sum::<u32>(),
         mqtt_a.last_reconnect_ms.load(Relaxed),
         mqtt_a.sent.load(Relaxed),
+        mqtt_a.acked.load(Relaxed),
         mqtt_a.dropped.load(Relaxed),
         mqtt_a.reconnects.load(Relaxed)
+    );
+    let routed = common::collect_marked(&mut core, &[(83, 300)], Duration::from_secs(5))
+        .await
+        .remove(&83)
+        .unwrap_or_default();
+    println!(
+        "cluster: plain NATS subscriber on n{w}: {} of 300 routed by the cluster",
+        routed.len()
     );
     let plain = common::collect_marked(&mut rx0, &[(83, 300)], Duration::from_secs(5))
         .await

@@ -6,7 +6,8 @@
 //! `-` GUID; SEND refused with a datetime ending in `Z`; no login enforced; a count line
 //! before the INTERFACE rows; `+OK - Success.` on every reply; one line per TCP segment;
 //! vscpd 16's six-field event lines (no datetime), alone and echoing every SEND to its
-//! sender with a new time stamp; a time stamp of 0 on every event.
+//! sender with a new time stamp; a time stamp of 0 on every event; a node answering
+//! who-is-there with empty continuation frames.
 
 mod common;
 
@@ -47,9 +48,31 @@ enum Variant {
     /// vscpd 16 echoing: a client's SEND comes back to it too, with a new time stamp, in
     /// the six-field form.
     EchoNewTime,
+    /// A node behind it (nickname 5) answers who-is-there with continuation frames that carry
+    /// no data (Paris/Beijing firmware 1.1.5).
+    EmptyWhoFrames,
 }
 
-const ALL: [Variant; 10] = [
+/// The node that answers who-is-there on [`Variant::EmptyWhoFrames`].
+const WHO_NODE: &str = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:05";
+
+/// Its answer: frame 0 with the first 7 bytes of its GUID (byte 15 first), frames 1–6 empty.
+fn empty_who_frames() -> Vec<String> {
+    let guid: Guid = WHO_NODE.parse().unwrap();
+    let first: Vec<String> = guid.0.iter().rev().take(7).map(u8::to_string).collect();
+    (0..7)
+        .map(|i| {
+            let data = if i == 0 {
+                format!("0,{}", first.join(","))
+            } else {
+                i.to_string()
+            };
+            format!("0,0,32,0,,,{WHO_NODE},{data}")
+        })
+        .collect()
+}
+
+const ALL: [Variant; 11] = [
     Variant::Month13,
     Variant::Level1Filters,
     Variant::RefusesZ,
@@ -60,6 +83,7 @@ const ALL: [Variant; 10] = [
     Variant::SixFields,
     Variant::ZeroTime,
     Variant::EchoNewTime,
+    Variant::EmptyWhoFrames,
 ];
 
 impl Variant {
@@ -271,8 +295,20 @@ async fn scripted(v: Variant) -> String {
                     };
                     for l in pending.drain(..take.min(pending.len())).collect::<Vec<_>>() {
                         let l = l.trim();
+                        let who_is_there = l
+                            .strip_prefix("SEND ")
+                            .and_then(|e| Event::read_received(e).ok())
+                            .is_some_and(|e| {
+                                (e.class, e.kind, e.data.first()) == (0, 31, Some(&5))
+                            });
                         if let Some(answer) = intercept(v, l) {
                             out.push(answer.into());
+                        } else if v == Variant::EmptyWhoFrames && who_is_there {
+                            out.push("+OK - Success.".into());
+                            // the node's answer, as the session hands events to its client
+                            for frame in empty_who_frames() {
+                                session.deliver(&Event::read_received(&frame).unwrap(), now());
+                            }
                         } else if v == Variant::SuccessEverywhere
                             && l.eq_ignore_ascii_case("CHALLENGE")
                         {
@@ -556,4 +592,43 @@ async fn the_proxy_and_the_bridge_lose_no_event_on_any_server() {
         assert_eq!(back.len(), usize::from(N), "demo → {v:?}: {back:?}");
         assert_eq!(unreadable > 0, v.marks_events(), "{v:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scan_through_the_proxy_finds_a_node_with_empty_who_is_there_frames() {
+    use vscp_core::{
+        Command,
+        scan::{Scan, ScanOutput},
+    };
+    let addr = scripted(Variant::EmptyWhoFrames).await;
+    let proxy = Proxy::start(&["--node", &format!("v={addr}")]);
+    let mut ws = WsClient::streaming(&proxy.url("target=v")).await;
+    let mut scan = Scan::new(None, 4..=6, 3, 2_000, ws.now());
+    while let Some(out) = scan.poll_output() {
+        if let ScanOutput::Send(ev) = out {
+            let now = ws.now();
+            ws.client.session.send(Command::Send(ev), now).unwrap();
+        }
+    }
+    let frames = |evs: &[SessionEvent]| {
+        evs.iter()
+            .filter(|e| matches!(e, SessionEvent::Received(ev) if (ev.class, ev.kind) == (0, 32)))
+            .count()
+    };
+    ws.pump_until(|evs| frames(evs) >= 7).await;
+    let now = ws.now();
+    for e in ws.received() {
+        scan.handle_event(e, now);
+    }
+    let found = scan.found();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].nickname, found[0].guid.to_string()),
+        (5, WHO_NODE.to_string())
+    );
+    assert_eq!(found[0].short_frames, [1, 2, 3, 4, 5, 6]);
+    println!(
+        "scan through the proxy: node 5 found, frames {:?} empty",
+        found[0].short_frames
+    );
 }

@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, launchChromium, openPage, processes, proxyBin, waitPort } from './browser.mjs';
 
-const nats = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p));
+// NATS_SERVER: the current server ./x installs; else Debian's
+const nats = [process.env.NATS_SERVER, '/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => p && existsSync(p));
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 const dir = mkdtempSync(join(tmpdir(), 'vscp-cluster-e2e-'));
@@ -45,7 +46,7 @@ async function startCluster() {
 }
 
 before(async () => {
-  assert.ok(nats, 'Debian nats-server must be installed (./x test installs it)');
+  assert.ok(nats, 'nats-server must be installed (./x test installs it)');
   nodes = await startCluster();
   const m = nodes.mqtt;
   // the cluster's ports are taken by now: only these three must differ from each other

@@ -60,6 +60,8 @@ pub struct Counters {
     pub bad_lines: AtomicU64,
     /// Commands from the broker not taken: too large, not an event, for no known server.
     pub refused: AtomicU64,
+    /// Publishes the broker acknowledged (PUBACK), its own announcements among them.
+    pub acked: AtomicU64,
     /// Time from the last lost broker connection to the next one, ms.
     pub last_reconnect_ms: AtomicU64,
 }
@@ -156,7 +158,7 @@ type CounterOf = (&'static str, &'static str, fn(&Counters) -> &AtomicU64);
 fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let metrics: [CounterOf; 9] = [
+    let metrics: [CounterOf; 10] = [
         ("received_total", "Events received from the server.", |c| {
             &c.received
         }),
@@ -190,6 +192,11 @@ fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> 
             "refused_total",
             "Commands from the broker not taken (too large, not an event, no such server), acknowledged and logged.",
             |c| &c.refused,
+        ),
+        (
+            "acked_total",
+            "Publishes the broker acknowledged (QoS 1 PUBACK), the bridge's announcements among them.",
+            |c| &c.acked,
         ),
         (
             "reconnects_total",

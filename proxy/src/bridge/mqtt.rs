@@ -114,6 +114,9 @@ pub(crate) async fn run(
                     Ok(Mqtt::Incoming(Packet::Publish(p))) => {
                         command(&p.topic, &p.payload, &topics, &servers, &counters);
                     }
+                    Ok(Mqtt::Incoming(Packet::PubAck(_))) => {
+                        counters.acked.fetch_add(1, Relaxed);
+                    }
                     Ok(_) => {}
                     Err(ConnectionError::MqttState(StateError::Deserialization(
                         rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size),

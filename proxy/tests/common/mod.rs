@@ -583,10 +583,16 @@ impl Drop for Node {
     }
 }
 
-/// Debian's `nats-server`, where installed.
-pub fn nats() -> Option<&'static str> {
-    ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+/// The `nats-server` binary: `NATS_SERVER` when set (`./x` sets it to the current server it
+/// installs), else Debian's, where installed.
+pub fn nats() -> Option<String> {
+    std::env::var("NATS_SERVER")
+        .ok()
         .into_iter()
+        .chain([
+            "/usr/sbin/nats-server".into(),
+            "/usr/bin/nats-server".into(),
+        ])
         .find(|p| std::path::Path::new(p).exists())
 }
 
@@ -599,11 +605,14 @@ pub struct NatsCluster {
     pub nodes: Vec<Option<Node>>,
     pub mqtt: Vec<u16>,
     pub monitor: Vec<u16>,
+    /// Each node's port for NATS clients (the core protocol).
+    pub clients: Vec<u16>,
 }
 
 impl NatsCluster {
     pub fn start(dir: &std::path::Path) -> NatsCluster {
-        let bin = nats().expect("nats-server (Debian package nats-server) must be installed");
+        let bin =
+            nats().expect("nats-server (NATS_SERVER, or the Debian package) must be installed");
         // twelve distinct ports (three for each node's clients, routes, MQTT and monitoring):
         // all held until each is known, since a port given back can be handed out again
         let held: Vec<std::net::TcpListener> = (0..12)
@@ -643,7 +652,7 @@ impl NatsCluster {
                     ),
                 )
                 .unwrap();
-                let child = Command::new(bin)
+                let child = Command::new(&bin)
                     .arg("-c")
                     .arg(&conf)
                     .arg("--log")
@@ -659,6 +668,7 @@ impl NatsCluster {
             nodes,
             mqtt,
             monitor,
+            clients,
         }
     }
 
@@ -906,6 +916,50 @@ pub fn mqtt_watcher_at(
 /// CLASS1.INFORMATION ON events with data `marker, hi, lo` from a watcher, counted by marker
 /// and number, until each marker of `want` has its count of distinct numbers (or `limit`
 /// passed); every one was published at `{prefix}/…/20/3/…` (command topics are skipped).
+/// A plain NATS subscriber (the core protocol, no MQTT, no JetStream) to every subject under
+/// `vscp.` on the node at `port`: each message the broker routed, as (MQTT topic, JSON), in
+/// the shape `collect_marked` reads. A witness of what reached the broker's routing.
+pub async fn nats_witness(
+    port: u16,
+) -> tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (rd, mut wr) = tcp.into_split();
+    wr.write_all(b"CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":false}\r\nSUB vscp.> 1\r\nPING\r\n")
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut rd = tokio::io::BufReader::new(rd);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if rd.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let f: Vec<&str> = line.split_whitespace().collect();
+            match f.as_slice() {
+                ["PING"] => {
+                    let _ = wr.write_all(b"PONG\r\n").await;
+                }
+                ["MSG", subject, _sid, .., size] => {
+                    let mut payload = vec![0; size.parse::<usize>().unwrap_or(0) + 2];
+                    if rd.read_exact(&mut payload).await.is_err() {
+                        return;
+                    }
+                    payload.truncate(payload.len() - 2);
+                    let json = serde_json::from_slice(&payload).unwrap_or_default();
+                    let _ = tx.send((subject.replace('.', "/"), json));
+                }
+                _ => {}
+            }
+        }
+    });
+    rx
+}
+
 pub async fn collect_marked(
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)>,
     want: &[(u64, usize)],

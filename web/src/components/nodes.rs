@@ -79,7 +79,9 @@ pub fn nodes(p: &NodesProps) -> Html {
         .server
         .interfaces
         .iter()
-        .filter_map(|i| crate::state::interface_kind(i.kind).map(|k| format!("{} — {k}", i.name)))
+        .filter_map(|i| {
+            crate::state::interface_kind(i.kind).map(|k| format!("{} — {k}", i.short_name()))
+        })
         .collect();
     // scans and register reads are SENDs of CLASS1.PROTOCOL: an operator's
     let denied = super::account::use_account().denies(vscp_core::policy::OPERATOR);

@@ -235,9 +235,10 @@ impl Console {
             .map(|i| match interface_kind(i.kind) {
                 Some(client) => format!(
                     "{} is a {client} (type {}): no nodes sit behind it; choose a bus or driver interface",
-                    i.name, i.kind
+                    i.short_name(),
+                    i.kind
                 ),
-                None => format!("through {} (type {})", i.name, i.kind),
+                None => format!("through {} (type {})", i.short_name(), i.kind),
             });
         self.scan = Some(Rc::new(ScanState {
             interface,
