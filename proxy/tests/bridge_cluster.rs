@@ -72,6 +72,11 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
         );
         return;
     }
+    // RUST_LOG=vscp_proxy=info shows the bridges' reconnections
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let dir = std::env::temp_dir().join(format!("vscp-nats-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -123,3 +123,40 @@ async fn a_proxy_without_a_console_says_how_to_build_one() {
     let targets = common::http_get(p.port, "/api/targets").await;
     assert!(targets.starts_with("HTTP/1.1 200"), "{targets}");
 }
+
+#[test]
+fn logs_are_lines_a_service_manager_keeps() {
+    use std::io::{BufRead, BufReader};
+    for json in [false, true] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vscp-proxy"));
+        cmd.args(["--demo", "--listen", "127.0.0.1:0", "--static", "/nowhere"]);
+        if json {
+            cmd.args(["--log-format", "json"]);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first: Vec<String> = (0..2).map(|_| lines.next().unwrap().unwrap()).collect();
+        let _ = child.kill();
+        let _ = child.wait();
+        for line in &first {
+            assert!(
+                !line.contains('\u{1b}'),
+                "no colour codes without a terminal: {line:?}"
+            );
+            if json {
+                let v: serde_json::Value =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                assert!(
+                    v["level"].is_string() && v["fields"]["message"].is_string(),
+                    "{v}"
+                );
+            } else {
+                assert!(line.contains(" WARN ") || line.contains(" INFO "), "{line}");
+            }
+        }
+    }
+}

@@ -313,6 +313,44 @@ mod tests {
         .unwrap()
     }
 
+    #[tokio::test]
+    async fn a_reload_ends_sessions_of_removed_and_lowered_accounts_only() {
+        let a = std::sync::Arc::new(accounts());
+        let hash = hash_password("pw").unwrap();
+        let path = std::env::temp_dir().join(format!("vscp-users-{}.toml", std::process::id()));
+        let watch = |name: &'static str, level: u8, target: &'static str| {
+            let a = a.clone();
+            tokio::spawn(async move { a.revoked(name, level, target).await })
+        };
+        let (v, e, e_demo) = (
+            watch("v", 2, "demo"),
+            watch("e", 6, "hall"),
+            watch("e", 6, "demo"),
+        );
+        // a bad file changes nothing
+        std::fs::write(&path, "not toml [").unwrap();
+        assert!(a.reload(&path).is_err());
+        // v removed, e lowered to 4
+        std::fs::write(
+            &path,
+            format!("[[user]]\nname = \"e\"\npassword_hash = \"{hash}\"\nlevel = 4\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            a.reload(&path).unwrap(),
+            (vec!["v".into()], vec!["e".into()])
+        );
+        assert_eq!(v.await.unwrap(), "account v was removed");
+        assert_eq!(e.await.unwrap(), "account e is now at level 4");
+        assert!(e_demo.await.unwrap().contains("level 4"));
+        // a session at the level the account still has goes on
+        let kept = watch("e", 4, "demo");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!kept.is_finished());
+        kept.abort();
+        let _ = std::fs::remove_file(&path);
+    }
+
     #[test]
     fn login_sessions_and_limits() {
         let a = accounts();
