@@ -248,6 +248,20 @@ fn repeat_n_and_the_history_list() {
     assert_eq!("++".parse::<Command>(), Ok(Command::History));
 }
 
+/// The inputs of the event-line vectors that the strict reader takes.
+fn valid_vector_lines() -> Vec<String> {
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("vectors/event_lines.json")).unwrap();
+    vectors["parse"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["input"].as_str())
+        .filter(|l| l.parse::<Event>().is_ok())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Time-field texts a sloppy server may write.
 fn bad_time() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -262,15 +276,8 @@ proptest! {
     /// with its class, type, GUID and data.
     #[test]
     fn corrupt_time_fields_keep_the_event(case in 0usize..64, dt in bad_time(), ts in bad_time()) {
-        let vectors: serde_json::Value = serde_json::from_str(include_str!("vectors/event_lines.json")).unwrap();
-        let lines: Vec<&str> = vectors["parse"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|c| c["input"].as_str())
-            .filter(|l| l.parse::<Event>().is_ok())
-            .collect();
-        let line = lines[case % lines.len()];
+        let lines = valid_vector_lines();
+        let line = &lines[case % lines.len()];
         let good: Event = line.parse().unwrap();
         let mut f: Vec<String> = line.splitn(8, ',').map(str::to_string).collect();
         f[4] = dt;
@@ -386,14 +393,7 @@ proptest! {
     /// The six-field form (no datetime) with any data still yields the event and its time.
     #[test]
     fn a_missing_datetime_field_keeps_the_event(case in 0usize..64, ns in 1u64.., head in any::<u16>()) {
-        let vectors: serde_json::Value = serde_json::from_str(include_str!("vectors/event_lines.json")).unwrap();
-        let lines: Vec<&str> = vectors["parse"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|c| c["input"].as_str())
-            .filter(|l| l.parse::<Event>().is_ok())
-            .collect();
+        let lines = valid_vector_lines();
         let good: Event = lines[case % lines.len()].parse().unwrap();
         let mut f: Vec<String> = good.to_string().splitn(8, ',').map(str::to_string).collect();
         f.remove(4); // the datetime field

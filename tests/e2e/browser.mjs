@@ -111,3 +111,44 @@ export function withDemo(args = []) {
   });
   return demo;
 }
+
+/**
+ * A scripted link server on 127.0.0.1:`port`: writes `greeting`, answers each command word from
+ * `replies` (`+OK - Success.` for the rest), starts `stream(sock)` on RCVLOOP (it returns a timer
+ * that QUITLOOP and QUIT stop), and hands SEND to `onSend(sock, argument)` when given.
+ */
+export function linkServer(port, { greeting, replies, stream, onSend }) {
+  const s = createServer((sock) => {
+    let timer = null;
+    let buf = '';
+    sock.write(greeting);
+    sock.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i).trim();
+        buf = buf.slice(i + 1);
+        const [word, ...rest] = line.split(/\s+/);
+        const w = word.toUpperCase();
+        if (w === 'RCVLOOP') { sock.write('+OK - Receive loop entered.\r\n'); timer = stream(sock); }
+        else if (w === 'QUITLOOP') { clearInterval(timer); sock.write('+OK - Quit receive loop.\r\n'); }
+        else if (w === 'QUIT') { clearInterval(timer); sock.end('+OK - Goodbye.\r\n'); }
+        else if (w === 'SEND' && onSend) onSend(sock, rest.join(' '));
+        else sock.write((replies[w] ?? ['+OK - Success.']).join('\r\n') + '\r\n');
+      }
+    });
+    sock.on('close', () => clearInterval(timer));
+    sock.on('error', () => clearInterval(timer));
+  });
+  return new Promise((resolve) => s.listen(port, '127.0.0.1', () => resolve(s)));
+}
+
+/** Counts the bytes (bodies and headers) of every response `page` receives, in `.total`. */
+export function countBytes(page) {
+  const bytes = { total: 0 };
+  page.on('requestfinished', async (req) => {
+    const s = await req.sizes().catch(() => null);
+    if (s) bytes.total += s.responseBodySize + s.responseHeadersSize;
+  });
+  return bytes;
+}

@@ -3,11 +3,10 @@
 // does in December. Every event must show, marked, with one notice; real clicks and keys.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, openPage, startProxy, stopProxy } from './browser.mjs';
+import { freePort, launchChromium, linkServer, openPage, startProxy, stopProxy } from './browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = join(root, 'tests', 'e2e', 'artifacts');
@@ -30,35 +29,13 @@ function month13Server(port) {
     STAT: ['0,0,0,0,0,0,0', '+OK - Success.'],
     INFO: ['0,0,0,""', '+OK - Success.'],
   };
-  const s = createServer((sock) => {
-    let timer = null;
-    let buf = '';
-    sock.write('Welcome to the month-13 server\r\n+OK - Success.\r\n');
-    const stream = () => {
-      timer = setInterval(() => {
-        const ss = String(sent % 60).padStart(2, '0');
-        sock.write(`0,10,6,${sent},2026-13-05T10:00:${ss}Z,0,${GUID},168,65,172,0,0\r\n`);
-        sent += 1;
-        if (sent % 5 === 0) sock.write('+OK\r\n');
-      }, 100);
-    };
-    sock.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i).trim();
-        buf = buf.slice(i + 1);
-        const word = line.split(/\s+/)[0].toUpperCase();
-        if (word === 'RCVLOOP') { sock.write('+OK - Receive loop entered.\r\n'); stream(); }
-        else if (word === 'QUITLOOP') { clearInterval(timer); sock.write('+OK - Quit receive loop.\r\n'); }
-        else if (word === 'QUIT') { clearInterval(timer); sock.end('+OK - Goodbye.\r\n'); }
-        else sock.write((replies[word] ?? ['+OK - Success.']).join('\r\n') + '\r\n');
-      }
-    });
-    sock.on('close', () => clearInterval(timer));
-    sock.on('error', () => clearInterval(timer));
-  });
-  return new Promise((resolve) => s.listen(port, '127.0.0.1', () => resolve(s)));
+  const stream = (sock) => setInterval(() => {
+    const ss = String(sent % 60).padStart(2, '0');
+    sock.write(`0,10,6,${sent},2026-13-05T10:00:${ss}Z,0,${GUID},168,65,172,0,0\r\n`);
+    sent += 1;
+    if (sent % 5 === 0) sock.write('+OK\r\n');
+  }, 100);
+  return linkServer(port, { greeting: 'Welcome to the month-13 server\r\n+OK - Success.\r\n', replies, stream });
 }
 
 before(async () => {

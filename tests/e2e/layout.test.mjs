@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withDemo } from './browser.mjs';
+import { countBytes, withDemo } from './browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const artifacts = join(here, 'artifacts');
@@ -23,11 +23,7 @@ async function streaming(width, height, options = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  const bytes = { total: 0 };
-  page.on('requestfinished', async (req) => {
-    const s = await req.sizes().catch(() => null);
-    if (s) bytes.total += s.responseBodySize + s.responseHeadersSize;
-  });
+  const bytes = countBytes(page);
   await page.goto(demo.url);
   await page.locator('#target option').first().waitFor({ state: 'attached' });
   await page.locator('#user').fill('admin');

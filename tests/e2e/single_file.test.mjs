@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, launchChromium, proxyBin, startProxy, stopProxy } from './browser.mjs';
+import { countBytes, freePort, launchChromium, proxyBin, startProxy, stopProxy } from './browser.mjs';
 
 const alone = mkdtempSync(join(tmpdir(), 'vscp-alone-'));
 const elsewhere = mkdtempSync(join(tmpdir(), 'vscp-cwd-'));
@@ -62,11 +62,7 @@ test('the binary alone serves its console compressed from the first request, and
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    const bytes = { total: 0 };
-    page.on('requestfinished', async (req) => {
-      const s = await req.sizes().catch(() => null);
-      if (s) bytes.total += s.responseBodySize + s.responseHeadersSize;
-    });
+    const bytes = countBytes(page);
     await page.goto(url);
     await connect(page);
     console.log(`first load right after start: ${(bytes.total / 1024).toFixed(1)} KiB transferred`);

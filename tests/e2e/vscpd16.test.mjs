@@ -6,10 +6,9 @@
 // view lists no client connection, and a scan goes through the bus interface.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, openPage, startProxy, stopProxy } from './browser.mjs';
+import { freePort, launchChromium, linkServer, openPage, startProxy, stopProxy } from './browser.mjs';
 
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
 const BUS = 'FF:FF:FF:FF:FF:FF:FF:F5:09:00:00:00:00:00:00:00';
@@ -46,44 +45,22 @@ function vscpd16(port) {
     STAT: ['0,0,0,0,0,0,0', '+OK - Success.'],
     INFO: ['0,0,0,""', '+OK - Success.'],
   };
-  const s = createServer((sock) => {
-    let timer = null;
-    let buf = '';
-    sock.write('Welcome to the VSCP daemon.\r\nVersion: 16.0.0\r\n+OK - Success.\r\n');
-    const stream = () => {
-      timer = setInterval(() => {
-        const time = sent % 10 === 9 ? '0' : ns();
-        // a temperature of the node behind the bus, and now and then another client's event
-        sock.write(`96,10,6,${sent},${time},${NODE},0x88,0x82,0x0A,0xC8\r\n`);
-        if (sent % 4 === 0) sock.write(`0,20,9,0,${ns()},${OTHER_CLIENT},0,1,3\r\n`);
-        sent += 1;
-      }, 100);
-    };
-    sock.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i).trim();
-        buf = buf.slice(i + 1);
-        const [word, ...rest] = line.split(/\s+/);
-        const w = word.toUpperCase();
-        if (w === 'RCVLOOP') { sock.write('+OK - Receive loop entered.\r\n'); stream(); }
-        else if (w === 'QUITLOOP') { clearInterval(timer); sock.write('+OK - Quit receive loop.\r\n'); }
-        else if (w === 'QUIT') { clearInterval(timer); sock.end('+OK - Goodbye.\r\n'); }
-        else if (w === 'SEND') {
-          sock.write('+OK - Success.\r\n');
-          // the echo: re-stamped, the client's GUID for a `-`, six fields before the data
-          const f = rest.join(' ').split(',');
-          const guid = f[6] === '-' || f[6] === '' ? CONSOLE_CLIENT : f[6];
-          sock.write(`${f[0]},${f[1]},${f[2]},${f[3] || 0},${ns()},${guid},${f.slice(7).join(',')}\r\n`);
-          echoed += 1;
-        } else sock.write((replies[w] ?? ['+OK - Success.']).join('\r\n') + '\r\n');
-      }
-    });
-    sock.on('close', () => clearInterval(timer));
-    sock.on('error', () => clearInterval(timer));
-  });
-  return new Promise((resolve) => s.listen(port, '127.0.0.1', () => resolve(s)));
+  const stream = (sock) => setInterval(() => {
+    const time = sent % 10 === 9 ? '0' : ns();
+    // a temperature of the node behind the bus, and now and then another client's event
+    sock.write(`96,10,6,${sent},${time},${NODE},0x88,0x82,0x0A,0xC8\r\n`);
+    if (sent % 4 === 0) sock.write(`0,20,9,0,${ns()},${OTHER_CLIENT},0,1,3\r\n`);
+    sent += 1;
+  }, 100);
+  const onSend = (sock, event) => {
+    sock.write('+OK - Success.\r\n');
+    // the echo: re-stamped, the client's GUID for a `-`, six fields before the data
+    const f = event.split(',');
+    const guid = f[6] === '-' || f[6] === '' ? CONSOLE_CLIENT : f[6];
+    sock.write(`${f[0]},${f[1]},${f[2]},${f[3] || 0},${ns()},${guid},${f.slice(7).join(',')}\r\n`);
+    echoed += 1;
+  };
+  return linkServer(port, { greeting: 'Welcome to the VSCP daemon.\r\nVersion: 16.0.0\r\n+OK - Success.\r\n', replies, stream, onSend });
 }
 
 before(async () => {
