@@ -124,7 +124,7 @@ mod tests {
             assert_eq!(CloseCode::try_from(c.code()), Ok(c));
         }
         assert_eq!(CloseCode::try_from(1000), Err(UnknownCloseCode(1000)));
-        assert_eq!(CloseCode::try_from(4016), Err(UnknownCloseCode(4016)));
+        assert_eq!(CloseCode::try_from(4017), Err(UnknownCloseCode(4017)));
         assert_eq!(CloseCode::try_from(4010), Err(UnknownCloseCode(4010)));
     }
 

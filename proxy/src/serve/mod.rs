@@ -37,7 +37,7 @@ use crate::{
     shutdown::Shutdown,
     ws,
 };
-pub(crate) use accounts::Accounts;
+use accounts::Accounts;
 pub use accounts::hash_password;
 use api::{
     check_caller, linktest_api, login_api, logout_api, mdf_api, me_api, metrics_api,
@@ -707,9 +707,15 @@ fn upgrade(
                         audit.record(who, "start", serde_json::json!({}));
                     }
                     let route = session::Route { addr: &addr, service, login };
-                    let revoked = match (&accounts, &watched) {
+                    let revocable = match (&accounts, &watched) {
                         (Some(a), Some((who, _))) => Some((a.clone(), who.clone())),
                         _ => None,
+                    };
+                    let revoked = async move {
+                        match revocable {
+                            Some((a, who)) => a.revoked(&who.user, who.level, &who.target).await,
+                            None => std::future::pending().await,
+                        }
                     };
                     let end = session::run(socket, route, limits, shutdown, &metrics, watched.clone(), revoked).await;
                     if let Some((who, Some(audit))) = &watched {

@@ -96,7 +96,7 @@ pub(crate) async fn run(
     shutdown: Shutdown,
     metrics: &Metrics,
     caller: Option<(Caller, Option<std::sync::Arc<Audit>>)>,
-    revoked: Option<(std::sync::Arc<crate::serve::Accounts>, Caller)>,
+    revoked: impl std::future::Future<Output = String>,
 ) -> Option<Refusal> {
     let work = async {
         match service {
@@ -112,17 +112,11 @@ pub(crate) async fn run(
             Service::Mqtt => mqtt::relay(&mut ws, addr, &limits, metrics).await,
         }
     };
-    // the account the session was opened with: removed or lowered ends it
-    let revoked = async {
-        match &revoked {
-            Some((accounts, who)) => accounts.revoked(&who.user, who.level, &who.target).await,
-            None => std::future::pending().await,
-        }
-    };
     let end = tokio::select! {
         biased;
         // also while the node is still being connected to
         _ = shutdown.wait() => Err(shutting_down()),
+        // the account the session was opened with was removed or lowered
         why = revoked => Err(Refusal::new(CloseCode::AccountChanged, why)),
         end = work => end,
     };
