@@ -115,8 +115,14 @@ impl StaticFiles {
         StaticFiles { source, csp }
     }
 
-    /// Serves `GET` of any path not taken by the API.
+    /// Serves `GET` (and `HEAD`) of any path not taken by the API; other methods get 405.
     pub(crate) async fn serve(&self, req: Request) -> Response {
+        if ![Method::GET, Method::HEAD].contains(req.method()) {
+            let mut resp = StatusCode::METHOD_NOT_ALLOWED.into_response();
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return resp;
+        }
         let Some(segments) = segments(req.uri().path()) else {
             return not_found();
         };

@@ -128,24 +128,38 @@ impl std::fmt::Display for SettingError {
 
 impl std::error::Error for SettingError {}
 
-impl Server {
+/// What the settings' files hold, read once before anything starts.
+struct SettingFiles {
+    node_logins: node_logins::NodeLogins,
+    accounts: Option<Accounts>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: Limits,
+    mdf_dir: Option<std::path::PathBuf>,
+}
+
+impl SettingFiles {
     /// Reads every file the settings name (node logins, users, TLS certificate and key, the
-    /// nodes' CA, the MDF folder, the audit file's folder) and starts nothing.
-    pub fn check(args: &Args) -> Result<(), SettingError> {
+    /// nodes' CA, the MDF folder, the audit file's folder); starts nothing.
+    fn read(args: &Args) -> Result<SettingFiles, SettingError> {
         let at = |option: &'static str| move |error| SettingError { option, error };
-        node_logins::load(args).map_err(at("node_logins"))?;
-        if let Some(users) = &args.users {
-            Accounts::load(users).map_err(at("users"))?;
-        }
-        if let (Some(c), Some(k)) = (&args.tls_cert, &args.tls_key) {
-            crate::tls::acceptor(c, k).map_err(at("tls_cert"))?;
-        }
-        args.limits().map_err(at("node_ca"))?;
-        if let Some(dir) = &args.mdf_dir {
-            std::fs::canonicalize(dir)
-                .with_context(|| dir.display().to_string())
-                .map_err(at("mdf_dir"))?;
-        }
+        let node_logins = node_logins::load(args).map_err(at("node_logins"))?;
+        let accounts = match &args.users {
+            Some(users) => Some(Accounts::load(users).map_err(at("users"))?),
+            None => None,
+        };
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(c), Some(k)) => Some(crate::tls::acceptor(c, k).map_err(at("tls_cert"))?),
+            _ => None,
+        };
+        let limits = args.limits().map_err(at("node_ca"))?;
+        let mdf_dir = match &args.mdf_dir {
+            Some(dir) => Some(
+                std::fs::canonicalize(dir)
+                    .with_context(|| dir.display().to_string())
+                    .map_err(at("mdf_dir"))?,
+            ),
+            None => None,
+        };
         if let Some(audit) = &args.audit {
             let folder = audit
                 .parent()
@@ -158,18 +172,28 @@ impl Server {
                 )));
             }
         }
-        Ok(())
+        Ok(SettingFiles {
+            node_logins,
+            accounts,
+            tls,
+            limits,
+            mdf_dir,
+        })
+    }
+}
+
+impl Server {
+    /// Reads every file the settings name, as [`Server::bind`] does first, and starts nothing.
+    pub fn check(args: &Args) -> Result<(), SettingError> {
+        SettingFiles::read(args).map(|_| ())
     }
 
-    /// Binds `--listen` (port 0 picks one) and starts the demo nodes when asked.
+    /// Binds `--listen` (port 0 picks one) and starts the demo nodes when asked. The
+    /// settings' files are read before anything starts; a bad one is a [`SettingError`].
     pub async fn bind(args: &Args, shutdown: &Shutdown) -> anyhow::Result<Server> {
-        Server::check(args)?;
-        let node_logins = node_logins::load(args)?;
+        let files = SettingFiles::read(args)?;
         let targets = targets(args, shutdown).await?;
-        let tls = match (&args.tls_cert, &args.tls_key) {
-            (Some(c), Some(k)) => Some(crate::tls::acceptor(c, k)?),
-            _ => None,
-        };
+        let tls = files.tls;
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("bind {}", args.listen))?;
@@ -178,7 +202,7 @@ impl Server {
         let log = Arc::new(Throttle::new(20, Duration::from_secs(10)));
         let app = App {
             targets: targets.clone(),
-            limits: args.limits()?,
+            limits: files.limits,
             conns: ConnLimits::new(sessions, args.max_conns_per_ip),
             token: args.token.as_deref().map(Arc::from),
             origins: Arc::new(args.allow_origins.clone()),
@@ -188,12 +212,7 @@ impl Server {
             files: Arc::new(StaticFiles::new(args.static_dir.as_deref())),
             log: log.clone(),
             mdf: Arc::new(MdfSources {
-                dir: args
-                    .mdf_dir
-                    .as_deref()
-                    .map(std::fs::canonicalize)
-                    .transpose()
-                    .with_context(|| format!("--mdf-dir {:?}", args.mdf_dir))?,
+                dir: files.mdf_dir,
                 fetch: args
                     .mdf_fetch
                     .iter()
@@ -204,17 +223,14 @@ impl Server {
             metrics: Arc::default(),
             echo: args.echo,
             tls: args.tls_cert.is_some(),
-            accounts: match &args.users {
-                Some(path) => Some(Arc::new(Accounts::load(path)?)),
-                None => None,
-            },
+            accounts: files.accounts.map(Arc::new),
             audit: match &args.audit {
                 Some(path) => Some(Arc::new(
                     Audit::open(path).with_context(|| format!("--audit {}", path.display()))?,
                 )),
                 None => None,
             },
-            node_logins: Arc::new(std::sync::RwLock::new(Arc::new(node_logins))),
+            node_logins: Arc::new(std::sync::RwLock::new(Arc::new(files.node_logins))),
         };
         reload_on_hangup(
             args.clone(),
