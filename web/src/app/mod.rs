@@ -175,7 +175,7 @@ impl Component for App {
                 </nav>
                 <main>
                     <section class="nodes-area" id="panel-nodes" role="tabpanel" aria-labelledby="tab-nodes" hidden={ui.tab != ui::Tab::Nodes}>
-                        <Nodes rows={c.node_rows.clone()} scan={c.scan.clone()} server={c.server.clone()} client_events={c.nodes.clients().1}
+                        <Nodes rows={c.node_rows.clone()} scan={c.scan.clone()} server={c.server.clone()} client_events={c.nodes.client_events()}
                             fields={ui.form.nodes.clone()} open={c.registers.as_ref().map(|r| r.node)}
                             now_ms={ui.now_ms} names={c.node_names.clone()} identify={c.identify_new} on={on.clone()} />
                         if let Some(wizard) = &c.firmware {
