@@ -5,6 +5,9 @@
 //!
 //! The folder is looked at again when `VSCP_CONSOLE_DIR` changes or, once it exists, when a
 //! file in it changes (`./x` sets the variable, so a console built by `./x` is always taken).
+//!
+//! Also names the build for `--version`: the version, the commit (`VSCP_COMMIT`, else git's
+//! HEAD, else `unknown`) and the target.
 
 use std::{
     env, fs,
@@ -16,6 +19,12 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=VSCP_CONSOLE_DIR");
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    println!(
+        "cargo:rustc-env=VSCP_VERSION_LINE={} (commit {}, {})",
+        env::var("CARGO_PKG_VERSION").expect("set by cargo"),
+        commit(&manifest.join("..")),
+        env::var("TARGET").expect("set by cargo")
+    );
     let dir = env::var_os("VSCP_CONSOLE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("../dist"));
@@ -61,6 +70,38 @@ fn main() {
     }
     code.push(']');
     fs::write(out.join("console.rs"), code).expect("write console.rs");
+}
+
+/// The commit the binary is built from: `VSCP_COMMIT`, else git's HEAD (looked at again
+/// when HEAD or the branch it names moves).
+fn commit(workspace: &Path) -> String {
+    println!("cargo:rerun-if-env-changed=VSCP_COMMIT");
+    if let Ok(c) = env::var("VSCP_COMMIT") {
+        return c;
+    }
+    let git = workspace.join(".git");
+    if let Ok(head) = fs::read_to_string(git.join("HEAD")) {
+        println!("cargo:rerun-if-changed={}", git.join("HEAD").display());
+        // a branch's commit is in its own file, or in packed-refs (a missing file would
+        // make cargo run this script on every build)
+        if let Some(branch) = head.trim().strip_prefix("ref: ") {
+            for file in [git.join(branch), git.join("packed-refs")] {
+                if file.is_file() {
+                    println!("cargo:rerun-if-changed={}", file.display());
+                }
+            }
+        }
+    }
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(workspace)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Text and wasm are worth compressing; images and fonts already are.

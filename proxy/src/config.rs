@@ -6,7 +6,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 
 /// Websocket-to-TCP proxy for the VSCP link protocol; serves the vscp-link console.
 #[derive(Parser, Debug, Clone)]
-#[command(version, about)]
+#[command(version = env!("VSCP_VERSION_LINE"), about)]
 pub struct Args {
     /// Address to serve HTTP/websocket on (loopback by default; expose it on purpose).
     #[arg(long, default_value = "127.0.0.1:8080")]
