@@ -25,6 +25,7 @@ mod bootload;
 pub mod bridge;
 mod config;
 pub mod config_file;
+mod credentials;
 mod demo;
 pub mod link_client;
 mod linktest;

@@ -4,11 +4,15 @@ use vscp_proxy::{LinktestOptions, LogFormat, Server, Shutdown, Sub};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let loaded = match vscp_proxy::config_file::load(std::env::args_os().collect()) {
+    let mut loaded = match vscp_proxy::config_file::load(std::env::args_os().collect()) {
         Ok(l) => l,
         Err(e) => e.exit(), // --help and --version exit 0; a refusal 2
     };
     init_logs(loaded.args.log_format);
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(std::path::PathBuf::from);
+    for id in loaded.args.use_credentials(credentials.as_deref()) {
+        tracing::info!("{id}: read from the service's credentials");
+    }
     let args = loaded.args;
     if args.command.is_none() {
         if let Err(e) = Server::check(&args) {
