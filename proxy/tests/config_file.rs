@@ -37,7 +37,7 @@ fn the_example_passes_check() {
         out.contains("listen = \"127.0.0.1:8080\"  # line "),
         "{out}"
     );
-    assert!(out.contains("node = [\"hall=127.0.0.1:9598\"]"), "{out}");
+    assert!(out.contains("node = [\"local=127.0.0.1:9598\"]"), "{out}");
     assert!(out.contains("demo = false  # line "), "{out}");
     assert!(out.contains("# good"), "{out}");
 }
