@@ -4,7 +4,8 @@
 //! ≤ 15 s, Level II ≤ 2 s with prompt nodes).
 //! Run: `cargo bench -p vscp-proxy --bench bootload` (part of `./x bench`).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/suite/common/mod.rs"]
+#[allow(dead_code)] // a bench uses a part of the tests' helpers
 mod common;
 
 use std::time::{Duration, Instant};

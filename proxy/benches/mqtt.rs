@@ -3,7 +3,8 @@
 //! /proc/PID/stat): first through Debian's mosquitto, then through a 3-node Debian nats-server
 //! cluster (bridge into n0, subscriber on n2). Run: `cargo bench -p vscp-proxy --bench mqtt`.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/suite/common/mod.rs"]
+#[allow(dead_code)] // a bench uses a part of the tests' helpers
 mod common;
 
 use std::{

@@ -3,7 +3,8 @@
 //! retries per full page, with the default window of 4 and with one request at a time.
 //! Run: `cargo bench -p vscp-proxy --bench registers` (part of `./x bench`).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/suite/common/mod.rs"]
+#[allow(dead_code)] // a bench uses a part of the tests' helpers
 mod common;
 
 use std::time::{Duration, Instant};

@@ -8,7 +8,11 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 fn main() -> std::io::Result<()> {
-    let out = PathBuf::from(std::env::args_os().nth(1).unwrap_or_else(|| "manuals".into()));
+    let out = PathBuf::from(
+        std::env::args_os()
+            .nth(1)
+            .unwrap_or_else(|| "manuals".into()),
+    );
     let command = vscp_proxy::Args::command().name("vscp-proxy");
     let man = out.join("man");
     fs::create_dir_all(&man)?;

@@ -3,11 +3,9 @@
 //! the commands above and below it, lines that never reach the node, the audit file, and the
 //! refusal counters.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use tokio_tungstenite::{connect_async, tungstenite::client::IntoClientRequest};
 use vscp_core::{ClientConfig, ReceiveMode};
 use vscp_proxy::link_client::LinkClient;

@@ -2,11 +2,9 @@
 //! version is read back, one through a lost chunk (the demo's fault knob), and one refused for
 //! the wrong device code before anything is written.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 const IFACE: &str = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:00";
 

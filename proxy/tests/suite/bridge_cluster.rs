@@ -6,14 +6,12 @@
 //! `nats-server` is not installed (`./x test` installs it). Each node's log is left in the
 //! test's temporary folder when the test fails.
 
-mod common;
-
 use std::{
     sync::atomic::Ordering::Relaxed,
     time::{Duration, Instant},
 };
 
-use common::{Line, NatsCluster, nats};
+use crate::common::{Line, NatsCluster, nats};
 use rumqttc::QoS;
 use vscp_proxy::{
     Shutdown,
@@ -93,15 +91,15 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
     let mut cluster = NatsCluster::start(&dir);
     let mqtt = cluster.mqtt.clone();
     // the cluster elects its JetStream leaders before MQTT sessions can be kept
-    common::nats_ready(&mqtt).await;
+    crate::common::nats_ready(&mqtt).await;
     let (meta, msgs) = cluster.leaders("$MQTT_msgs").await;
     let (v, b, w) = {
         let v = victim(meta, msgs);
         (v, (v + 1) % 3, (v + 2) % 3)
     };
     println!("cluster: metadata leader {meta:?}, $MQTT_msgs leader {msgs:?}; n{v} will die");
-    let (_a, pa) = common::start_demo(0, "0");
-    let (_b, pb) = common::start_demo(0, "0");
+    let (_a, pa) = crate::common::start_demo(0, "0");
+    let (_b, pb) = crate::common::start_demo(0, "0");
     let shutdown = Shutdown::new();
     let bridge_a = tokio::spawn(run(
         bridge("site-a", pa, &[mqtt[v], mqtt[b], mqtt[w]]),
@@ -111,11 +109,12 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
         bridge("site-b", pb, &[mqtt[b], mqtt[w], mqtt[v]]),
         shutdown.clone(),
     ));
-    let (watcher, mut rx) = common::mqtt_watcher(mqtt[w], "cluster-watcher");
-    let (_plain, mut rx0) = common::mqtt_watcher_at(mqtt[b], "plain-watcher", QoS::AtMostOnce);
+    let (watcher, mut rx) = crate::common::mqtt_watcher(mqtt[w], "cluster-watcher");
+    let (_plain, mut rx0) =
+        crate::common::mqtt_watcher_at(mqtt[b], "plain-watcher", QoS::AtMostOnce);
     // a third witness below MQTT: a plain NATS subscriber on the third node sees what the
     // cluster routed at all, whatever its MQTT layer then delivers
-    let mut core = common::nats_witness(cluster.clients[w]).await;
+    let mut core = crate::common::nats_witness(cluster.clients[w]).await;
     let (mut watch_a, mut watch_b) = (Line::open(pa).await, Line::open(pb).await);
     watch_a.cmd("RCVLOOP").await;
     watch_b.cmd("RCVLOOP").await;
@@ -127,7 +126,8 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
     send_a.send_many(81, 0..200).await;
     send_b.send_many(82, 0..200).await;
     let seen =
-        common::collect_marked(&mut rx, &[(81, 200), (82, 200)], Duration::from_secs(40)).await;
+        crate::common::collect_marked(&mut rx, &[(81, 200), (82, 200)], Duration::from_secs(40))
+            .await;
     let (seen_a, seen_b) = (seen[&81].clone(), seen[&82].clone());
     println!(
         "cluster: 400 events from two sites at the third node in {:.2} s",
@@ -161,7 +161,7 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
     // the node bridge a is connected to dies while site a sends: no event is lost
     cluster.kill(v);
     send_a.send_many(83, 0..300).await;
-    let after = common::collect_marked(&mut rx, &[(83, 300)], Duration::from_secs(40))
+    let after = crate::common::collect_marked(&mut rx, &[(83, 300)], Duration::from_secs(40))
         .await
         .remove(&83)
         .unwrap_or_default();
@@ -179,7 +179,7 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
         mqtt_a.dropped.load(Relaxed),
         mqtt_a.reconnects.load(Relaxed)
     );
-    let routed = common::collect_marked(&mut core, &[(83, 300)], Duration::from_secs(5))
+    let routed = crate::common::collect_marked(&mut core, &[(83, 300)], Duration::from_secs(5))
         .await
         .remove(&83)
         .unwrap_or_default();
@@ -187,7 +187,7 @@ async fn two_sites_through_a_three_node_cluster_survive_the_loss_of_a_node() {
         "cluster: plain NATS subscriber on n{w}: {} of 300 routed by the cluster",
         routed.len()
     );
-    let plain = common::collect_marked(&mut rx0, &[(83, 300)], Duration::from_secs(5))
+    let plain = crate::common::collect_marked(&mut rx0, &[(83, 300)], Duration::from_secs(5))
         .await
         .remove(&83)
         .unwrap_or_default();

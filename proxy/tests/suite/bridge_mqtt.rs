@@ -4,11 +4,9 @@
 //! are delivered once it is back (at least once; the broker keeps sessions on disk). The
 //! bridge's server list waits retained on `vscp/servers/{client id}` for consoles.
 
-mod common;
-
 use std::{collections::HashMap, time::Duration};
 
-use common::{Broker, Line, collect_marked, free_port};
+use crate::common::{Broker, Line, collect_marked, free_port};
 use rumqttc::{AsyncClient, Event as Mqtt, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 use vscp_proxy::{
@@ -73,7 +71,7 @@ struct Rig {
     dir: std::path::PathBuf,
     port: u16,
     broker: Broker,
-    _demo: common::Demo,
+    _demo: crate::common::Demo,
     pa: u16,
     shutdown: Shutdown,
     bridge: tokio::task::JoinHandle<Vec<(String, std::sync::Arc<vscp_proxy::bridge::Counters>)>>,
@@ -87,10 +85,10 @@ async fn rig(id: &str) -> Rig {
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let broker = Broker::start(&dir, port);
-    let (demo, pa) = common::start_demo(0, "0");
+    let (demo, pa) = crate::common::start_demo(0, "0");
     let shutdown = Shutdown::new();
     let bridge = tokio::spawn(run(config(port, pa, id), shutdown.clone()));
-    let (client, rx) = common::mqtt_watcher(port, "test-watcher");
+    let (client, rx) = crate::common::mqtt_watcher(port, "test-watcher");
     let mut watch_a = Line::open(pa).await;
     watch_a.cmd("RCVLOOP").await;
     tokio::time::sleep(Duration::from_millis(800)).await; // bridge and watcher connect

@@ -3,11 +3,9 @@
 //! events queued for it while it was down. Four servers with a bridge between every pair (six
 //! bridges, every event reaching a server by several ways) do not make a loop.
 
-mod common;
-
 use std::time::Duration;
 
-use common::Line;
+use crate::common::Line;
 use vscp_proxy::{
     Shutdown,
     bridge::{BridgeConfig, Mode, ServerConfig, run},
@@ -15,7 +13,7 @@ use vscp_proxy::{
 
 fn metrics_port() -> u16 {
     static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
-    *PORT.get_or_init(common::free_port)
+    *PORT.get_or_init(crate::common::free_port)
 }
 
 fn server(name: &str, port: u16, mode: Mode) -> ServerConfig {
@@ -40,8 +38,8 @@ fn config(a: u16, b: u16) -> BridgeConfig {
 
 #[tokio::test]
 async fn events_cross_exactly_once_both_ways_and_survive_a_restart() {
-    let (_a, pa) = common::start_demo(0, "0");
-    let (b, pb) = common::start_demo(0, "0");
+    let (_a, pa) = crate::common::start_demo(0, "0");
+    let (b, pb) = crate::common::start_demo(0, "0");
     let shutdown = Shutdown::new();
     let bridge = tokio::spawn(run(config(pa, pb), shutdown.clone()));
     let mut watch_a = Line::open(pa).await;
@@ -72,7 +70,7 @@ async fn events_cross_exactly_once_both_ways_and_survive_a_restart() {
     // b restarts on the same port; what a sends meanwhile waits in b's queue
     drop(b);
     send_a.send_many(55, 0..200).await;
-    let (_b2, _) = common::start_demo(pb, "0");
+    let (_b2, _) = crate::common::start_demo(pb, "0");
     let mut watch_b2 = Line::open(pb).await;
     watch_b2.cmd("RCVLOOP").await;
     let after = watch_b2.count(55, 200, 30).await;
@@ -84,7 +82,7 @@ async fn events_cross_exactly_once_both_ways_and_survive_a_restart() {
     );
     assert!(after.values().all(|n| *n == 1));
 
-    let text = common::http_get(metrics_port(), "/metrics").await;
+    let text = crate::common::http_get(metrics_port(), "/metrics").await;
     let value = |name: &str| -> u64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
@@ -114,7 +112,7 @@ async fn events_cross_exactly_once_both_ways_and_survive_a_restart() {
 #[tokio::test]
 async fn a_full_mesh_of_bridges_forwards_each_event_without_a_loop() {
     const N: usize = 4;
-    let demos: Vec<_> = (0..N).map(|_| common::start_demo(0, "0")).collect();
+    let demos: Vec<_> = (0..N).map(|_| crate::common::start_demo(0, "0")).collect();
     let port = |i: usize| demos[i].1;
     let shutdown = Shutdown::new();
     let pairs: Vec<(usize, usize)> = (0..N)

@@ -3,8 +3,6 @@
 //! code 2 and nothing started; the command line wins over the file; a proxy with no console
 //! says how to build one.
 
-mod common;
-
 use std::process::Command;
 
 /// Runs the binary with `args` in an empty folder; (exit code, stdout, stderr).
@@ -112,15 +110,15 @@ fn every_bad_file_is_named_with_its_line_and_key() {
 
 #[tokio::test]
 async fn a_proxy_without_a_console_says_how_to_build_one() {
-    let p = common::Proxy::start(&["--static", "/no/console/here"]);
-    let page = common::http_get(p.port, "/").await;
+    let p = crate::common::Proxy::start(&["--static", "/no/console/here"]);
+    let page = crate::common::http_get(p.port, "/").await;
     assert!(page.starts_with("HTTP/1.1 503"), "{page}");
     assert!(page.contains("no console"), "{page}");
     assert!(page.contains("trunk build --release"), "{page}");
-    let route = common::http_get(p.port, "/nodes").await;
+    let route = crate::common::http_get(p.port, "/nodes").await;
     assert!(route.starts_with("HTTP/1.1 503"), "{route}");
     // the API still answers
-    let targets = common::http_get(p.port, "/api/targets").await;
+    let targets = crate::common::http_get(p.port, "/api/targets").await;
     assert!(targets.starts_with("HTTP/1.1 200"), "{targets}");
 }
 

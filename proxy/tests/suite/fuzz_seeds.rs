@@ -2,7 +2,7 @@
 //! through the target's own code: every raw request is answered without a panic and nothing
 //! from outside the static folder is served.
 
-#[path = "../fuzz/harness.rs"]
+#[path = "../../fuzz/harness.rs"]
 mod harness;
 
 #[test]

@@ -2,11 +2,9 @@
 //! rebinding and the token, static files and their headers, origins and target names outside the
 //! allow-list, MDF sources, metrics, websocket handshake refusals, and what is logged.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use futures_util::SinkExt;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -326,12 +324,15 @@ async fn mdf_files_come_only_from_allowed_places() {
 #[tokio::test]
 async fn metrics_count_sessions_lines_and_refusals() {
     let p = Proxy::start(&["--demo"]);
-    let mut ws = common::connect(&p.url("target=demo")).await;
-    common::login(&mut ws).await;
+    let mut ws = crate::common::connect(&p.url("target=demo")).await;
+    crate::common::login(&mut ws).await;
     ws.send(Message::text("NOOP\nNOOP")).await.unwrap();
-    let _ = common::until_statuses(&mut ws, 2).await;
+    let _ = crate::common::until_statuses(&mut ws, 2).await;
     ws.close(None).await.unwrap();
-    assert_eq!(common::close_code(&p.url("target=nowhere")).await, 4001);
+    assert_eq!(
+        crate::common::close_code(&p.url("target=nowhere")).await,
+        4001
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let m = http(p.port, &get("/metrics", "127.0.0.1")).await;
     assert!(

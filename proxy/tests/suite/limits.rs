@@ -2,11 +2,9 @@
 //! out of file descriptors, ten thousand connections in a burst, and one memory budget for
 //! unfinished messages.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use futures_util::SinkExt;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -58,20 +56,19 @@ async fn one_ip_cannot_starve_others_before_the_upgrade() {
 
 #[tokio::test]
 async fn out_of_file_descriptors_neither_spins_nor_floods_the_log() {
-    let _turn = HEAVY.lock().await;
     let log = tempfile("emfile.log");
     let p = Proxy::process_with(
         &["--demo", "--max-conns-per-ip", "1000"],
         std::fs::File::create(&log).unwrap(),
         "ulimit -n 200;",
     );
-    let before = common::cpu_seconds(p.pid());
+    let before = crate::common::cpu_seconds(p.pid());
     let mut held = Vec::new();
     for ip in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
         held.extend(idle_from(ip, p.port, 200).await);
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let used = common::cpu_seconds(p.pid()) - before;
+    let used = crate::common::cpu_seconds(p.pid()) - before;
     let log_len = std::fs::metadata(&log).unwrap().len();
     eprintln!(
         "emfile: {} connections held, proxy CPU {used:.2} s in 3 s, log {log_len} bytes",
@@ -93,7 +90,6 @@ async fn out_of_file_descriptors_neither_spins_nor_floods_the_log() {
 
 #[tokio::test]
 async fn ten_thousand_connections_in_a_burst() {
-    let _turn = HEAVY.lock().await;
     let _ = rlimit::increase_nofile_limit(65_536);
     let p = Proxy::process(&["--demo"]);
     let before = p.rss_kib();

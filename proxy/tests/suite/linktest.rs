@@ -1,8 +1,6 @@
 //! linktest against the demo node (all checks pass) and against deliberately broken
 //! node sessions (the matching check fails with a clear message, exit code 1).
 
-mod common;
-
 use std::{
     process::Command,
     sync::{Arc, Mutex},
@@ -50,7 +48,7 @@ fn outcome<'a>(report: &'a serde_json::Value, name: &str) -> (&'a str, &'a str) 
 
 #[test]
 fn demo_node_passes_every_check() {
-    let (demo, port) = common::start_demo(0, "0");
+    let (demo, port) = crate::common::start_demo(0, "0");
     let addr = format!("127.0.0.1:{port}");
     let (report, code) = linktest(&addr);
     // without a login, against a server that wants one: one line, exit code 2

@@ -2,11 +2,9 @@
 //! (Debian's mosquitto on loopback), with the `mqtt` subprotocol chosen in the handshake;
 //! link targets and broker targets are not interchangeable, and text is refused.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Broker, Proxy, close_of, free_port};
+use crate::common::{Broker, Proxy, close_of, free_port};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::{
     connect_async,
@@ -23,7 +21,7 @@ const SUBSCRIBE: &[u8] = &[0x82, 6, 0, 1, 0, 1, b't', 0];
 const SUBACK: &[u8] = &[0x90, 3, 0, 1, 0];
 const PUBLISH: &[u8] = &[0x30, 5, 0, 1, b't', b'h', b'i'];
 
-async fn open(port: u16, target: &str) -> (common::Ws, Option<String>) {
+async fn open(port: u16, target: &str) -> (crate::common::Ws, Option<String>) {
     let mut req = format!("ws://127.0.0.1:{port}/mqtt?target={target}")
         .into_client_request()
         .unwrap();
@@ -39,7 +37,7 @@ async fn open(port: u16, target: &str) -> (common::Ws, Option<String>) {
 }
 
 /// Reads binary messages until `want` bytes arrived (the broker may split or join packets).
-async fn expect(ws: &mut common::Ws, want: &[u8]) {
+async fn expect(ws: &mut crate::common::Ws, want: &[u8]) {
     let mut got = Vec::new();
     while got.len() < want.len() {
         match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
@@ -79,13 +77,16 @@ async fn a_browser_speaks_mqtt_to_an_allow_listed_broker_through_the_proxy() {
     // a link target is not a broker, and a broker is not a link target
     let (mut ws, _) = open(proxy.port, "demo").await;
     assert_eq!(close_of(&mut ws).await.0, 4001);
-    assert_eq!(common::close_code(&proxy.url("target=mq")).await, 4001);
+    assert_eq!(
+        crate::common::close_code(&proxy.url("target=mq")).await,
+        4001
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `vscp_proxy_sessions_open` from the proxy's `/metrics`.
 async fn sessions_open(port: u16) -> u64 {
-    let text = common::http_get(port, "/metrics").await;
+    let text = crate::common::http_get(port, "/metrics").await;
     text.lines()
         .find_map(|l| l.strip_prefix("vscp_proxy_sessions_open "))
         .and_then(|v| v.trim().parse().ok())

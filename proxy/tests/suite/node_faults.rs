@@ -1,14 +1,12 @@
 //! Nodes and the process failing under the sessions: SIGTERM with sessions in every state, any
 //! target name, and a node that sends garbage or never answers.
 
-mod common;
-
 use std::{
     process::Command,
     time::{Duration, Instant},
 };
 
-use common::*;
+use crate::common::*;
 use futures_util::SinkExt;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -18,7 +16,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
 async fn sigterm_gives_every_session_4008_within_a_bounded_time() {
-    let _turn = HEAVY.lock().await;
     // a node that takes the TCP connection and never answers the TLS handshake
     let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent_port = silent.local_addr().unwrap().port();

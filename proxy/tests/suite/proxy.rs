@@ -1,10 +1,8 @@
 //! vscp-proxy over real sockets on 127.0.0.1: forwarding, refusals, limits, load, TLS.
 
-mod common;
-
 use std::{process::Command, sync::Arc, time::Duration};
 
-use common::*;
+use crate::common::*;
 use futures_util::SinkExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
@@ -158,7 +156,6 @@ async fn demo_node_answers_every_command_through_the_proxy() {
 
 #[tokio::test]
 async fn no_event_lost_or_reordered_over_100000_demo_events() {
-    let _turn = HEAVY.lock().await;
     let p = Proxy::start(&["--demo", "--demo-rate", "25000"]);
     let mut c = WsClient::open(&p.url("target=demo"), ReceiveMode::Stream).await;
     c.pump_until(|evs| {
@@ -182,7 +179,6 @@ async fn no_event_lost_or_reordered_over_100000_demo_events() {
 
 #[tokio::test]
 async fn slow_reader_keeps_memory_bounded_and_others_keep_working() {
-    let _turn = HEAVY.lock().await;
     let p = Proxy::process(&["--demo", "--demo-rate", "50000"]);
     let mut idle = connect(&p.url("target=demo")).await;
     login(&mut idle).await;
@@ -208,7 +204,6 @@ async fn slow_reader_keeps_memory_bounded_and_others_keep_working() {
 
 #[tokio::test]
 async fn two_hundred_concurrent_sessions() {
-    let _turn = HEAVY.lock().await;
     let p = Proxy::start(&["--demo", "--max-conns-per-ip", "256"]);
     let url = p.url("target=demo");
     let tasks: Vec<_> = (0..200)
@@ -368,7 +363,6 @@ async fn tls_towards_the_node() {
 
 #[tokio::test]
 async fn a_thousand_idle_sessions_fit_in_64_mib() {
-    let _turn = HEAVY.lock().await;
     let p = Proxy::process(&[
         "--demo",
         "--max-conns",

@@ -9,15 +9,13 @@
 //! sender with a new time stamp; a time stamp of 0 on every event; a node answering
 //! who-is-there with empty continuation frames.
 
-mod common;
-
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
-use common::{Line, Proxy, WsClient};
+use crate::common::{Line, Proxy, WsClient};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpListener,
@@ -511,7 +509,7 @@ async fn the_proxy_and_the_bridge_lose_no_event_on_any_server() {
         drop(proxy);
 
         // the bridge, both ways between the scripted server and a demo server
-        let (_demo, demo_port) = common::start_demo(0, "0");
+        let (_demo, demo_port) = crate::common::start_demo(0, "0");
         let server = |name: &str, port: u16| ServerConfig {
             name: name.into(),
             address: format!("127.0.0.1:{port}"),
@@ -520,7 +518,7 @@ async fn the_proxy_and_the_bridge_lose_no_event_on_any_server() {
             mode: Mode::Stream,
             poll_ms: 100,
         };
-        let metrics_port = common::free_port();
+        let metrics_port = crate::common::free_port();
         let config = BridgeConfig {
             queue: 1_000,
             metrics: Some(format!("127.0.0.1:{metrics_port}").parse().unwrap()),
@@ -550,7 +548,7 @@ async fn the_proxy_and_the_bridge_lose_no_event_on_any_server() {
             // the echoes of the bridge's SENDs come back after the other client saw them
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                let m = common::http_get(metrics_port, "/metrics").await;
+                let m = crate::common::http_get(metrics_port, "/metrics").await;
                 let echoed: u64 = m
                     .lines()
                     .filter(|l| l.starts_with("vscp_bridge_echoes_total{server=\"v\"}"))

@@ -7,8 +7,6 @@
 //! `SOAK_SECS` sets the length (default 60; `./x soak` runs 600). The figures are printed
 //! as one JSON line starting with `soak:`.
 
-mod common;
-
 use std::{
     sync::{
         Arc,
@@ -17,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::*;
+use crate::common::*;
 use vscp_core::{ClientConfig, Command as Cmd, Event, ReceiveMode, SessionEvent};
 use vscp_proxy::link_client::LinkClient;
 

@@ -2,11 +2,9 @@
 //! browsers that stop answering pings, fragments and protocol violations, bad frames and big
 //! messages, and the close handshake while the browser still sends.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},

@@ -1,6 +1,5 @@
 //! What the proxy's socket tests share: starting the proxy (in-process or as the binary),
 //! websocket helpers, a vscp-core client over the websocket, and a stand-in node.
-#![allow(dead_code)] // each test file uses its own part
 
 use std::{
     io::{BufRead, BufReader},
@@ -21,9 +20,6 @@ use vscp_core::{ClientConfig, Command as Cmd, Event, Millis, ReceiveMode, Sessio
 use vscp_proxy::link_client::{LinkClient, Wire};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// Load-heavy tests take turns: on a 2-core machine, overlapping floods would measure each other.
-pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A running proxy: in-process on its own runtime thread (`start`), or as the binary a
 /// user runs (`process`: signals, memory). Stopped on drop.
