@@ -365,7 +365,7 @@ impl Reply {
     /// in a data line before a plain `+OK - Success.`.
     pub fn challenge(&self) -> Result<String, ReplyError> {
         let t = self.lines.first().unwrap_or(&self.text).trim();
-        if !t.is_empty() && t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !t.is_empty() && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
             Ok(t.to_string())
         } else {
             Err(malformed("hex session id", t))

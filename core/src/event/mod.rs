@@ -429,10 +429,11 @@ fn parse_general(line: &str, keep: Keep) -> Result<Event, EventParseError> {
         }
     }
     let fields = Fields { line, cuts, found };
-    if keep != Keep::Nothing && fields.six_field_form() {
-        if let Ok(event) = fields.read(keep, true) {
-            return Ok(event);
-        }
+    if keep != Keep::Nothing
+        && fields.six_field_form()
+        && let Ok(event) = fields.read(keep, true)
+    {
+        return Ok(event);
     }
     if found < 6 {
         return Err(EventParseError::TooFewFields { got: found + 1 });

@@ -219,10 +219,10 @@ async fn session(
             match event {
                 SessionEvent::Received(ev) => {
                     counters.received.fetch_add(1, Relaxed);
-                    if let Some(u) = ev.unread.first() {
-                        if counters.unreadable.fetch_add(1, Relaxed) == 0 {
-                            tracing::warn!(server = %server.name, "an event with an unreadable field, forwarded with the server's text ({u}); counted in unreadable_total");
-                        }
+                    if let Some(u) = ev.unread.first()
+                        && counters.unreadable.fetch_add(1, Relaxed) == 0
+                    {
+                        tracing::warn!(server = %server.name, "an event with an unreadable field, forwarded with the server's text ({u}); counted in unreadable_total");
                     }
                     if echoes.take(fingerprint(&ev)) {
                         counters.echoes.fetch_add(1, Relaxed);
