@@ -60,8 +60,8 @@ pub fn nodes(p: &NodesProps) -> Html {
     let running = p.scan.as_ref().is_some_and(|s| !s.scan.is_done());
     let progress = p.scan.as_ref().map(|s| {
         let (done, total) = s.scan.progress();
-        let state = if s.cancelled {
-            "cancelled"
+        let state = if let Some(why) = s.stopped {
+            why
         } else if running {
             "scanning"
         } else {

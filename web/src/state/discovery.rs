@@ -16,6 +16,11 @@ const SCAN_WINDOW: usize = 8;
 /// How long a nickname gets to answer a scan, ms.
 const SCAN_TIMEOUT_MS: u64 = 1_000;
 
+/// A scan the user stopped.
+pub const SCAN_CANCELLED: &str = "cancelled";
+/// A scan whose connection was lost (the nicknames not asked are not known to be free).
+pub const SCAN_LOST: &str = "stopped, the connection was lost";
+
 /// A scan in progress (or finished) and the interface it asks through.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScanState {
@@ -23,8 +28,8 @@ pub struct ScanState {
     pub interface: Guid,
     /// The scan.
     pub scan: Scan,
-    /// Cancelled by the user before the end.
-    pub cancelled: bool,
+    /// Why it stopped before the end, if it did: [`SCAN_CANCELLED`] or [`SCAN_LOST`].
+    pub stopped: Option<&'static str>,
     /// What the server's interface list says of the interface (a client connection: why
     /// nothing will be found).
     pub note: Option<String>,
@@ -174,7 +179,7 @@ impl Console {
     /// asks to send, and names the node from its standard registers once they are in.
     pub(super) fn pump_identify(&mut self, now: Millis) -> Vec<Event> {
         let open = self.registers.as_ref().map(|r| r.node);
-        if self.identifier.is_none() && now.0 >= self.identify_after {
+        if self.identifier.is_none() && now.0 >= self.identify_after && self.logged_in() {
             // a node whose register editor is open is read there, not twice
             if let Some(g) = self.identify_queue.pop_front().filter(|g| Some(*g) != open) {
                 let level2 = self.nodes.get(&g).is_some_and(|n| n.level2);
@@ -243,17 +248,41 @@ impl Console {
         self.scan = Some(Rc::new(ScanState {
             interface,
             scan,
-            cancelled: false,
+            stopped: None,
             note,
         }));
     }
 
-    /// Stops the scan where it is.
-    pub(super) fn cancel_scan(&mut self) {
-        if let Some(sc) = self.scan.as_mut() {
+    /// Stops the scan where it is, saying why.
+    pub(super) fn cancel_scan(&mut self, why: &'static str) {
+        if let Some(sc) = self.scan.as_mut()
+            && !sc.scan.is_done()
+        {
             let sc = Rc::make_mut(sc);
-            sc.cancelled = !sc.scan.is_done();
+            sc.stopped = Some(why);
             sc.scan.cancel();
+        }
+    }
+
+    /// The connection is gone: every job that talks to nodes stops and says so, rather than
+    /// asking into nothing until its time-outs read as silent nodes. The register editor
+    /// keeps what it read; identification takes the node up again once connected.
+    pub(super) fn node_jobs_lost(&mut self, now: Millis) {
+        self.firmware_lost();
+        self.cancel_scan(SCAN_LOST);
+        if let Some(r) = self.registers.as_mut()
+            && r.pending() > 0
+        {
+            let n = Rc::make_mut(r).cancel(now);
+            self.say(
+                Level::Warning,
+                Topic::Registers,
+                format!("registers: the connection was lost; {n} requests cancelled (read again once connected)"),
+            );
+        }
+        if let Some(mut ed) = self.identifier.take() {
+            ed.cancel(now);
+            self.identify_queue.push_front(ed.node);
         }
     }
 

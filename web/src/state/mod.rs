@@ -220,13 +220,13 @@ impl Console {
                 self.session = None;
                 self.broker = None;
                 self.pending.clear();
-                self.firmware_lost();
+                self.node_jobs_lost(now);
                 let permanent = CloseCode::try_from(code).is_ok_and(CloseCode::is_permanent);
                 self.lost(now, why, permanent);
             }
             Action::Disconnect => {
                 self.user_closed = true;
-                self.firmware_lost();
+                self.node_jobs_lost(now);
                 self.drain(now);
                 // QUIT goes out now, even behind a command or a receive loop still open
                 if self.session.take().is_some() {
@@ -328,7 +328,7 @@ impl Console {
                 from,
                 to,
             } => self.start_scan(interface, from, to, now),
-            Action::CancelScan => self.cancel_scan(),
+            Action::CancelScan => self.cancel_scan(discovery::SCAN_CANCELLED),
             Action::OpenRegisters(guid) => self.open_registers(guid, now),
             Action::CloseRegisters => self.close_registers(now),
             Action::ToggleSeries(key) => {
@@ -1115,6 +1115,76 @@ mod tests {
                 .and_then(|n| n.firmware),
             Some((0x94, 0x95, 0x96))
         );
+    }
+
+    #[test]
+    fn a_lost_connection_stops_every_node_job_and_identification_resumes() {
+        let mut c = streaming();
+        c.apply(Millis(6), Action::Message("+OK".into()));
+        let iface: Guid = "FF:FF:FF:FF:FF:FF:FF:F5:00:01:00:00:00:00:00:00"
+            .parse()
+            .unwrap();
+        let (node, other) = (iface.with_nickname(1), iface.with_nickname(2));
+        // a scan, the register editor and an identification, each waiting for answers
+        c.apply(
+            Millis(10),
+            Action::Scan {
+                interface: iface,
+                from: 0,
+                to: 200,
+            },
+        );
+        c.apply(Millis(10), Action::OpenRegisters(node));
+        c.apply(Millis(10), Action::IdentifyNew(true));
+        let heartbeat = Event {
+            guid: other,
+            ..Event::new(20, 9)
+        };
+        c.apply(Millis(10), Action::Message(heartbeat.to_string()));
+        assert!(take_sent(&mut c).is_some());
+        assert_eq!(c.identifier.as_ref().map(|e| e.node), Some(other));
+
+        c.apply(
+            Millis(20),
+            Action::Closed(4003, "node closed the connection".into()),
+        );
+        let scan = c.scan.clone().unwrap();
+        assert!(scan.scan.is_done());
+        assert_eq!(scan.stopped, Some(discovery::SCAN_LOST));
+        assert_eq!(c.registers.as_ref().unwrap().pending(), 0);
+        assert!(
+            c.notices
+                .iter()
+                .any(|n| n.text.starts_with("registers: the connection was lost")),
+            "{:?}",
+            c.notices
+        );
+        assert!(c.identifier.is_none());
+        // while it reconnects nothing asks into nothing, and no time-out reads as a silent node
+        for t in (500..10_000).step_by(500) {
+            c.apply(Millis(t), Action::Tick);
+        }
+        assert!(
+            !c.notices.iter().any(|n| n.text.contains("not connected")),
+            "{:?}",
+            c.notices
+        );
+        assert!(c.scan.as_ref().unwrap().scan.found().is_empty());
+
+        // logged in again: the node whose identification was cut off is read again
+        c.apply(Millis(10_000), Action::Opened);
+        c.apply(
+            Millis(10_001),
+            Action::Message("Welcome\n+OK - Success.".into()),
+        );
+        assert_eq!(take_sent(&mut c).as_deref(), Some("USER admin"));
+        c.apply(Millis(10_002), Action::Message("+OK".into()));
+        assert_eq!(take_sent(&mut c).as_deref(), Some("PASS secret"));
+        c.apply(
+            Millis(10_003),
+            Action::Message("+OK - Ready to work.".into()),
+        );
+        assert_eq!(c.identifier.as_ref().map(|e| e.node), Some(other));
     }
 
     #[test]
