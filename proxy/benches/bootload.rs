@@ -5,7 +5,7 @@
 //! Run: `cargo bench -p vscp-proxy --bench bootload` (part of `./x bench`).
 
 #[path = "../tests/suite/common/mod.rs"]
-#[allow(dead_code)] // a bench uses a part of the tests' helpers
+#[allow(dead_code, unused_imports)] // a bench uses a part of the tests' helpers
 mod common;
 
 use std::time::{Duration, Instant};

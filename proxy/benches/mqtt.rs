@@ -4,7 +4,7 @@
 //! cluster (bridge into n0, subscriber on n2). Run: `cargo bench -p vscp-proxy --bench mqtt`.
 
 #[path = "../tests/suite/common/mod.rs"]
-#[allow(dead_code)] // a bench uses a part of the tests' helpers
+#[allow(dead_code, unused_imports)] // a bench uses a part of the tests' helpers
 mod common;
 
 use std::{
