@@ -61,6 +61,7 @@ pub(super) async fn keep(
             end = session(&server, &mut rx, &mut resend, &mut unanswered, &link, &shutdown) => end,
             _ = shutdown.wait() => return,
         };
+        link.counters.up.store(0, Relaxed);
         if shutdown.is_triggered() {
             return;
         }
@@ -240,6 +241,7 @@ async fn session(
                 }
                 SessionEvent::State(State::Ready | State::Streaming) if !ready => {
                     ready = true;
+                    counters.up.store(1, Relaxed);
                     tracing::info!(server = %server.name, "bridge session up");
                 }
                 SessionEvent::Reply { command, reply, .. } => {

@@ -64,6 +64,8 @@ pub struct Counters {
     pub acked: AtomicU64,
     /// Time from the last lost broker connection to the next one, ms.
     pub last_reconnect_ms: AtomicU64,
+    /// 1 while the session to the server is logged in, else 0.
+    pub up: AtomicU64,
 }
 
 /// Runs the bridge until shutdown; returns each server's name and counters.
@@ -216,6 +218,17 @@ fn render(table: &[(String, Arc<Counters>)], queues: &[mpsc::Sender<Event>]) -> 
                 get(c).load(Relaxed)
             );
         }
+    }
+    let _ = writeln!(
+        s,
+        "# HELP vscp_bridge_up 1 while the session to the server is logged in.\n# TYPE vscp_bridge_up gauge"
+    );
+    for (server, c) in table {
+        let _ = writeln!(
+            s,
+            "vscp_bridge_up{{server=\"{server}\"}} {}",
+            c.up.load(Relaxed)
+        );
     }
     let _ = writeln!(
         s,

@@ -46,7 +46,7 @@ async fn events_cross_exactly_once_both_ways_and_survive_a_restart() {
     let mut watch_b = Line::open(pb).await;
     watch_a.cmd("RCVLOOP").await;
     watch_b.cmd("RCVLOOP").await;
-    tokio::time::sleep(Duration::from_millis(500)).await; // the bridge logs in
+    crate::common::bridge_up(metrics_port(), &["a", "b"]).await;
 
     // a → b (streamed from a, SENT into b) and b → a (polled from b)
     let mut send_a = Line::open(pa).await;

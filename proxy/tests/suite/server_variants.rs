@@ -531,7 +531,7 @@ async fn the_proxy_and_the_bridge_lose_no_event_on_any_server() {
         at_demo.cmd("RCVLOOP").await;
         let mut at_v = Line::open(port).await;
         at_v.cmd("RCVLOOP").await;
-        tokio::time::sleep(Duration::from_millis(800)).await; // the bridge's sessions come up
+        crate::common::bridge_up(metrics_port, &["v", "demo"]).await;
         sender.send_many(62, 0..N).await;
         let there = at_demo.count(62, usize::from(N), 20).await;
         // events with a legacy datetime the other way (the Z-refusing server needs the

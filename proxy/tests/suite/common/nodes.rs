@@ -145,3 +145,27 @@ impl Line {
         }
     }
 }
+
+/// Waits until the bridge serving `/metrics` on `metrics` has each of `servers` logged in
+/// (`vscp_bridge_up` 1), at most 20 s.
+pub async fn bridge_up(metrics: u16, servers: &[&str]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        // the metrics listener may not be bound yet
+        let text = match TcpStream::connect(("127.0.0.1", metrics)).await {
+            Ok(_) => super::http_get(metrics, "/metrics").await,
+            Err(e) => e.to_string(),
+        };
+        if servers
+            .iter()
+            .all(|s| text.contains(&format!("vscp_bridge_up{{server=\"{s}\"}} 1")))
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "bridge sessions {servers:?} not up: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
