@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A stand-in node on `addr`: greets, then answers its first line with `reply` (raw bytes)
@@ -47,24 +47,11 @@ pub fn start_demo_with(port: u16, options: &[&str]) -> (Demo, u16) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let port = line
-        .split("127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split(':').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let port = super::announced_port(&mut child);
     (Demo(child), port)
 }
 
 /// A logged-in line client of a demo server (raw TCP, no proxy).
-use tokio::io::AsyncBufReadExt;
-
 pub struct Line {
     pub rd: tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
     pub wr: tokio::net::tcp::OwnedWriteHalf,

@@ -1,6 +1,5 @@
 //! The proxy under test: in-process on its own runtime, or as the binary a user runs.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 /// A running proxy: in-process on its own runtime thread (`start`), or as the binary a
@@ -70,17 +69,8 @@ impl Proxy {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .split("127.0.0.1:")
-            .nth(1)
-            .and_then(|r| r.split('/').next())
-            .and_then(|p| p.parse().ok());
         Proxy {
-            port: port.unwrap_or_else(|| panic!("no port in {line:?}")),
+            port: super::announced_port(&mut child),
             run: Run::Process(child),
         }
     }
@@ -97,13 +87,7 @@ impl Proxy {
     }
 
     pub fn rss_kib(&self) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        s.lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap()
-            .parse()
-            .unwrap()
+        super::rss_kib(self.pid())
     }
 }
 
