@@ -36,18 +36,21 @@ const PACKAGE_FILES: &[&str] = &[
 ];
 
 /// The binary started the way it runs on its machine: under `VSCP_RUNNER` when it names one
-/// (a program and its arguments, split at spaces: `qemu-arm-static -L ROOT`).
+/// (a program and its arguments, split at spaces: `qemu-arm-static -L ROOT`), in the folder
+/// it is in (nothing of the checkout around it).
 fn command(bin: &Path) -> Command {
     let runner = std::env::var("VSCP_RUNNER").unwrap_or_default();
     let mut words = runner.split_whitespace();
-    match words.next() {
+    let mut c = match words.next() {
         Some(program) => {
             let mut c = Command::new(program);
             c.args(words).arg(bin);
             c
         }
         None => Command::new(bin),
-    }
+    };
+    c.current_dir(bin.parent().expect("a file in a folder"));
+    c
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -116,7 +119,13 @@ async fn release_binary_serves_on_its_instruction_set() {
         assert!(version.contains(&target), "{version} for {target}");
     }
 
+    // copied alone into an empty folder, as a user copies it to a Pi
     let dir = temp_dir("bin");
+    let bin = {
+        let alone = dir.join("vscp-proxy");
+        std::fs::copy(&bin, &alone).unwrap();
+        alone
+    };
     let config = dir.join("proxy.toml");
     std::fs::write(&config, "listen = \"127.0.0.1:0\"\ndemo = true\n").unwrap();
     let p = start(&bin, &["--config", config.to_str().unwrap()]);
