@@ -3,8 +3,6 @@
 //! the commands above and below it, lines that never reach the node, the audit file, and the
 //! refusal counters.
 
-use std::time::Duration;
-
 use crate::common::*;
 use tokio_tungstenite::{connect_async, tungstenite::client::IntoClientRequest};
 use vscp_core::{ClientConfig, ReceiveMode};
@@ -58,6 +56,15 @@ async fn open(p: &Proxy, target: &str, cookie: &str) -> Ws {
 }
 
 /// The audit file's records.
+/// The whole lines of the audit file written so far (a line being written is skipped).
+fn audit_so_far(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 fn audit_records(path: &std::path::Path) -> (String, Vec<serde_json::Value>) {
     let text = std::fs::read_to_string(path).unwrap();
     let records = text
@@ -191,7 +198,15 @@ async fn accounts_levels_and_the_audit_file() {
 
     // the audit file: sessions and commands of level 4 and more, sent or not, no password
     drop(viewer);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("the audit has the refusals and both sessions", async || {
+        let records = audit_so_far(&audit);
+        let refused = records
+            .iter()
+            .filter(|r| r["event"] == "command" && r["sent"] == false)
+            .count();
+        (refused >= 3 && records.iter().any(|r| r["event"] == "start")).then_some(())
+    })
+    .await;
     let (text, records) = audit_records(&audit);
     let refused: Vec<&serde_json::Value> = records
         .iter()
@@ -323,7 +338,14 @@ async fn node_logins_event_rules_and_pipelined_refusals() {
     assert!(reason.contains("PASS"), "{reason}");
 
     // the audit pairs each sent command with the node's reply
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("the audit has both SENDs with their replies", async || {
+        let answered = audit_so_far(&audit)
+            .iter()
+            .filter(|r| r["event"] == "command" && r["sent"] == true && r["reply"].is_string())
+            .count();
+        (answered >= 2).then_some(())
+    })
+    .await;
     let (text, records) = audit_records(&audit);
     let sends: Vec<_> = records
         .iter()

@@ -49,6 +49,23 @@ pub async fn answers_ok(ws: &mut Ws) -> bool {
         .is_some_and(|l| l.starts_with("+OK"))
 }
 
+/// Is a fresh connection greeted with `+OK`? False when it is refused (closed) instead.
+pub async fn greeted(ws: &mut Ws) -> bool {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                if let Some(l) = t
+                    .lines()
+                    .find(|l| l.starts_with("+OK") || l.starts_with("-OK"))
+                {
+                    return l.starts_with("+OK");
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
 /// Reads lines until one starts with `+OK`/`-OK`; returns all lines read.
 pub async fn until_status(ws: &mut Ws) -> Vec<String> {
     until_statuses(ws, 1).await
