@@ -333,8 +333,14 @@ async fn metrics_count_sessions_lines_and_refusals() {
         crate::common::close_code(&p.url("target=nowhere")).await,
         4001
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let m = http(p.port, &get("/metrics", "127.0.0.1")).await;
+    // the session's end is counted once its task has finished
+    let m = crate::common::eventually("the closed session counted as ended", async || {
+        let m = http(p.port, &get("/metrics", "127.0.0.1")).await;
+        (m.contains("vscp_proxy_sessions_open 0")
+            && m.contains(r#"vscp_proxy_session_ends_total{code="1000",name="BrowserClosed"} 1"#))
+        .then_some(m)
+    })
+    .await;
     assert!(
         m.starts_with("HTTP/1.1 200") && m.contains("text/plain; version=0.0.4"),
         "{m}"
