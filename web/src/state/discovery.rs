@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use vscp_core::{Command, Event, Guid, Millis};
+use vscp_core::{Command, Event, Guid, Millis, registers::RegisterReply};
 
 use super::*;
 
@@ -83,14 +83,13 @@ impl Console {
         }
     }
 
-    /// Register answers go to the editor, who-is-there frames to the scan.
+    /// Register answers go to the editor, who-is-there frames to the scan (as core reads
+    /// them: a Level I page, its class-512 mirror or a Level II answer; a frame of a reply).
     pub(super) fn answer_for_nodes(&mut self, event: &Event, now: Millis) {
-        let protocol = matches!(event.class, 0 | 512);
-        let page_answer =
-            protocol && event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE;
-        // CLASS2.PROTOCOL read/write response, from a Level II node
-        let level2_answer = event.class == vscp_core::registers::CLASS2_PROTOCOL && event.kind == 3;
-        if page_answer || level2_answer {
+        if matches!(
+            RegisterReply::from_event(event),
+            Some(RegisterReply::Page { .. } | RegisterReply::Level2 { .. })
+        ) {
             if let Some(r) = self.registers.as_mut() {
                 Rc::make_mut(r).handle_event(event, now);
             }
@@ -98,9 +97,10 @@ impl Console {
                 ed.handle_event(event, now);
             }
         }
-        if protocol
-            && event.kind == vscp_core::registers::kind::WHO_IS_THERE_RESPONSE
-            && let Some(sc) = self.scan.as_mut()
+        if matches!(
+            Discovery::from_event(event),
+            Some(Discovery::WhoIsThereFrame { .. })
+        ) && let Some(sc) = self.scan.as_mut()
         {
             Rc::make_mut(sc).scan.handle_event(event, now);
         }

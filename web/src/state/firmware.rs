@@ -12,7 +12,7 @@ use vscp_core::{
     },
     firmware::Image,
     mdf::{FirmwareFile, Mdf},
-    registers::{StandardRegisters, Target},
+    registers::{RegisterReply, StandardRegisters, Target},
 };
 
 use super::{Console, Level, Purpose, RegisterEditor, Topic};
@@ -374,7 +374,10 @@ impl Console {
         let Some(f) = self.firmware.as_mut() else {
             return;
         };
-        let protocol = matches!(event.class, 0 | 512);
+        // the bootloader's answers and register pages are CLASS1.PROTOCOL (or its 512 mirror)
+        let protocol = event
+            .as_level1()
+            .is_some_and(|e| e.class == vscp_core::registers::CLASS1_PROTOCOL);
         if !protocol || event.guid.nickname() != f.node.nickname() {
             return;
         }
@@ -382,8 +385,10 @@ impl Console {
         if let Some(s) = f.session.as_mut() {
             s.handle_event(event, now);
         }
-        if event.kind == vscp_core::registers::kind::EXTENDED_PAGE_RESPONSE
-            && let Some(r) = f.reader.as_mut()
+        if matches!(
+            RegisterReply::from_event(event),
+            Some(RegisterReply::Page { .. })
+        ) && let Some(r) = f.reader.as_mut()
         {
             r.handle_event(event, now);
         }
